@@ -1,0 +1,35 @@
+// Per-page metadata shared by the buddy allocator (buddy.c), kmalloc.c and
+// vm.c. buddy_init() places one struct page for every managed physical page
+// in the memory just after the kernel image.
+#ifndef KBUDDY_H
+#define KBUDDY_H
+#include "types.h"
+
+// Page states (struct page.state), meaningful on the first page of a block.
+#define PAGE_FREE   1   // heads a free block of 2^order pages
+#define PAGE_INUSE  2   // heads an allocated block of 2^order pages
+#define PAGE_INNER  3   // inside a block, not its first page
+
+// What an allocated block is used for (struct page.use); set by the owner.
+#define PUSE_NONE   0   // raw page_alloc() caller (kernel stacks, page tables, user pages)
+#define PUSE_SLAB   1   // kmalloc slab of small objects
+#define PUSE_BIG    2   // one large kmalloc object
+
+struct page {
+  struct page *next;    // free list (free blocks), or kmalloc's partial-slab list
+  struct page *prev;
+  int refcnt;           // users of the page (copy-on-write sharing)
+  uchar order;          // log2 of the block's page count (heads only)
+  uchar state;          // PAGE_*
+  uchar use;            // PUSE_*
+  uchar sclass;         // kmalloc size class (PUSE_SLAB)
+  ushort nfree;         // kmalloc: free objects in this slab
+  ushort ninuse;        // kmalloc: objects handed out from this slab
+  void *objs;           // kmalloc: list of free objects in this slab
+};
+
+// Metadata of the page holding kernel virtual address kva (0 if unmanaged).
+struct page *page_of(void *kva);
+// Kernel virtual address of the page described by pg.
+void *page_kva(struct page *pg);
+#endif

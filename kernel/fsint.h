@@ -1,0 +1,42 @@
+// Functions the file-system files share among themselves (ide, bio, log,
+// fs, inode, namei, file, fd, pipe, sysfile). The ones other subsystems use
+// are in defs.h.
+#ifndef KFSINT_H
+#define KFSINT_H
+#include "types.h"
+
+struct inode;
+struct superblock;
+struct proc;
+struct file;
+
+// log.c
+void  begin_op_large(void);               // an operation that owns the whole log
+int   log_capacity(void);                 // blocks a large operation may log
+
+// fs.c
+extern struct superblock sb;              // the mounted file system's superblock
+int   balloc(uint dev, uint *bno);        // 0 or -ENOSPC; the block is zeroed
+void  bfree(uint dev, uint bno);
+void  fs_reap(void);                      // free unlinked inodes (end_op calls it)
+void  fs_reap_add(struct inode *ip);      // queue an unlinked inode for fs_reap
+
+// inode.c
+void  icache_init(void);
+struct inode *iget(uint dev, uint inum);  // 0 when the cache is full
+struct inode *ialloc(uint dev, short type, int *err);
+void  iupdate(struct inode *ip);
+void  itrunc(struct inode *ip);
+void  ifree_locked(struct inode *ip);     // truncate and mark free on disk
+uint  write_span(struct inode *ip, uint off, uint n);  // bytes one operation may write at off
+
+// namei.c
+struct inode *dirlookup(struct inode *dp, char *name, uint *poff, int *err);
+int   dirlink(struct inode *dp, char *name, uint inum);
+int   dir_isempty(struct inode *dp);
+int   name_check(char *name);             // 0 or -ENAMETOOLONG/-EINVAL
+struct inode *nameiparent_err(char *path, char *name, int *err);
+
+// fd.c
+struct file *fd_take(struct proc *p, int fd);  // remove fd from the table; 0 if not open
+#endif

@@ -1,0 +1,19 @@
+// Compile-time limits. Objects that used to live in fixed tables (files,
+// pipes, processes, mappings) are allocated with kmalloc and are limited by
+// memory, not by anything here.
+#ifndef KPARAM_H
+#define KPARAM_H
+#define NCPU          8      // most CPUs the kernel will start
+#define KSTACKSIZE    8192   // per-process kernel stack (an order-1 buddy block)
+#define NDEV          10     // device major numbers
+#define ROOTDEV       1      // disk holding the root file system
+#define MAXARG        32     // most exec arguments
+#define MAXPATH       128    // longest path name
+#define MAXOPBLOCKS   10     // most blocks one file-system operation writes
+#define LOGSIZE       (MAXOPBLOCKS * 3)  // blocks in the on-disk log
+#define NBUF          (MAXOPBLOCKS * 3)  // buffer-cache size
+#define FSSIZE        131072 // file-system size in blocks (128 MiB with 1 KiB blocks)
+#define NINODES       1024   // inodes in the file system image
+#define NINODE        64     // in-memory inode cache entries
+#define MAXSYMLINKS   10     // longest chain of symbolic links open() follows
+#endif

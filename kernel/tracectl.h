@@ -1,0 +1,84 @@
+// The user-visible interface of tracing and the VM counters, shared by the
+// kernel (systrace.c) and user programs (trace, vmstat):
+//   int trace(int cmd, int arg, const char *s);   SYS_trace
+//   int vmstat(struct vmstat *vs, int size);      SYS_vmstat
+// The caller includes kernel/types.h first.
+#ifndef KTRACECTL_H
+#define KTRACECTL_H
+#include "trace_events.h"
+
+// trace(cmd, arg, s) commands. All return 0 or -errno unless stated.
+#define TRACE_ON      1   // start recording (allocates the buffers if needed)
+#define TRACE_OFF     2   // stop recording
+#define TRACE_CLEAR   3   // empty the buffers, zero sequence numbers and losses
+#define TRACE_MASK    4   // arg = bit mask of event types (bit 1 << code); -1 = all
+#define TRACE_PID     5   // arg = record only this pid (0 = every process)
+#define TRACE_SIZE    6   // arg = records per CPU (re-allocates; clears)
+#define TRACE_MODE    7   // arg = TRACE_FLIGHT or TRACE_STOP
+#define TRACE_STATUS  8   // s = struct trace_status * to fill
+#define TRACE_DUMP    9   // write the buffers to COM2; returns records written
+#define TRACE_MARK   10   // s = label (<= 23 chars kept), arg = a number: a marker event
+#define TRACE_BENCH  11   // arg = n: emit n markers; returns 100 x cycles per call
+
+#define TRACE_FLIGHT  0   // when full, overwrite the oldest records
+#define TRACE_STOP    1   // when full, drop new records
+
+#define TRACE_MAXCPU  8
+#define TRACE_NWORDS  7   // payload words per record
+#define TRACE_LABEL   24  // bytes of a marker label (NUL included)
+
+// Event type codes: TEV_FAULT, TEV_PAGE_ALLOC, ...
+enum {
+#define TRACE_EVENT(N, code, name, fields) TEV_##N = code,
+  TRACE_EVENTS
+#undef TRACE_EVENT
+  TEV_LIMIT
+};
+
+// Fault resolutions TF_ZERO, ... and write-back reasons TW_MSYNC, ...
+enum {
+#define TRACE_FAULT(N, code, name) TF_##N = code,
+  TRACE_FAULT_KINDS
+#undef TRACE_FAULT
+  TF_COUNT
+};
+enum {
+#define TRACE_WHY(N, code, name) TW_##N = code,
+  TRACE_WHY_KINDS
+#undef TRACE_WHY
+  TW_COUNT
+};
+
+// Counter indexes VM_FAULT_ZERO, ..., VM_NCOUNTERS.
+enum {
+#define VMSTAT_COUNTER(N, idx, name) VM_##N = idx,
+  VMSTAT_COUNTERS
+#undef VMSTAT_COUNTER
+  VM_NCOUNTERS
+};
+
+// Per CPU, since the last clear: recorded = held + lost, and records got
+// sequence numbers 0 .. recorded-1 (the lost ones are the gaps).
+struct trace_cpustat {
+  uint recorded;     // events that passed the filters (= next sequence number)
+  uint lost;         // of those, overwritten (flight) or dropped (stop)
+  uint held;         // of those, in the buffer now
+};
+
+struct trace_status {
+  int  enabled;
+  int  mode;         // TRACE_FLIGHT or TRACE_STOP
+  uint mask;         // event types recorded (bit 1 << code)
+  int  pid;          // 0: every process
+  uint cap;          // records per CPU (0: no buffers yet)
+  uint recsize;      // bytes per record
+  int  ncpu;
+  struct trace_cpustat cpu[TRACE_MAXCPU];
+};
+
+// What vmstat() fills: n counters (VM_NCOUNTERS at most).
+struct vmstat {
+  uint n;
+  uint v[VM_NCOUNTERS];
+};
+#endif
