@@ -22,6 +22,7 @@
 #include "errno.h"
 #include "memstat.h"
 #include "buddy.h"
+#include "trace.h"
 
 static struct {
   struct spinlock lock;
@@ -179,6 +180,7 @@ page_alloc(int order)
   pg->use = PUSE_NONE;
   pg->refcnt = 1;
   release(&bd.lock);
+  trace_page_alloc(page_kva(pg), order, __builtin_return_address(0));
   return page_kva(pg);
 }
 
@@ -212,6 +214,7 @@ page_free(void *kva, int order)
   }
   block_make_free(pfn, k);
   release(&bd.lock);
+  trace_page_free(kva, order, __builtin_return_address(0));
 }
 
 // Reference counts, kept on the first page of a block; used by

@@ -17,7 +17,7 @@
 
 #define CHUNK       1024      // timed operations per interrupts-off stretch
 #define FRAG_STEPS  100000    // default workload length
-#define FRAG_MAXSTEPS 10000000
+#define FRAG_MAXSTEPS 1000000   // about a second under emulation
 
 static uint busy;             // 1 while a call runs
 
@@ -160,6 +160,7 @@ frag_order(void)
   return k;
 }
 
+// Do two snapshots have the same free pages and free blocks per order?
 static int
 same_lists(struct memstat *a, struct memstat *b)
 {
@@ -173,12 +174,12 @@ same_lists(struct memstat *a, struct memstat *b)
   return 1;
 }
 
-struct held { void *kva; int order; };
+struct held { void *kva; int order; };   // a block the workload holds
 
 // The random workload of KAT_FRAG. While fewer than half the free pages
 // are held, a step allocates a block of a random order (3 times in 4) or
 // frees a random held block; at or above half it frees. Then it snapshots
-// the allocator, frees everything and checks the free lists are restored.
+// the allocator into f->held and frees everything. h has room for cap blocks.
 static void
 run_frag(struct kat_frag *f, struct held *h, uint cap)
 {

@@ -101,11 +101,11 @@ pipe_write(struct pipe *pi, uint uaddr, int n)
         err = -EPIPE;
         break;
       }
-      if(killed(p)){
-        err = -EINTR;
-        break;
-      }
       if(pi->nwrite - pi->nread == PIPESIZE){
+        if(killed(p)){
+          err = -EINTR;
+          break;
+        }
         wakeup(&pi->nread);
         sleep(&pi->nwrite, &pi->lock);
         continue;

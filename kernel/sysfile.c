@@ -167,6 +167,10 @@ create(char *path, short type, short major, short minor,
   }
   if(r != -ENOENT || (r = name_check(name)) < 0)
     goto fail_dp;
+  if(dp->nlink == 0){            // a removed directory (someone's cwd)
+    r = -ENOENT;
+    goto fail_dp;
+  }
   if((ip = ialloc(dp->dev, type, &r)) == 0)
     goto fail_dp;
   ilock(ip);

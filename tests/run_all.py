@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run every test: what `make test` does.
 
-  run_all.py [-k PATTERN] [--list] [--timeout S] [-j N]
+  run_all.py [-k PATTERN] [--list] [--timeout S] [--budget S] [-j N]
 
 In-guest suites: every built user program whose name ends in "test"
 (out/user/_systest -> suite "systest") runs in its own fresh guest
@@ -17,6 +17,8 @@ finishes (a failed suite's last output lines follow it, indented with '|'),
 then exactly one line "N passed, M failed". Exits 1 if anything failed or
 nothing ran. Full logs: out/test-logs/.
 
+--timeout limits each suite (default 300 s); --budget the whole run
+(default 840 s: suites that cannot start in time fail as "not run").
 -k PATTERN keeps the suites and host tests whose name contains PATTERN
 (or matches it as a glob when it has * ? or [): e.g. -k systest,
 -k 'host.test_crash*', -k host.
@@ -45,6 +47,7 @@ TIMES = os.path.join(LOG_DIR, "durations.json")
 
 DEFAULT_TIMEOUT = 300     # seconds per in-guest suite
 HOST_TIMEOUT = 600        # seconds for the whole pytest run
+BUDGET = 840              # seconds for everything: make test stays under 15 min
 # Suites that need more time than DEFAULT_TIMEOUT: name -> seconds.
 SUITE_TIMEOUTS = {}
 
@@ -120,7 +123,11 @@ def parse_suite(suite, res):
     return lines
 
 
-def run_suite(suite, timeout, results):
+def run_suite(suite, timeout, results, deadline):
+    timeout = min(timeout, deadline - time.monotonic())
+    if timeout < 10:
+        results.report([(False, suite, "not run: the %g s time budget is spent" % BUDGET)])
+        return 0.0
     res = qemu_run.run(suite, timeout=timeout, cpus=2, mem=128, keep_image=True)
     with open(os.path.join(LOG_DIR, suite + ".log"), "w") as f:
         f.write("\n".join(res.lines) + "\n")
@@ -173,8 +180,9 @@ def host_name(nodeid):
     return "host.%s.%s" % (mod, rest.replace("::", "."))
 
 
-def run_host(nodeids, results):
+def run_host(nodeids, results, deadline):
     start = time.monotonic()
+    limit = max(10.0, min(HOST_TIMEOUT, deadline - start))
     xml = os.path.join(LOG_DIR, "host.xml")
     log = os.path.join(LOG_DIR, "host.log")
     if os.path.exists(xml):
@@ -184,7 +192,7 @@ def run_host(nodeids, results):
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
         try:
-            status = proc.wait(HOST_TIMEOUT)
+            status = proc.wait(limit)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -192,7 +200,7 @@ def run_host(nodeids, results):
     lines = parse_junit(xml) if os.path.exists(xml) else []
     extra = []
     if status is None:
-        lines.append((False, "host", "pytest timed out after %d s" % HOST_TIMEOUT))
+        lines.append((False, "host", "pytest timed out after %d s" % limit))
     elif status not in (0, 1, 5) or (status == 1 and all(ok for ok, _, _ in lines)):
         lines.append((False, "host", "pytest exited with status %d" % status))
     if any(not ok for ok, _, _ in lines):
@@ -246,14 +254,18 @@ def load_times():
 
 
 def main():
+    global BUDGET
     ap = argparse.ArgumentParser(prog="run_all.py", description="Run every test.")
     ap.add_argument("-k", dest="pattern", default=None,
                     help="only tests whose name contains (or globs) PATTERN")
     ap.add_argument("--list", action="store_true", help="list the tests, run nothing")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds per in-guest suite (default %d)" % DEFAULT_TIMEOUT)
+    ap.add_argument("--budget", type=float, default=BUDGET,
+                    help="seconds for the whole run (default %d)" % BUDGET)
     ap.add_argument("-j", dest="jobs", type=int, default=2, help="jobs at a time (default 2)")
     args = ap.parse_args()
+    BUDGET = args.budget
     match = matcher(args.pattern)
 
     missing = build_missing()
@@ -290,14 +302,15 @@ def main():
     jobs += [(s, s) for s in suites]
     jobs.sort(key=lambda j: -times.get(j[0], 1e9 if j[0] == "host" else 60))
     start = time.monotonic()
+    deadline = start + BUDGET
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futs = {}
         for name, suite in jobs:
             if suite is None:
-                futs[pool.submit(run_host, host_ids, results)] = name
+                futs[pool.submit(run_host, host_ids, results, deadline)] = name
             else:
                 t = args.timeout or SUITE_TIMEOUTS.get(suite, DEFAULT_TIMEOUT)
-                futs[pool.submit(run_suite, suite, t, results)] = name
+                futs[pool.submit(run_suite, suite, t, results, deadline)] = name
         for fut in concurrent.futures.as_completed(futs):
             name = futs[fut]
             try:

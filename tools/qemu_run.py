@@ -421,6 +421,7 @@ def _follow(guest, res, timeout, raw, on_output):
     parser = OutputParser(raw)
     deadline = guest.started + timeout
     panic_deadline = None
+    eof = False
     while True:
         now = time.monotonic()
         limit = deadline
@@ -431,6 +432,7 @@ def _follow(guest, res, timeout, raw, on_output):
         try:
             line = guest.next_line(limit - now)
         except EOFError:
+            eof = True
             break
         if line is None:
             continue
@@ -463,7 +465,8 @@ def _follow(guest, res, timeout, raw, on_output):
         res.code = EXIT_CRASH
         res.message = "kernel panic: " + parser.panic[0].strip()
         return
-    if guest.running():
+    # (qemu may close its output a moment before it exits.)
+    if not eof and guest.running():
         res.kind = "timeout"
         res.code = EXIT_TIMEOUT
         res.message = "guest timed out after %s s" % _fmt_secs(timeout)

@@ -65,8 +65,14 @@ def main(argv=None):
 
     def show(text):
         shown.append(text)
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (| head): run on quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     res = qemu_run.run(args.cmd, image=args.image, cpus=args.cpus, mem=args.mem,
                        timeout=args.timeout, com2=com2, keep_image=args.keep_image,

@@ -218,8 +218,9 @@ print_state(const char *name, struct memstat *ms)
 {
   int k;
 
-  printf("%s: free pages %d, largest free block %d pages, external fragmentation ",
-         name, ms->free_pages, largest(ms));
+  printf("%s: free pages %d, largest free block %d pages (at most %d), "
+         "external fragmentation 1 - largest/free = ", name, ms->free_pages, largest(ms),
+         1 << BUDDY_MAXORDER);
   print_frac(ext_frag(ms));
   printf("\n  order:      ");
   for(k = 0; k < BUDDY_NORDERS; k++)
@@ -227,7 +228,7 @@ print_state(const char *name, struct memstat *ms)
   printf("\n  free blocks:");
   for(k = 0; k < BUDDY_NORDERS; k++)
     col(ms->free_blocks[k], 5);
-  printf("\n  unusable:   ");
+  printf("\n  unusable:   ");   // share of free pages in blocks below order k
   for(k = 0; k < BUDDY_NORDERS; k++){
     printf(" ");
     print_frac(unusable(ms, k));

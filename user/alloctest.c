@@ -5,7 +5,7 @@
 //
 //   alloctest            run every test
 //   alloctest NAME...    run the named tests only
-//   alloctest -full ...  let the open and pipe tests use all of memory
+//   alloctest -full ...  let the open, pipe and fork tests use all of memory
 //                        (by default a "hog" process first pins all but a
 //                        few MiB, so they finish quickly under emulation)
 // Each test runs in a forked child; the parent compares free pages and
@@ -19,8 +19,9 @@
 #include "user/user.h"
 
 #define PG        4096
-#define FILE_KEEP 1024            // pages the hog leaves free for open_many (4 MiB)
+#define FILE_KEEP 256             // pages the hog leaves free for open_many (1 MiB)
 #define PIPE_KEEP 2048            // and for pipe_many (8 MiB: a pipe holds a page)
+#define FORK_KEEP 32768           // and for fork_many (128 MiB: a no-op at MEM=128)
 #define OLD_NFILE 100             // the fixed tables this kernel no longer has
 #define OLD_NPROC 64
 #define TMPFILE   "alloctest.tmp"
@@ -69,12 +70,13 @@ pages_in_blocks(struct memstat *ms)
 // its heap and touches every page), so a test runs out of memory sooner.
 struct hog {
   int pid;                        // 0: no hog
+  int on;                         // it holds memory (there was more than it leaves)
   int release;                    // write end; the hog exits when it closes
 };
 
 // In the hog: take free pages down to about keep (allowing for the page
-// tables of the new heap).
-static void
+// tables of the new heap). Returns 1 if it took any.
+static int
 hog_fill(uint keep)
 {
   struct memstat ms;
@@ -82,13 +84,14 @@ hog_fill(uint keep)
   char *p;
 
   if(memstat(&ms) < 0 || ms.free_pages <= keep + 64)
-    return;
+    return 0;
   n = ms.free_pages - keep;
   n -= n / 1024 + 16;
   if((p = sbrk(n * PG)) == (char *)-1)
-    return;
+    return 0;
   for(i = 0; i < n; i++)
     p[i * PG] = 1;
+  return 1;
 }
 
 static void
@@ -97,7 +100,7 @@ hog_start(struct hog *h, uint keep)
   int ready[2], rel[2];
   char c;
 
-  h->pid = 0;
+  h->pid = h->on = 0;
   if(fullmem)
     return;
   if(pipe(ready) < 0 || pipe(rel) < 0)
@@ -107,8 +110,7 @@ hog_start(struct hog *h, uint keep)
   if(h->pid == 0){
     close(ready[0]);
     close(rel[1]);
-    hog_fill(keep);
-    write(ready[1], "r", 1);
+    write(ready[1], hog_fill(keep) ? "y" : "n", 1);
     read(rel[0], &c, 1);          // 0 (end of file) once the test lets go
     exit(0);
   }
@@ -116,6 +118,7 @@ hog_start(struct hog *h, uint keep)
   close(rel[0]);
   if(read(ready[0], &c, 1) != 1)
     fail("hog died while filling memory");
+  h->on = c == 'y';
   close(ready[0]);
   h->release = rel[1];
 }
@@ -226,7 +229,7 @@ t_open_many(void)
   }
   err = errno;
   printf("  alloctest.open_many: %d files open at once, then %s (%d ticks%s)\n", n,
-         strerror(err), uptime() - t0, fullmem ? "" : ", hog on");
+         strerror(err), uptime() - t0, h.on ? ", hog on" : "");
   if(err != ENOMEM && err != EMFILE)
     failv("open failed with an errno other than ENOMEM/EMFILE", err);
   if(n < 10 * OLD_NFILE)
@@ -255,7 +258,7 @@ t_pipe_many(void)
   }
   err = errno;
   printf("  alloctest.pipe_many: %d pipes (%d fds) at once, then %s (%d ticks%s)\n", n,
-         2 * n, strerror(err), uptime() - t0, fullmem ? "" : ", hog on");
+         2 * n, strerror(err), uptime() - t0, h.on ? ", hog on" : "");
   if(err != ENOMEM && err != EMFILE)
     failv("pipe failed with an errno other than ENOMEM/EMFILE", err);
   if(n < 5 * OLD_NFILE)
@@ -270,9 +273,11 @@ t_pipe_many(void)
 static void
 t_fork_many(void)
 {
-  int gate[2], n = 0, pid, err, st, reaped = 0, killed = 0, t0;
+  struct hog h;
+  int gate[2], n = 0, pid, err, st, reaped, killed = 0, t0;
   char c;
 
+  hog_start(&h, FORK_KEEP);
   t0 = uptime();
   if(pipe(gate) < 0)
     fail("pipe failed");
@@ -288,13 +293,13 @@ t_fork_many(void)
   }
   err = errno;
   close(gate[1]);
-  while(wait(&st) >= 0){
-    reaped++;
+  for(reaped = 0; reaped < n && wait(&st) >= 0; reaped++)   // the hog stays alive meanwhile
     if(st != 0)
       killed++;
-  }
   printf("  alloctest.fork_many: %d processes at once, then %s; %d reaped (%d killed) "
-         "(%d ticks)\n", n, strerror(err), reaped, killed, uptime() - t0);
+         "(%d ticks%s)\n", n, strerror(err), reaped, killed, uptime() - t0,
+         h.on ? ", hog on" : "");
+  hog_stop(&h);
   if(err != ENOMEM)
     failv("fork failed with an errno other than ENOMEM", err);
   if(reaped != n)

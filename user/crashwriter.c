@@ -2,7 +2,10 @@
 // can kill the machine in the middle and check what the disk holds after
 // log recovery (tests/host/test_crash.py).
 //
-// Each boot first bumps a boot counter B kept in /cw/boots. With ROUNDS
+// Each boot first checks what the disk holds after recovery: for each file
+// it prints "cw check I G" (whole, one generation G), "cw check I none"
+// (no file yet) or "cw bad I: why". Then it bumps a boot counter B kept in
+// /cw/boots. With ROUNDS
 // given and B > ROUNDS it prints "cw done B" and exits 0 without writing
 // anything else, so the host's last boot only recovers and powers off.
 // Otherwise it loops for ever: for generation G = B*1000000+1, +2, ...
@@ -77,6 +80,46 @@ get(const char *path)
   return g;
 }
 
+// Check that path holds exactly nlines identical well-formed lines; print
+// the verdict (see the top of the file). buf holds nlines lines.
+static void
+check(int i, const char *path, char *buf, int nlines)
+{
+  int fd, n, got = 0, len = nlines * LINELEN, l;
+  char extra;
+
+  fd = open(path, O_RDONLY);
+  if(fd < 0){
+    printf("cw check %d none\n", i);
+    return;
+  }
+  while(got < len && (n = read(fd, buf + got, len - got)) > 0)
+    got += n;
+  n = read(fd, &extra, 1);
+  close(fd);
+  if(got != len || n != 0){
+    printf("cw bad %d: size %d%s, expected %d\n", i, got, n ? "+" : "", len);
+    return;
+  }
+  for(l = 0; l < nlines; l++){
+    if(memcmp(buf + l * LINELEN, buf, LINELEN) != 0){
+      printf("cw bad %d: line %d differs from line 0\n", i, l);
+      return;
+    }
+  }
+  if(memcmp(buf, "gen=", 4) != 0 || buf[LINELEN - 1] != '\n'){
+    printf("cw bad %d: garbled line\n", i);
+    return;
+  }
+  for(l = 4; l < LINELEN - 1; l++){
+    if(buf[l] < '0' || buf[l] > '9'){
+      printf("cw bad %d: garbled line\n", i);
+      return;
+    }
+  }
+  printf("cw check %d %d\n", i, get(path));
+}
+
 // "/cw/f" followed by the decimal i.
 static void
 file_name(char *dst, int i)
@@ -119,6 +162,10 @@ main(int argc, char **argv)
     return 1;
   }
   mkdir("/cw");                       // fails harmlessly if it exists
+  for(i = 0; i < nfiles; i++){
+    file_name(path, i);
+    check(i, path, buf, nlines);
+  }
 
   boots = get("/cw/boots") + 1;
   if(rounds >= 0 && boots > rounds){

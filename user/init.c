@@ -53,7 +53,7 @@ main(void)
     char *argv[] = { "/sh", "/runcmd", 0 };
     printf("@@RUN-BEGIN@@\n");
     int status = run(argv);
-    printf("\n@@RUN-END %d@@\n", status);
+    printf("@@RUN-END %d@@\n", status);
     poweroff();
     exit(status);
   }

@@ -62,6 +62,8 @@ int   memcmp(const void *a, const void *b, uint n);
 int   atoi(const char *s);
 char *gets(char *buf, int max);
 int   stat(const char *path, struct stat *st);
+int   lstat(const char *path, struct stat *st);   // a symlink itself
+char *strrchr(const char *s, char c);
 void  printf(const char *fmt, ...);
 void  fprintf(int fd, const char *fmt, ...);
 void *malloc(uint n);

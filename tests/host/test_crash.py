@@ -1,16 +1,23 @@
 """Crash safety of the file system, and the checker that judges it.
 
-test_crash_recovery: a guest runs `crashwriter N ROUNDS`, which keeps
+test_crash_recovery: a guest runs `crashwriter N ROUNDS LINES`, which keeps
 overwriting N files in place, each with one write() (one log transaction)
-of lines that all name the same generation. The host SIGKILLs qemu at
-random moments, boots the same image again (log recovery runs at boot),
-several times; a last boot only recovers and powers off. Then out/fsck must
-find the image consistent, and each file must hold exactly one generation,
-all of it, no older than the last one the guest reported as written.
+of LINES lines that all name the same generation. The host SIGKILLs qemu at
+a random moment, then
+  - runs out/fsck on the image as the crash left it (fsck replays a
+    committed log transaction in memory): it must be consistent, and each
+    file must hold exactly one generation, all of it, no older than the
+    last one the guest reported written (a finished write() is durable);
+  - boots the same image again: the kernel recovers the log, and
+    crashwriter, before writing anything, reads every file back and reports
+    its generation, which must be the one fsck saw.
+This repeats ROUNDS times; a last boot only recovers, checks and powers off,
+and the image must then pass fsck with the same contents.
 
 The fsck tests make sure the checker passes a fresh image and catches
 deliberately damaged ones (so a pass above means something).
-Set CRASH_SEED to replay a particular sequence of kill moments.
+CRASH_SEED replays a sequence of kill moments; CRASH_ROUNDS and CRASH_LINES
+change the number of crashes and the file size.
 """
 import os
 import random
@@ -30,8 +37,10 @@ import qemu_run  # noqa: E402
 
 BSIZE = 1024
 NFILES = 6
-ROUNDS = 6            # boots killed mid-write
-NLINES = 320          # lines of 13 bytes per file: 4160 bytes, 5 blocks
+ROUNDS = int(os.environ.get("CRASH_ROUNDS", "16"))   # boots killed mid-write
+# Lines of 13 bytes per file: 320 = 4160 bytes, 5 blocks (one write of up to
+# MAXOPBLOCKS-1 = 9 blocks in place is one log transaction).
+NLINES = int(os.environ.get("CRASH_LINES", "320"))
 LINELEN = 13
 GEN_RE = re.compile(r"^cw gen (\d+) (\d+)$")
 
@@ -53,12 +62,24 @@ def workdir():
 def guest_trouble(lines):
     """Lines that mean the guest itself went wrong."""
     return [l for l in lines
-            if qemu_run.PANIC_MARK in l or l.startswith("cw error") or "killed:" in l]
+            if qemu_run.PANIC_MARK in l or l.startswith(("cw error", "cw bad"))
+            or "killed:" in l]
+
+
+def guest_checks(lines):
+    """{file index: generation or None} from crashwriter's "cw check" lines."""
+    found = {}
+    for l in lines:
+        m = re.match(r"^cw check (\d+) (none|\d+)$", l)
+        if m:
+            found[int(m.group(1))] = None if m.group(2) == "none" else int(m.group(2))
+    return found
 
 
 def check_file(name, data, last_gen, boots):
     """data must be NLINES identical 'gen=%08d' lines of one generation that
-    is not older than last_gen and was written in boot 1..boots."""
+    is not older than last_gen and was written in boot 1..boots. Returns
+    the generation."""
     size = NLINES * LINELEN
     assert len(data) == size, "%s: %d bytes, expected %d (partially written?)" % (
         name, len(data), size)
@@ -72,6 +93,19 @@ def check_file(name, data, last_gen, boots):
     assert g >= last_gen, "%s holds generation %d but the guest had finished %d" % (
         name, g, last_gen)
     assert 1 <= g // 1000000 <= boots, "%s: generation %d from no boot" % (name, g)
+    return g
+
+
+def check_disk(img, last, boots, when):
+    """fsck the image and check every file; returns {index: generation}."""
+    st, out = qemu_run.fsck(img)
+    assert st == 0, "fsck %s:\n%s" % (when, out)
+    gens = {}
+    for i in range(NFILES):
+        st, data = dump(img, "/cw/f%d" % i)
+        assert st == 0, "fsck --dump /cw/f%d failed %s" % (i, when)
+        gens[i] = check_file("/cw/f%d (%s)" % (i, when), data, last.get(i, 0), boots)
+    return gens
 
 
 def test_crash_recovery(workdir):
@@ -82,14 +116,19 @@ def test_crash_recovery(workdir):
     print("CRASH_SEED=%d" % seed)
     img = os.path.join(workdir, "fs.img")
     qemu_run.make_image(img, "crashwriter %d %d %d" % (NFILES, ROUNDS, NLINES))
-    last = {}                         # file index -> last generation reported
+    last = {}                     # file index -> last generation reported written
+    disk = {i: None for i in range(NFILES)}   # what fsck found after the last crash
 
     for r in range(1, ROUNDS + 1):
         with qemu_run.boot(img, cpus=2) as g:
             m = g.wait_for(r"cw (boot|done|error).*", 90)
             assert m, "boot %d: crashwriter did not start: %s" % (r, g.lines[-10:])
+            assert not guest_trouble(g.lines), "boot %d: %s" % (r, guest_trouble(g.lines))
             assert m.group(0) == "cw boot %d" % r, "boot %d: got %r (boot counter lost?)" % (
                 r, m.group(0))
+            seen = guest_checks(g.lines)
+            assert seen == disk, ("boot %d: after recovery the guest reads %s, "
+                                  "fsck saw %s" % (r, seen, disk))
             if r == 1:
                 # Let every file get written once before the first kill.
                 assert g.wait_for(r"^cw gen %d " % (NFILES - 1), 90), g.lines[-10:]
@@ -116,21 +155,18 @@ def test_crash_recovery(workdir):
             if mm:
                 last[int(mm.group(1))] = int(mm.group(2))
                 n += 1
+        disk = check_disk(img, last, r, "after crash %d" % r)
         print("boot %d: killed after %.2f s more, %d writes reported" % (r, delay, n))
 
-    # Last boot: recovery, "cw done", power off.
+    # Last boot: recovery, check, "cw done", power off.
     res = qemu_run.run(image=img, timeout=90)
     assert res.kind == "ok", "recovery boot: %s %s" % (res.message, res.lines[-10:])
-    assert "cw done %d" % (ROUNDS + 1) in res.output, res.output
     assert not guest_trouble(res.lines), res.lines
-
-    st, out = qemu_run.fsck(img)
-    assert st == 0, "fsck after crashes:\n" + out
-    assert "fsck: ok" in out, out
-    for i in range(NFILES):
-        st, data = dump(img, "/cw/f%d" % i)
-        assert st == 0, "fsck --dump /cw/f%d failed" % i
-        check_file("/cw/f%d" % i, data, last.get(i, 0), ROUNDS)
+    assert "cw done %d" % (ROUNDS + 1) in res.output, res.output
+    seen = guest_checks(res.output)
+    assert seen == disk, "last boot: the guest reads %s, fsck saw %s" % (seen, disk)
+    final = check_disk(img, last, ROUNDS, "after the last boot")
+    assert final == disk, "the last boot changed the files: %s -> %s" % (disk, final)
 
 
 def dump(img, path):

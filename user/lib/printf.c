@@ -1,5 +1,6 @@
 // Formatted output: printf(fmt, ...) to fd 1 and fprintf(fd, fmt, ...).
-// Supports %d %u %x %p %s %c %% with an optional '0' flag and field width.
+// Supports %d %u %x %p %s %c %% with an optional '0' or '-' (left-justify)
+// flag and a field width, e.g. %5d %08x %-14s.
 // Output is collected in a buffer so that one call is usually one write().
 #include "kernel/types.h"
 #include "user/user.h"
@@ -8,7 +9,8 @@
 struct outbuf {
   int fd;
   int len;
-  char data[256];
+  int total;   // characters put so far
+  char data[512];
 };
 
 static void
@@ -25,12 +27,21 @@ put(struct outbuf *o, char c)
   if (o->len == sizeof(o->data))
     flush(o);
   o->data[o->len++] = c;
+  o->total++;
 }
 
-// Emit an unsigned number in base 10 or 16, negative if neg, padded to width.
+// Emit an unsigned number in base 10 or 16, negative if neg, padded to
+// width (on the right instead when pad is '-').
 static void
 putnum(struct outbuf *o, uint v, int base, int neg, int width, char pad)
 {
+  if (pad == '-') {
+    int start = o->total;
+    putnum(o, v, base, neg, 0, ' ');
+    for (int n = o->total - start; n < width; n++)
+      put(o, ' ');
+    return;
+  }
   char digits[16];
   int n = 0;
   do {
@@ -51,7 +62,7 @@ putnum(struct outbuf *o, uint v, int base, int neg, int width, char pad)
 static void
 format(int fd, const char *fmt, va_list ap)
 {
-  struct outbuf o = { .fd = fd, .len = 0 };
+  struct outbuf o = { .fd = fd, .len = 0, .total = 0 };
   for (; *fmt; fmt++) {
     if (*fmt != '%') {
       put(&o, *fmt);
@@ -60,8 +71,8 @@ format(int fd, const char *fmt, va_list ap)
     fmt++;
     char pad = ' ';
     int width = 0;
-    if (*fmt == '0') {
-      pad = '0';
+    if (*fmt == '0' || *fmt == '-') {
+      pad = *fmt;
       fmt++;
     }
     while (*fmt >= '0' && *fmt <= '9')
@@ -90,10 +101,12 @@ format(int fd, const char *fmt, va_list ap)
       if (s == 0)
         s = "(null)";
       int len = strlen(s);
-      for (; width > len; width--)
+      for (; pad != '-' && width > len; width--)
         put(&o, ' ');
       while (*s)
         put(&o, *s++);
+      for (; width > len; width--)
+        put(&o, ' ');
       break;
     }
     case 'c':

@@ -152,3 +152,25 @@ stat(const char *path, struct stat *st)
   close(fd);
   return r;
 }
+
+// Like stat, but a symbolic link is reported itself, not its target.
+int
+lstat(const char *path, struct stat *st)
+{
+  int fd = open(path, O_RDONLY | O_NOFOLLOW);
+  if (fd < 0)
+    return -1;
+  int r = fstat(fd, st);
+  close(fd);
+  return r;
+}
+
+char *
+strrchr(const char *s, char c)
+{
+  const char *last = 0;
+  for (; *s; s++)
+    if (*s == c)
+      last = s;
+  return (char *)last;
+}
