@@ -54,6 +54,7 @@ struct proc {
   struct context *context;     // swtch() here to run the process
   struct file **ofile;         // open files, indexed by fd; grows on demand (fd.c)
   int nofile;                  // slots in ofile
+  int fdfree;                  // every fd below this is in use (fd_alloc starts here)
   struct inode *cwd;           // current directory
   char name[16];               // program name, for debugging and kill messages
 };

@@ -8,7 +8,8 @@
 //   pipeline := command { '|' command }
 //   command  := '(' list ')' { redir }  |  { word | redir }+
 //   redir    := [digit] ('<' | '>' | '>>') word  |  [digit] '>&' digit
-// Builtins: cd [DIR], exit [N]. The status of a list is its last command's.
+// Builtins: cd [DIR], exit [N], wait (for every background command).
+// The status of a list is its last command's.
 #include "kernel/types.h"
 #include "kernel/stat.h"
 #include "kernel/fcntl.h"
@@ -515,6 +516,12 @@ builtin(struct node *n, int *status)
   }
   if (strcmp(argv[0], "exit") == 0)
     exit(n->argc > 1 ? atoi(argv[1]) : last_status);
+  if (strcmp(argv[0], "wait") == 0) {
+    while (wait(0) >= 0)
+      ;
+    *status = 0;
+    return 1;
+  }
   return 0;
 }
 

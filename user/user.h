@@ -4,6 +4,7 @@
 #ifndef USER_H
 #define USER_H
 #include "kernel/errno.h"
+#include <stdarg.h>
 
 struct stat;
 struct memstat;
@@ -66,6 +67,9 @@ int   lstat(const char *path, struct stat *st);   // a symlink itself
 char *strrchr(const char *s, char c);
 void  printf(const char *fmt, ...);
 void  fprintf(int fd, const char *fmt, ...);
+void  vfprintf(int fd, const char *fmt, va_list ap);
+int   snprintf(char *buf, int size, const char *fmt, ...);   // length it wanted
+int   vsnprintf(char *buf, int size, const char *fmt, va_list ap);
 void *malloc(uint n);
 void  free(void *p);
 const char *strerror(int err);

@@ -28,7 +28,10 @@ count(int fd, const char *name)
     fprintf(2, "wc: %s: %s\n", name, strerror(errno));
     return 1;
   }
-  printf("%d %d %d %s\n", lines, words, bytes, name);
+  if (*name)
+    printf("%d %d %d %s\n", lines, words, bytes, name);
+  else
+    printf("%d %d %d\n", lines, words, bytes);
   return 0;
 }
 

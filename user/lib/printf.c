@@ -1,33 +1,42 @@
-// Formatted output: printf(fmt, ...) to fd 1 and fprintf(fd, fmt, ...).
+// Formatted output: printf(fmt, ...) to fd 1, fprintf(fd, fmt, ...), and
+// snprintf(buf, size, fmt, ...) into memory (plus the va_list forms).
 // Supports %d %u %x %p %s %c %% with an optional '0' or '-' (left-justify)
 // flag and a field width, e.g. %5d %08x %-14s.
-// Output is collected in a buffer so that one call is usually one write().
+// Output to a file is collected in a buffer so that one call is usually
+// one write().
 #include "kernel/types.h"
 #include "user/user.h"
-#include <stdarg.h>
 
 struct outbuf {
-  int fd;
-  int len;
-  int total;   // characters put so far
+  int fd;       // destination file, or -1 when writing into str
+  char *str;    // destination string (fd == -1)
+  int size;     // bytes available at str, including the final NUL
+  int len;      // bytes pending in data (fd) or stored at str
+  int total;    // characters produced so far
   char data[512];
 };
 
 static void
 flush(struct outbuf *o)
 {
-  if (o->len > 0)
+  if (o->fd >= 0 && o->len > 0)
     write(o->fd, o->data, o->len);
-  o->len = 0;
+  if (o->fd >= 0)
+    o->len = 0;
 }
 
 static void
 put(struct outbuf *o, char c)
 {
+  o->total++;
+  if (o->fd < 0) {
+    if (o->len + 1 < o->size)
+      o->str[o->len++] = c;
+    return;
+  }
   if (o->len == sizeof(o->data))
     flush(o);
   o->data[o->len++] = c;
-  o->total++;
 }
 
 // Emit an unsigned number in base 10 or 16, negative if neg, padded to
@@ -59,13 +68,13 @@ putnum(struct outbuf *o, uint v, int base, int neg, int width, char pad)
     put(o, digits[--n]);
 }
 
+// The formatting engine shared by all the entry points.
 static void
-format(int fd, const char *fmt, va_list ap)
+format(struct outbuf *o, const char *fmt, va_list ap)
 {
-  struct outbuf o = { .fd = fd, .len = 0, .total = 0 };
   for (; *fmt; fmt++) {
     if (*fmt != '%') {
-      put(&o, *fmt);
+      put(o, *fmt);
       continue;
     }
     fmt++;
@@ -82,19 +91,19 @@ format(int fd, const char *fmt, va_list ap)
     switch (*fmt) {
     case 'd': {
       int v = va_arg(ap, int);
-      putnum(&o, v < 0 ? -(uint)v : (uint)v, 10, v < 0, width, pad);
+      putnum(o, v < 0 ? -(uint)v : (uint)v, 10, v < 0, width, pad);
       break;
     }
     case 'u':
-      putnum(&o, va_arg(ap, uint), 10, 0, width, pad);
+      putnum(o, va_arg(ap, uint), 10, 0, width, pad);
       break;
     case 'x':
-      putnum(&o, va_arg(ap, uint), 16, 0, width, pad);
+      putnum(o, va_arg(ap, uint), 16, 0, width, pad);
       break;
     case 'p':
-      put(&o, '0');
-      put(&o, 'x');
-      putnum(&o, va_arg(ap, uint), 16, 0, 8, '0');
+      put(o, '0');
+      put(o, 'x');
+      putnum(o, va_arg(ap, uint), 16, 0, 8, '0');
       break;
     case 's': {
       const char *s = va_arg(ap, const char *);
@@ -102,25 +111,34 @@ format(int fd, const char *fmt, va_list ap)
         s = "(null)";
       int len = strlen(s);
       for (; pad != '-' && width > len; width--)
-        put(&o, ' ');
+        put(o, ' ');
       while (*s)
-        put(&o, *s++);
+        put(o, *s++);
       for (; width > len; width--)
-        put(&o, ' ');
+        put(o, ' ');
       break;
     }
     case 'c':
-      put(&o, (char)va_arg(ap, int));
+      put(o, (char)va_arg(ap, int));
       break;
     case 0:
       fmt--;
       break;
     default:
-      put(&o, '%');
-      put(&o, *fmt);
+      put(o, '%');
+      put(o, *fmt);
       break;
     }
   }
+}
+
+void
+vfprintf(int fd, const char *fmt, va_list ap)
+{
+  struct outbuf o;
+  o.fd = fd;
+  o.len = o.total = 0;
+  format(&o, fmt, ap);
   flush(&o);
 }
 
@@ -129,7 +147,7 @@ fprintf(int fd, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  format(fd, fmt, ap);
+  vfprintf(fd, fmt, ap);
   va_end(ap);
 }
 
@@ -138,6 +156,32 @@ printf(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  format(1, fmt, ap);
+  vfprintf(1, fmt, ap);
   va_end(ap);
+}
+
+// Format into buf (at most size-1 characters and a NUL). Returns the length
+// the whole output would have had.
+int
+vsnprintf(char *buf, int size, const char *fmt, va_list ap)
+{
+  struct outbuf o;
+  o.fd = -1;
+  o.str = buf;
+  o.size = size;
+  o.len = o.total = 0;
+  format(&o, fmt, ap);
+  if (size > 0)
+    buf[o.len] = 0;
+  return o.total;
+}
+
+int
+snprintf(char *buf, int size, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  return n;
 }

@@ -1,0 +1,232 @@
+// The test framework behind testlib.h.
+#include "kernel/types.h"
+#include "kernel/fcntl.h"
+#include "kernel/memstat.h"
+#include "user/user.h"
+#include "user/lib/testlib.h"
+
+static int report_fd = -1;   // write end of the pipe to the parent (in tests)
+static int timeout_ticks = 3000;
+
+void
+test_set_timeout(int ticks)
+{
+  timeout_ticks = ticks;
+}
+
+void
+test_fail(const char *fmt, ...)
+{
+  char msg[300];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+  va_end(ap);
+  strcat(msg, "\n");
+  if (report_fd >= 0)
+    write(report_fd, msg, strlen(msg));
+  else
+    fprintf(2, "test_fail: %s", msg);
+  exit(1);
+}
+
+int
+test_freepages(void)
+{
+  struct memstat ms;
+  if (memstat(&ms) < 0)
+    return -1;
+  return ms.free_pages;
+}
+
+int
+test_fork(void)
+{
+  int pid = fork();
+  if (pid < 0)
+    test_fail("fork: %s", strerror(errno));
+  return pid;
+}
+
+// Wait for pid (or any child if pid is 0) and return its status.
+int
+test_wait(int pid)
+{
+  for (;;) {
+    int st;
+    int w = wait(&st);
+    if (w < 0)
+      test_fail("wait: %s", strerror(errno));
+    if (pid == 0 || w == pid)
+      return st;
+  }
+}
+
+void
+test_write_file(const char *path, const char *data)
+{
+  int fd = open(path, O_WRONLY | O_CREATE | O_TRUNC);
+  if (fd < 0)
+    test_fail("create %s: %s", path, strerror(errno));
+  int n = strlen(data);
+  if (write(fd, data, n) != n)
+    test_fail("write %s: %s", path, strerror(errno));
+  close(fd);
+}
+
+int
+test_sh(const char *cmd, char *out, int max, int merge)
+{
+  int fds[2];
+  if (pipe(fds) < 0)
+    test_fail("pipe: %s", strerror(errno));
+  int pid = test_fork();
+  if (pid == 0) {
+    close(fds[0]);
+    close(1);
+    dup(fds[1]);
+    if (merge) {
+      close(2);
+      dup(fds[1]);
+    }
+    close(fds[1]);
+    char *argv[] = { "/sh", "-c", (char *)cmd, 0 };
+    exec("/sh", argv);
+    fprintf(2, "exec /sh: %s\n", strerror(errno));
+    exit(127);
+  }
+  close(fds[1]);
+  int len = 0, n;
+  char skip[128];
+  for (;;) {
+    if (len < max - 1)
+      n = read(fds[0], out + len, max - 1 - len);
+    else
+      n = read(fds[0], skip, sizeof(skip));   // drain what does not fit
+    if (n <= 0)
+      break;
+    if (len < max - 1)
+      len += n;
+  }
+  out[len] = 0;
+  close(fds[0]);
+  return test_wait(pid);
+}
+
+void
+test_expect(const char *cmd, const char *want, int st)
+{
+  static char got[4096];
+  int s = test_sh(cmd, got, sizeof(got), 0);
+  if (strcmp(got, want) != 0)
+    test_fail("`%s` printed \"%s\", want \"%s\"", cmd, got, want);
+  if (s != st)
+    test_fail("`%s` exited %d, want %d", cmd, s, st);
+}
+
+// Should tests[i] run, given the names on the command line?
+static int
+selected(struct test *t, int argc, char **argv)
+{
+  if (argc < 2)
+    return 1;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], t->name) == 0)
+      return 1;
+  return 0;
+}
+
+// Read the failure reason a test reported (first line only).
+static void
+read_reason(int fd, char *buf, int max)
+{
+  int n = read(fd, buf, max - 1);
+  if (n < 0)
+    n = 0;
+  buf[n] = 0;
+  char *nl = strchr(buf, '\n');
+  if (nl)
+    *nl = 0;
+}
+
+// Run one test in a child under a watchdog; 1 if it passed.
+static int
+run_one(const char *suite, struct test *t)
+{
+  char reason[320];
+  int fds[2];
+  if (pipe(fds) < 0) {
+    printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));
+    return 0;
+  }
+  int before = test_freepages();
+  int pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    report_fd = fds[1];
+    t->fn();
+    exit(0);
+  }
+  int dog = pid < 0 ? -1 : fork();
+  if (dog == 0) {
+    sleep(timeout_ticks);
+    exit(0);
+  }
+  close(fds[1]);
+  if (pid < 0 || dog < 0) {
+    printf("FAIL %s.%s: fork: %s\n", suite, t->name, strerror(errno));
+    if (pid > 0) {
+      kill(pid);
+      wait(0);
+    }
+    close(fds[0]);
+    return 0;
+  }
+  int st, w, timedout = 0;
+  while ((w = wait(&st)) != pid) {
+    if (w == dog) {
+      timedout = 1;
+      dog = -1;
+      kill(pid);
+    } else if (w < 0) {
+      break;
+    }
+  }
+  if (dog > 0) {
+    kill(dog);
+    while ((w = wait(0)) != dog && w >= 0)
+      ;
+  }
+  reason[0] = 0;
+  if (timedout)
+    snprintf(reason, sizeof(reason), "timed out after %d ticks", timeout_ticks);
+  else if (st == 1)
+    read_reason(fds[0], reason, sizeof(reason));
+  if (reason[0] == 0 && st == -1)
+    strcpy(reason, "test process was killed");
+  else if (reason[0] == 0 && st != 0)
+    snprintf(reason, sizeof(reason), "test process exited with status %d", st);
+  close(fds[0]);
+  if (reason[0] == 0) {
+    int after = test_freepages();
+    if (after < before)
+      snprintf(reason, sizeof(reason), "leaked %d pages (free %d before, %d after)",
+               before - after, before, after);
+  }
+  if (reason[0]) {
+    printf("FAIL %s.%s: %s\n", suite, t->name, reason);
+    return 0;
+  }
+  printf("PASS %s.%s\n", suite, t->name);
+  return 1;
+}
+
+int
+test_run(const char *suite, struct test *tests, int ntests, int argc, char **argv)
+{
+  int failed = 0;
+  for (int i = 0; i < ntests; i++)
+    if (selected(&tests[i], argc, argv))
+      failed += !run_one(suite, &tests[i]);
+  return failed ? 1 : 0;
+}

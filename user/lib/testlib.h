@@ -1,0 +1,59 @@
+// A tiny in-guest test framework. A suite is a table of tests; each test
+// runs in its own forked child, under a watchdog. The parent prints
+// "PASS suite.name" or "FAIL suite.name: reason" per test: a test fails
+// if it calls test_fail() (or a CHECK fails), exits non-zero, is killed,
+// times out, or if free memory pages after it differ from before (a leak).
+#ifndef TESTLIB_H
+#define TESTLIB_H
+
+struct test {
+  const char *name;
+  void (*fn)(void);
+};
+#define TEST(fn) { #fn, fn }
+
+// Run the tests (only those named in argv[1..], if any); returns the exit
+// status: 0 if every test passed, else 1.
+int  test_run(const char *suite, struct test *tests, int ntests, int argc, char **argv);
+
+// Set the watchdog for the following tests, in clock ticks (default 3000).
+void test_set_timeout(int ticks);
+
+// End the running test as failed; the message becomes the FAIL reason.
+// Usable from the test's own child processes too.
+void test_fail(const char *fmt, ...) __attribute__((noreturn));
+
+#define CHECK(c) \
+  do { if (!(c)) test_fail("line %d: %s", __LINE__, #c); } while (0)
+// expr must fail with -1 and errno err.
+#define CHECK_ERR(expr, err) \
+  do { int r_ = (int)(expr); int e_ = errno; \
+       if (r_ != -1 || e_ != (err)) \
+         test_fail("line %d: %s: got %d errno %d (%s), want -1 errno %d", \
+                   __LINE__, #expr, r_, e_, strerror(e_), (err)); } while (0)
+// expr must equal want (ints).
+#define CHECK_EQ(expr, want) \
+  do { int g_ = (int)(expr); int w_ = (int)(want); \
+       if (g_ != w_) test_fail("line %d: %s = %d, want %d (errno %d)", \
+                               __LINE__, #expr, g_, w_, errno); } while (0)
+
+// Free pages right now (memstat).
+int  test_freepages(void);
+
+// Run `sh -c cmd` with stdout (and stderr too if merge) into a pipe;
+// the output (NUL-terminated, at most max-1 bytes kept) goes to out.
+// Returns the command's exit status.
+int  test_sh(const char *cmd, char *out, int max, int merge);
+
+// Run cmd through sh; fail the test unless it prints exactly want on
+// stdout and exits with status st.
+void test_expect(const char *cmd, const char *want, int st);
+
+// Create path with the given contents (fails the test on error).
+void test_write_file(const char *path, const char *data);
+
+// fork, failing the test if it fails.
+int  test_fork(void);
+// wait for any child; its status (fails the test if there is none).
+int  test_wait(int pid);
+#endif
