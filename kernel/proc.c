@@ -28,6 +28,18 @@ static struct {
 
 static struct proc *initproc;
 
+// Bumped whenever a process becomes RUNNABLE, so an idle CPU can tell
+// whether it missed a wakeup between its scan and its halt.
+static volatile uint runnable_gen;
+
+// Mark p RUNNABLE. Caller holds ptable.lock.
+static void
+set_runnable(struct proc *p)
+{
+  p->state = RUNNABLE;
+  runnable_gen++;
+}
+
 extern void trapret(void);  // trapasm.S: pop a trapframe and iret
 static void forkret(void);
 
@@ -124,7 +136,7 @@ userinit(void)
   p->tf->eflags = FL_IF;
   safestrcpy(p->name, "initcode", sizeof(p->name));
   acquire(&ptable.lock);
-  p->state = RUNNABLE;
+  set_runnable(p);
   release(&ptable.lock);
 }
 
@@ -190,7 +202,7 @@ fork(void)
 
   acquire(&ptable.lock);
   np->parent = cur;
-  np->state = RUNNABLE;
+  set_runnable(np);
   release(&ptable.lock);
   trace_fork(pid, cur->name);
   return pid;
@@ -214,7 +226,7 @@ wakeup_locked(void *chan)
 
   for(p = ptable.list; p; p = p->next)
     if(p->state == SLEEPING && p->chan == chan)
-      p->state = RUNNABLE;
+      set_runnable(p);
 }
 
 void
@@ -338,7 +350,8 @@ wait(uint status_uva)
 }
 
 // Mark process pid killed; it exits (status -1) when it next returns to
-// user mode, and a sleeping victim is woken to get there. 0 or -ESRCH.
+// user mode, and a sleeping victim is woken to get there. 0, -ESRCH, or
+// -EPERM for init (pid 1), which must never exit.
 int
 kill(int pid)
 {
@@ -347,9 +360,13 @@ kill(int pid)
   acquire(&ptable.lock);
   for(p = ptable.list; p; p = p->next){
     if(p->pid == pid && p->state != EMBRYO){
+      if(p == initproc){     // init must outlive everyone: refuse, don't panic later
+        release(&ptable.lock);
+        return -EPERM;
+      }
       p->killed = 1;
       if(p->state == SLEEPING)
-        p->state = RUNNABLE;
+        set_runnable(p);
       release(&ptable.lock);
       return 0;
     }
@@ -408,7 +425,7 @@ void
 yield(void)
 {
   acquire(&ptable.lock);
-  myproc()->state = RUNNABLE;
+  set_runnable(myproc());
   sched();
   release(&ptable.lock);
 }
@@ -422,12 +439,14 @@ scheduler(void)
   struct cpu *c = mycpu();
   struct proc *p;
   int ran;
+  uint gen;
 
   c->proc = 0;
   for(;;){
     sti();
     ran = 0;
     acquire(&ptable.lock);
+    gen = runnable_gen;
     for(p = ptable.list; p; p = p->next){
       if(p->state != RUNNABLE)
         continue;
@@ -440,8 +459,14 @@ scheduler(void)
       ran = 1;
     }
     release(&ptable.lock);
-    if(!ran)
-      hlt();
+    if(ran)
+      continue;
+    // Nothing ran. Halt unless a process became runnable since the scan
+    // (e.g. woken by an interrupt right after release); "sti; hlt" lets no
+    // interrupt in between, so a wakeup cannot be slept through.
+    cli();
+    if(runnable_gen == gen)
+      asm volatile("sti; hlt");
   }
 }
 
