@@ -118,15 +118,15 @@ inode_write(struct file *f, uint uaddr, int n)
   int done = 0, r = 0, m;
 
   while(done < n){
-    begin_op();
+    begin_op_n(WRITEOPBLOCKS);
     ilock(f->ip);
     if(f->append)
       f->off = f->ip->size;
-    m = write_span(f->ip, f->off, n - done);
+    m = write_span(f->ip, f->off, n - done, WRITEOPBLOCKS);
     if((r = writei(f->ip, 1, uaddr + done, f->off, m)) > 0)
       f->off += r;
     iunlock(f->ip);
-    end_op();
+    end_op_n(WRITEOPBLOCKS);
     if(r < 0)
       break;
     done += r;

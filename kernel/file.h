@@ -23,13 +23,14 @@ struct file {
   short major;             // FD_DEVICE
 };
 
-// An inode in memory (the inode cache in fs.c). ref, dev and inum belong
-// to the cache lock; the rest is guarded by lock and is a copy of the disk
-// inode once valid is set.
+// An inode in memory (the inode cache in inode.c), kmalloc'd while it is
+// referenced. ref, dev, inum and hnext belong to the cache lock; the rest
+// is guarded by lock and is a copy of the disk inode once valid is set.
 struct inode {
   uint dev;
   uint inum;
   int ref;                 // in-memory references (open files, cwd, lookups)
+  struct inode *hnext;     // next inode in the same hash chain
   struct sleeplock lock;
   int valid;               // the fields below have been read from disk
   short type;

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "file.h"
 #include "fsint.h"
+#include "fsstat.h"
 #include "defs.h"
 
 struct superblock sb;
@@ -116,6 +117,62 @@ bfree(uint dev, uint bno)
   release(&bmap_alloc.lock);
 }
 
+// Count the clear bits of the bitmap for blocks [0, sb.size).
+static uint
+count_free_blocks(uint dev)
+{
+  struct buf *b;
+  uint base, bno, n = 0;
+
+  for(base = 0; base < sb.size; base += BPB){
+    b = bread(dev, BBLOCK(base, sb));
+    for(bno = base; bno < base + BPB && bno < sb.size; bno++)
+      if((b->data[(bno - base) / 8] & (1 << (bno % 8))) == 0)
+        n++;
+    brelse(b);
+  }
+  return n;
+}
+
+// Count the disk inodes of type 0 (inode 0 is never used).
+static uint
+count_free_inodes(uint dev)
+{
+  struct buf *b = 0;
+  struct dinode *dip;
+  uint inum, n = 0;
+
+  for(inum = 1; inum < sb.ninodes; inum++){
+    if(b == 0 || inum % IPB == 0){
+      if(b)
+        brelse(b);
+      b = bread(dev, IBLOCK(inum, sb));
+    }
+    dip = (struct dinode *)b->data + inum % IPB;
+    if(dip->type == 0)
+      n++;
+  }
+  if(b)
+    brelse(b);
+  return n;
+}
+
+// Fill *st for the file system on dev. The counts are a snapshot: they
+// include the changes of operations that have not committed yet.
+void
+fs_stat(uint dev, struct fsstat *st)
+{
+  memset(st, 0, sizeof(*st));
+  st->bsize = BSIZE;
+  st->size = sb.size;
+  st->nblocks = sb.nblocks;
+  st->free_blocks = count_free_blocks(dev);
+  st->ninodes = sb.ninodes;
+  st->free_inodes = count_free_inodes(dev);
+  st->maxfile = MAXFILE;
+  st->mem_inodes = icache_count();
+}
+
 // Hand an unlinked inode (ref 1, nlink 0) to the reaper; the reference
 // goes with it. Its blocks are freed at the end of the current operation.
 void
@@ -202,6 +259,8 @@ fs_init(int dev)
   nbitmap = (sb.size + BPB - 1) / BPB;
   if((int)nbitmap + 4 > log_capacity())
     panic("fs_init: log too small to truncate a file in one transaction");
+  if(log_capacity() < WRITEOPBLOCKS + MAXOPBLOCKS)
+    panic("fs_init: log too small for a write (image from an older mkfs?)");
   bmap_alloc.hint = sb.bmapstart + nbitmap;
   find_orphans(dev);
   fs_reap();

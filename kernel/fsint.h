@@ -9,8 +9,11 @@ struct inode;
 struct superblock;
 struct proc;
 struct file;
+struct fsstat;
 
 // log.c
+void  begin_op_n(int n);                  // an operation that may log n blocks
+void  end_op_n(int n);                    // ... and its end
 void  begin_op_large(void);               // an operation that owns the whole log
 int   log_capacity(void);                 // blocks a large operation may log
 
@@ -20,15 +23,17 @@ int   balloc(uint dev, uint *bno);        // 0 or -ENOSPC; the block is zeroed
 void  bfree(uint dev, uint bno);
 void  fs_reap(void);                      // free unlinked inodes (end_op calls it)
 void  fs_reap_add(struct inode *ip);      // queue an unlinked inode for fs_reap
+void  fs_stat(uint dev, struct fsstat *st);  // free blocks/inodes (sys_fsstat)
 
 // inode.c
 void  icache_init(void);
-struct inode *iget(uint dev, uint inum);  // 0 when the cache is full
+struct inode *iget(uint dev, uint inum);  // 0 when out of memory
+uint  icache_count(void);                 // inodes in memory
 struct inode *ialloc(uint dev, short type, int *err);
 void  iupdate(struct inode *ip);
 void  itrunc(struct inode *ip);
 void  ifree_locked(struct inode *ip);     // truncate and mark free on disk
-uint  write_span(struct inode *ip, uint off, uint n);  // bytes one operation may write at off
+uint  write_span(struct inode *ip, uint off, uint n, int slots);  // bytes an op may write at off
 
 // namei.c
 struct inode *dirlookup(struct inode *dp, char *name, uint *poff, int *err);

@@ -17,10 +17,19 @@
 #include "fsint.h"
 #include "defs.h"
 
+// The in-memory inodes: every inode someone holds a reference to, and no
+// others. Each is kmalloc'd by iget the first time it is asked for, sits in
+// a hash chain keyed by inode number, and is freed when its last reference
+// is dropped (the disk copy is always up to date by then, and the buffer
+// cache keeps re-reading it cheap). So the number of open distinct files is
+// limited by memory only; IHASH is just the number of chains.
+#define IHASH 128
+
 static struct {
   struct spinlock lock;
-  struct inode inode[NINODE];
-  uint hint;                 // no free disk inode below this number
+  struct inode *chain[IHASH];  // linked through hnext
+  uint count;                  // inodes in memory
+  uint hint;                   // no free disk inode below this number
 } icache;
 
 static const uchar zeros[BSIZE];   // what holes read as
@@ -28,44 +37,89 @@ static const uchar zeros[BSIZE];   // what holes read as
 void
 icache_init(void)
 {
-  int i;
-
   initlock(&icache.lock, "icache");
-  for(i = 0; i < NINODE; i++)
-    initsleeplock(&icache.inode[i].lock, "inode");
   icache.hint = 1;
 }
 
-// The cached inode for (dev, inum) with one more reference, not locked
-// and maybe not read yet. 0 if every cache slot is in use.
+// The in-memory inode for (dev, inum), or 0. Caller holds icache.lock.
+static struct inode *
+icache_find(uint dev, uint inum)
+{
+  struct inode *ip;
+
+  for(ip = icache.chain[inum % IHASH]; ip; ip = ip->hnext)
+    if(ip->dev == dev && ip->inum == inum)
+      return ip;
+  return 0;
+}
+
+// The in-memory inode for (dev, inum) with one more reference, not locked
+// and maybe not read yet. 0 if there is no memory for it.
 struct inode *
 iget(uint dev, uint inum)
 {
-  struct inode *ip, *empty = 0;
+  struct inode *ip, *fresh;
 
   acquire(&icache.lock);
-  for(ip = icache.inode; ip < icache.inode + NINODE; ip++){
-    if(ip->ref > 0 && ip->dev == dev && ip->inum == inum){
-      ip->ref++;
-      release(&icache.lock);
-      return ip;
-    }
-    if(empty == 0 && ip->ref == 0)
-      empty = ip;
-  }
-  if(empty){
-    empty->dev = dev;
-    empty->inum = inum;
-    empty->ref = 1;
-    empty->valid = 0;
+  if((ip = icache_find(dev, inum)) != 0){
+    ip->ref++;
+    release(&icache.lock);
+    return ip;
   }
   release(&icache.lock);
-  return empty;
+
+  if((fresh = kzalloc(sizeof(*fresh))) == 0)
+    return 0;
+  initsleeplock(&fresh->lock, "inode");
+  fresh->dev = dev;
+  fresh->inum = inum;
+  fresh->ref = 1;
+
+  acquire(&icache.lock);
+  if((ip = icache_find(dev, inum)) != 0){   // someone beat us to it
+    ip->ref++;
+    release(&icache.lock);
+    kfree(fresh);
+    return ip;
+  }
+  fresh->hnext = icache.chain[inum % IHASH];
+  icache.chain[inum % IHASH] = fresh;
+  icache.count++;
+  release(&icache.lock);
+  return fresh;
+}
+
+// Unhook ip (ref 0) from its chain. Caller holds icache.lock.
+static void
+icache_remove(struct inode *ip)
+{
+  struct inode **pp;
+
+  for(pp = &icache.chain[ip->inum % IHASH]; *pp; pp = &(*pp)->hnext){
+    if(*pp == ip){
+      *pp = ip->hnext;
+      icache.count--;
+      return;
+    }
+  }
+  panic("icache_remove: inode not in the cache");
+}
+
+// How many inodes are in memory now (fsstat reports it).
+uint
+icache_count(void)
+{
+  uint n;
+
+  acquire(&icache.lock);
+  n = icache.count;
+  release(&icache.lock);
+  return n;
 }
 
 // Allocate a disk inode of the given type (nlink 0, empty). Returns it
 // referenced but unlocked, or 0 with *err = -ENOSPC (no free inode) or
-// -ENFILE (inode cache full).
+// -ENOMEM (no memory for the in-memory inode).
 struct inode *
 ialloc(uint dev, short type, int *err)
 {
@@ -91,7 +145,7 @@ ialloc(uint dev, short type, int *err)
     }
     if((ip = iget(dev, inum)) == 0){
       brelse(b);
-      *err = -ENFILE;
+      *err = -ENOMEM;
       return 0;
     }
     memset(dip, 0, sizeof(*dip));
@@ -183,8 +237,9 @@ small_file(struct inode *ip)
 }
 
 // Drop a reference. The last reference to an inode with no links frees
-// it: at once if small, else via the reaper after this operation.
-// Must run inside an operation; caller does not hold ip->lock.
+// it on disk: at once if small, else via the reaper after this operation.
+// The last reference frees the in-memory inode too. Must run inside an
+// operation; caller does not hold ip->lock.
 void
 iput(struct inode *ip)
 {
@@ -200,8 +255,15 @@ iput(struct inode *ip)
     releasesleep(&ip->lock);
     acquire(&icache.lock);
   }
-  ip->ref--;
+  // ialloc may have picked a freed inode's number again meanwhile: then
+  // ref is above 1 here and the inode lives on for its new user.
+  if(--ip->ref > 0){
+    release(&icache.lock);
+    return;
+  }
+  icache_remove(ip);
   release(&icache.lock);
+  kfree(ip);
 }
 
 void
@@ -331,44 +393,54 @@ itrunc(struct inode *ip)
 }
 
 // Most bytes (at least one block's worth, at most n) that one operation
-// may write to ip starting at offset off, so that every block it changes
-// fits in its MAXOPBLOCKS log slots. Costs, counted pessimistically:
-// the inode 1; a block already allocated 1; a new block 2 (itself and a
-// bitmap block, assumed different for every allocation) plus each index
-// block on its path the first time it is met (1, or 2 if it must be
-// allocated too). So an in-place rewrite of up to MAXOPBLOCKS-1 blocks is
-// a single transaction. Caller holds ip->lock.
+// holding `slots` log slots may write to ip starting at offset off, so
+// that every block it changes fits. Counted pessimistically: the inode 1;
+// each data block 1; each index block on the way the first time it is met
+// 1; and for every block that must be allocated (data or index, an index
+// block counted as new whenever it might be), a bitmap block, but never
+// more bitmap blocks than the file system has. So an in-place rewrite of
+// up to slots-1 blocks is one transaction. Caller holds ip->lock.
 uint
-write_span(struct inode *ip, uint off, uint n)
+write_span(struct inode *ip, uint off, uint n, int slots)
 {
-  uint bn, end, rel, l2, seen_l2[2] = { ~0u, ~0u };
-  int cost = 1, c, seen_single = 0, seen_double = 0;
-  uint done = 0, m;
+  uint nbitmap = (sb.size + BPB - 1) / BPB;
+  uint first2 = NDIRECT + NINDIRECT;       // first doubly-indirect block
+  uint seen_l2[2] = { ~0u, ~0u };          // (a span meets at most 2 of them)
+  uint bn, end, l2, logged = 1, fresh = 0, done = 0, m;
+  uint add_logged, add_fresh, bitmaps;
+  int seen_single = 0, seen_double = 0;
 
-  end = (off + n - 1) / BSIZE;     // last block touched (n > 0)
+  if(slots < 2 || slots > (int)(2 * NINDIRECT))
+    panic("write_span: bad slot count");
+  end = (off + n - 1) / BSIZE;             // last block touched (n > 0)
   for(bn = off / BSIZE; bn <= end && bn < MAXFILE; bn++){
-    c = 1;
+    add_logged = 1;
+    add_fresh = 0;
     if(bmap(ip, bn, 0) <= 0){
-      c = 2;
-      if(bn >= NDIRECT && bn < NDIRECT + NINDIRECT && !seen_single){
-        c += ip->addrs[NDIRECT] ? 1 : 2;
+      add_fresh = 1;
+      if(bn >= NDIRECT && bn < first2 && !seen_single){
         seen_single = 1;
-      } else if(bn >= NDIRECT + NINDIRECT){
-        rel = bn - NDIRECT - NINDIRECT;
-        l2 = rel / NINDIRECT;
+        add_logged++;
+        add_fresh += ip->addrs[NDIRECT] == 0;
+      } else if(bn >= first2){
         if(!seen_double){
-          c += ip->addrs[NDIRECT + 1] ? 1 : 2;
           seen_double = 1;
+          add_logged++;
+          add_fresh += ip->addrs[NDIRECT + 1] == 0;
         }
+        l2 = (bn - first2) / NINDIRECT;
         if(l2 != seen_l2[0] && l2 != seen_l2[1]){
-          c += 2;                    // the second-level block (maybe new)
+          add_logged++;                    // the second-level block, maybe new
+          add_fresh++;
           seen_l2[seen_l2[0] == ~0u ? 0 : 1] = l2;
         }
       }
     }
-    if(done > 0 && cost + c > MAXOPBLOCKS)
+    bitmaps = fresh + add_fresh < nbitmap ? fresh + add_fresh : nbitmap;
+    if(done > 0 && logged + add_logged + bitmaps > (uint)slots)
       break;
-    cost += c;
+    logged += add_logged;
+    fresh += add_fresh;
     m = BSIZE - (off + done) % BSIZE;
     if(m > n - done)
       m = n - done;

@@ -10,9 +10,10 @@
 // A crash before 2 loses the transaction; after 2, recovery at boot redoes
 // step 3. Several concurrent operations share one transaction (group
 // commit): it commits when the last of them ends. Each operation reserves
-// MAXOPBLOCKS log slots, so begin_op waits until that much room is free.
-// begin_op_large() reserves the whole log for one operation (truncating a
-// big file), waiting until no other operation is open.
+// log slots up front: MAXOPBLOCKS for begin_op(), n for begin_op_n(n) (a
+// piece of a write() takes WRITEOPBLOCKS), and waits until that much room
+// is free. begin_op_large() reserves the whole log for one operation
+// (truncating a big file), waiting until no other operation is open.
 #include "types.h"
 #include "param.h"
 #include "spinlock.h"
@@ -30,6 +31,7 @@ static struct {
   uint start;                // header block; data blocks follow it
   int cap;                   // data blocks the log can hold
   int outstanding;           // operations between begin_op and end_op
+  int reserved;              // log slots the open operations reserved
   int large;                 // the open operation owns the whole log
   int large_waiting;         // a large operation waits: hold back others
   int committing;            // commit() running: everyone waits
@@ -107,17 +109,27 @@ log_capacity(void)
   return log.cap;
 }
 
-// Open an operation that may log up to MAXOPBLOCKS blocks. Sleeps until
-// the transaction has room for it.
+// Open an operation that may log up to n blocks (n <= WRITEOPBLOCKS).
+// Sleeps until the transaction has room for it. Close it with end_op_n(n).
+void
+begin_op_n(int n)
+{
+  if(n < 1 || n > WRITEOPBLOCKS || n > log.cap)
+    panic("begin_op_n: bad reservation");
+  acquire(&log.lock);
+  while(log.committing || log.large || log.large_waiting ||
+        log.lh.n + log.reserved + n > log.cap)
+    sleep(&log, &log.lock);
+  log.outstanding++;
+  log.reserved += n;
+  release(&log.lock);
+}
+
+// Open an operation that may log up to MAXOPBLOCKS blocks.
 void
 begin_op(void)
 {
-  acquire(&log.lock);
-  while(log.committing || log.large || log.large_waiting ||
-        log.lh.n + (log.outstanding + 1) * MAXOPBLOCKS > log.cap)
-    sleep(&log, &log.lock);
-  log.outstanding++;
-  release(&log.lock);
+  begin_op_n(MAXOPBLOCKS);
 }
 
 // Open an operation that owns the whole log (log_capacity() blocks).
@@ -133,14 +145,17 @@ begin_op_large(void)
   log.large_waiting = 0;
   log.large = 1;
   log.outstanding = 1;
+  log.reserved = log.cap;
   release(&log.lock);
 }
 
-// Close the caller's operation; the last one out commits. Then free any
-// unlinked inodes whose last reference went away (they need their own
-// transactions). Caller holds no sleeplocks of the file system.
+// Close the caller's operation, opened by begin_op_n(n) (or by
+// begin_op_large(), whose reservation goes whatever n is); the last one
+// out commits. Then free any unlinked inodes whose last reference went
+// away (they need their own transactions). Caller holds no sleeplocks of
+// the file system.
 void
-end_op(void)
+end_op_n(int n)
 {
   int docommit = 0;
 
@@ -148,7 +163,10 @@ end_op(void)
   if(log.outstanding <= 0 || log.committing)
     panic("end_op: no open operation");
   log.outstanding--;
+  log.reserved -= log.large ? log.reserved : n;
   log.large = 0;
+  if(log.reserved < 0)
+    panic("end_op: reservations do not add up");
   if(log.outstanding == 0){
     log.committing = 1;
     docommit = 1;
@@ -164,6 +182,13 @@ end_op(void)
     release(&log.lock);
   }
   fs_reap();
+}
+
+// Close an operation opened by begin_op() or begin_op_large().
+void
+end_op(void)
+{
+  end_op_n(MAXOPBLOCKS);
 }
 
 // Copy each block of the transaction from the cache into the log area.

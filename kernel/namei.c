@@ -35,7 +35,7 @@ name_check(char *name)
 
 // Find name in directory dp (locked). Returns its inode, referenced and
 // unlocked, and its entry's offset in *poff (if poff); or 0 with *err
-// (if err) = -ENOENT, or -ENFILE when the inode cache is full.
+// (if err) = -ENOENT, or -ENOMEM when there is no memory for the inode.
 struct inode *
 dirlookup(struct inode *dp, char *name, uint *poff, int *err)
 {
@@ -58,7 +58,7 @@ dirlookup(struct inode *dp, char *name, uint *poff, int *err)
         *poff = off + i * sizeof(de[0]);
       ip = iget(dp->dev, de[i].inum);
       if(ip == 0 && err)
-        *err = -ENFILE;
+        *err = -ENOMEM;
       return ip;
     }
   }
@@ -164,7 +164,7 @@ walk(char *path, int parent, int follow, char *name, int *err)
   ip = buf[0] == '/' ? iget(ROOTDEV, ROOTINO) : idup(myproc()->cwd);
   if(ip == 0){
     kfree(buf);
-    *err = -ENFILE;
+    *err = -ENOMEM;
     return 0;
   }
   p = buf;
@@ -213,7 +213,7 @@ walk(char *path, int parent, int follow, char *name, int *err)
         iput(ip);
         if((ip = iget(ROOTDEV, ROOTINO)) == 0){
           kfree(buf);
-          *err = -ENFILE;
+          *err = -ENOMEM;
           return 0;
         }
       }
@@ -248,7 +248,7 @@ namei(char *path)
 }
 
 // The inode path names, or 0 with *err = -ENOENT, -ENOTDIR, -ELOOP,
-// -ENAMETOOLONG, -ENFILE or -ENOMEM. A final symlink is followed if follow.
+// -ENAMETOOLONG or -ENOMEM. A final symlink is followed if follow.
 struct inode *
 namei_err(char *path, int follow, int *err)
 {

@@ -10,10 +10,10 @@
 #define MAXARG        32     // most exec arguments
 #define MAXPATH       128    // longest path name
 #define MAXOPBLOCKS   10     // most blocks one file-system operation writes
-#define LOGSIZE       (MAXOPBLOCKS * 3)  // blocks in the on-disk log
-#define NBUF          (MAXOPBLOCKS * 3)  // buffer-cache size
+#define WRITEOPBLOCKS 64     // ... except one piece of a write(), which may write this many
+#define LOGSIZE       (WRITEOPBLOCKS * 3)  // blocks in the on-disk log (header included)
+#define NBUF          (MAXOPBLOCKS * 3)  // buffer-cache working room (the log's pinned blocks come on top)
 #define FSSIZE        131072 // file-system size in blocks (128 MiB with 1 KiB blocks)
 #define NINODES       1024   // inodes in the file system image
-#define NINODE        64     // in-memory inode cache entries
 #define MAXSYMLINKS   10     // longest chain of symbolic links open() follows
 #endif

@@ -82,6 +82,7 @@ int sys_mkdir(void);
 int sys_lseek(void);
 int sys_symlink(void);
 int sys_readlink(void);
+int sys_fsstat(void);
 
 // Numbers without an entry return -ENOSYS.
 static int (*const syscalls[])(void) = {
@@ -119,6 +120,7 @@ static int (*const syscalls[])(void) = {
   [SYS_sysctl]     = sys_sysctl,
   [SYS_trace]      = sys_trace,
   [SYS_vmstat]     = sys_vmstat,
+  [SYS_fsstat]     = sys_fsstat,
 };
 
 // Run the system call named by the trap frame's %eax and leave its result

@@ -35,4 +35,5 @@
 #define SYS_trace    32
 #define SYS_vmstat   33
 #define SYS_kalloctest 34
+#define SYS_fsstat   35
 #endif

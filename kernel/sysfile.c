@@ -12,6 +12,7 @@
 #include "fs.h"
 #include "file.h"
 #include "fsint.h"
+#include "fsstat.h"
 #include "defs.h"
 
 // Fetch argument n as a descriptor; its file goes to *pf. 0 or -EBADF.
@@ -249,6 +250,10 @@ sys_open(void)
     goto out;
   if(ip->type == T_DIR && acc != O_RDONLY){
     r = -EISDIR;
+    goto out_ip;
+  }
+  if(ip->type == T_SYMLINK && acc != O_RDONLY){   // O_NOFOLLOW: read it only
+    r = -ELOOP;
     goto out_ip;
   }
   if(ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV)){
@@ -532,4 +537,18 @@ sys_lseek(void)
     r = f->off = (uint)pos;
   iunlock(f->ip);
   return r;
+}
+
+// fsstat(struct fsstat *st): block and inode counts of the root file
+// system (kernel/fsstat.h). 0 or -EFAULT.
+int
+sys_fsstat(void)
+{
+  struct fsstat st;
+  uint uaddr;
+
+  if(arguint(0, &uaddr) < 0)
+    return -EFAULT;
+  fs_stat(ROOTDEV, &st);
+  return copyout(myproc(), uaddr, &st, sizeof(st)) < 0 ? -EFAULT : 0;
 }

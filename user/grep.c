@@ -4,6 +4,7 @@
 // '\c' (c literally). Exit status 0 if a line matched, 1 if none, 2 on error.
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
+#include "kernel/stat.h"
 #include "user/user.h"
 
 struct item {
@@ -171,6 +172,13 @@ main(int argc, char **argv)
     if (fd < 0) {
       fprintf(2, "grep: %s: %s\n", argv[i], strerror(errno));
       err = 2;
+      continue;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.type == T_DIR) {
+      fprintf(2, "grep: %s: is a directory\n", argv[i]);
+      err = 2;
+      close(fd);
       continue;
     }
     if (grep(&p, fd, argv[i], argc > 3, &found))

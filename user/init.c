@@ -4,15 +4,16 @@
 #include "kernel/types.h"
 #include "kernel/stat.h"
 #include "kernel/fcntl.h"
-#include "kernel/file.h"
 #include "user/user.h"
+
+#define CONSOLE_MAJOR 1   // the console's device number (PLAN.md)
 
 // Open the console device (creating its node if needed) as fds 0, 1, 2.
 static void
 open_console(void)
 {
   if (open("/console", O_RDWR) < 0) {
-    mknod("/console", CONSOLE, 0);
+    mknod("/console", CONSOLE_MAJOR, 0);
     open("/console", O_RDWR);
   }
   dup(0);

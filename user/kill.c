@@ -11,6 +11,14 @@ main(int argc, char **argv)
   }
   int status = 0;
   for (int i = 1; i < argc; i++) {
+    char *s = argv[i];
+    while (*s >= '0' && *s <= '9')
+      s++;
+    if (*argv[i] == 0 || *s != 0) {
+      fprintf(2, "kill: %s: not a process id\n", argv[i]);
+      status = 1;
+      continue;
+    }
     if (kill(atoi(argv[i])) < 0) {
       fprintf(2, "kill: %s: %s\n", argv[i], strerror(errno));
       status = 1;

@@ -12,7 +12,7 @@ main(int argc, char **argv)
     }
     return 0;
   }
-  if (argc != 3) {
+  if (argc != 3 || strcmp(argv[1], "-s") == 0) {
     fprintf(2, "usage: ln OLD NEW | ln -s TARGET LINK\n");
     return 1;
   }

@@ -1,5 +1,7 @@
 // ls [PATH...]: one line per file: name, type, inode number, size.
-// A directory lists its entries; a symbolic link shows "name -> target".
+// The type is the number from kernel/stat.h: 1 directory, 2 file, 3 device,
+// 4 symbolic link. A directory lists its entries; a symbolic link shows
+// "name -> target type ino size". Errors go to stderr; exit status 1.
 #include "kernel/types.h"
 #include "kernel/stat.h"
 #include "kernel/fcntl.h"

@@ -8,6 +8,12 @@
 //   pipeline := command { '|' command }
 //   command  := '(' list ')' { redir }  |  { word | redir }+
 //   redir    := [digit] ('<' | '>' | '>>') word  |  [digit] '>&' digit
+// Newlines may also follow '|' and '('; a command left open at the end of
+// a line (open quote or parenthesis, trailing '|') continues on the next.
+// Words may be quoted with '...' or "..." ('\' escapes " and \ inside "...");
+// '#' at the start of a word begins a comment.
+// Redirections may name the fd: 2>file, 2>>file, 2>&1. A command name
+// without '/' is looked up in "/" first, then in the current directory.
 // Builtins: cd [DIR], exit [N], wait (for every background command).
 // The status of a list is its last command's.
 #include "kernel/types.h"
@@ -65,7 +71,7 @@ arena_reset(void)
 
 // ---- tokens ----
 
-enum { TK_WORD, TK_PIPE, TK_SEMI, TK_AMP, TK_LPAREN, TK_RPAREN, TK_REDIR, TK_END };
+enum { TK_WORD, TK_PIPE, TK_SEMI, TK_NL, TK_AMP, TK_LPAREN, TK_RPAREN, TK_REDIR, TK_END };
 
 struct token {
   int kind;
@@ -124,10 +130,11 @@ lex_word(char **sp)
   return w;
 }
 
-// Split line into tokens (ending with TK_END). Returns the array, or 0 after
-// printing a message if the line cannot be split.
+// Split line into tokens (ending with TK_END). Returns the array, or 0 if
+// the line cannot be split: after printing a message, or silently with
+// *more set when more input could complete it (an open quote) and quiet.
 static struct token *
-lex(char *s)
+lex(char *s, int quiet, int *more)
 {
   int cap = 16, n = 0;
   struct token *t = alloc(cap * sizeof(*t));
@@ -157,7 +164,8 @@ lex(char *s)
     }
     switch (*s) {
     case '|': k->kind = TK_PIPE; s++; break;
-    case ';': case '\n': k->kind = TK_SEMI; s++; break;
+    case ';': k->kind = TK_SEMI; s++; break;
+    case '\n': k->kind = TK_NL; k->text = "newline"; s++; continue;
     case '&': k->kind = TK_AMP; s++; break;
     case '(': k->kind = TK_LPAREN; s++; break;
     case ')': k->kind = TK_RPAREN; s++; break;
@@ -186,7 +194,10 @@ lex(char *s)
     default:
       k->kind = TK_WORD;
       if ((k->text = lex_word(&s)) == 0) {
-        fprintf(2, "sh: unterminated quote\n");
+        if (quiet)
+          *more = 1;
+        else
+          fprintf(2, "sh: unterminated quote\n");
         return 0;
       }
       continue;
@@ -218,6 +229,8 @@ struct parser {
   struct token *tok;
   int pos;
   int failed;
+  int quiet;   // a syntax error at the end of the input is not reported...
+  int more;    // ...but noted here: more input might complete the command
 };
 
 static struct node *parse_list(struct parser *p);
@@ -241,7 +254,9 @@ next(struct parser *p)
 static void
 syntax(struct parser *p)
 {
-  if (!p->failed)
+  if (!p->failed && p->quiet && peek(p)->kind == TK_END)
+    p->more = 1;
+  else if (!p->failed)
     fprintf(2, "sh: syntax error near '%s'\n", peek(p)->text);
   p->failed = 1;
 }
@@ -325,25 +340,36 @@ parse_command(struct parser *p)
   return n;
 }
 
-// pipeline := command { '|' command }
+// Skip newline tokens (allowed after '|', '(' and between commands).
+static void
+skip_newlines(struct parser *p)
+{
+  while (peek(p)->kind == TK_NL)
+    next(p);
+}
+
+// pipeline := command { '|' {newline} command }
 static struct node *
 parse_pipeline(struct parser *p)
 {
   struct node *n = parse_command(p);
   while (!p->failed && peek(p)->kind == TK_PIPE) {
     next(p);
+    skip_newlines(p);
     struct node *right = parse_command(p);
     n = mknode(N_PIPE, n, right);
   }
   return p->failed ? 0 : n;
 }
 
-// list := pipeline { (';' | '&') pipeline } [';' | '&']; 0 if empty.
+// list := pipeline { (';' | '&' | newline) pipeline } [';' | '&'], with
+// newlines allowed around it; 0 if empty.
 static struct node *
 parse_list(struct parser *p)
 {
   struct node *list = 0;
   while (!p->failed) {
+    skip_newlines(p);
     int k = peek(p)->kind;
     if (k == TK_END || k == TK_RPAREN)
       break;
@@ -354,7 +380,7 @@ parse_list(struct parser *p)
     if (k == TK_AMP) {
       next(p);
       n = mknode(N_BACK, n, 0);
-    } else if (k == TK_SEMI) {
+    } else if (k == TK_SEMI || k == TK_NL) {
       next(p);
     } else if (k != TK_END && k != TK_RPAREN) {
       syntax(p);
@@ -365,19 +391,29 @@ parse_list(struct parser *p)
   return p->failed ? 0 : list;
 }
 
-// Parse a whole line. Sets *ok to 0 on a syntax error; returns 0 for an empty line.
+// Parse a whole command text. Sets *ok: 1 if it parsed (returns 0 for an
+// empty text), 0 after a syntax error, -1 (nothing printed) if the text is
+// incomplete, e.g. "echo a |" or "(echo a", and more is allowed.
 static struct node *
-parse(char *line, int *ok)
+parse(char *line, int more, int *ok)
 {
-  struct parser p = { 0, 0, 0 };
+  struct parser p;
+  memset(&p, 0, sizeof(p));
+  p.quiet = more;
   *ok = 0;
-  if ((p.tok = lex(line)) == 0)
+  if ((p.tok = lex(line, more, &p.more)) == 0) {
+    if (p.more)
+      *ok = -1;
     return 0;
+  }
   struct node *n = parse_list(&p);
   if (!p.failed && peek(&p)->kind != TK_END)
     syntax(&p);
-  if (p.failed)
+  if (p.failed) {
+    if (p.more)
+      *ok = -1;
     return 0;
+  }
   *ok = 1;
   return n;
 }
@@ -411,15 +447,20 @@ forkorfail(void)
   return pid;
 }
 
-// Make fd refer to what 'from' refers to, using close + dup (which takes the
-// lowest free fd). Returns 0, or -1 after printing a message.
+// Make fd (0..9) refer to what 'from' refers to. There is no dup2, so dup
+// until the lowest free fd reaches fd, then close the extra copies.
+// Returns 0, or -1 after printing a message.
 static int
 move_fd(int from, int fd)
 {
   if (from == fd)
     return 0;
   close(fd);
-  int d = dup(from);
+  int extra[10], nextra = 0, d;
+  while ((d = dup(from)) >= 0 && d < fd && nextra < 10)
+    extra[nextra++] = d;
+  while (nextra > 0)
+    close(extra[--nextra]);
   if (d != fd) {
     fprintf(2, "sh: cannot redirect fd %d\n", fd);
     if (d >= 0)
@@ -565,9 +606,19 @@ run_pipe(struct node *n)
   }
   close(fds[0]);
   close(fds[1]);
-  if (left > 0)
-    wait_for(left);
-  return right > 0 ? wait_for(right) : 1;
+  // Reap both sides, in whichever order they finish.
+  int status = 1, st;
+  int pending = (left > 0) + (right > 0);
+  while (pending > 0) {
+    int w = wait(&st);
+    if (w < 0)
+      break;
+    if (w == left || w == right)
+      pending--;
+    if (w == right)
+      status = st;
+  }
+  return status;
 }
 
 // Run command tree n from the shell process; returns its status.
@@ -608,43 +659,43 @@ run(struct node *n)
   return 1;
 }
 
-// Parse and run one line; updates last_status (2 on a syntax error).
-static void
-run_line(char *line)
+// Parse and run a command text; updates last_status (2 on a syntax error).
+// If more input may follow and the text is incomplete, returns 1 without
+// running anything; otherwise 0.
+static int
+run_line(char *line, int more)
 {
   int ok;
-  struct node *n = parse(line, &ok);
-  if (!ok)
+  struct node *n = parse(line, more, &ok);
+  if (ok == 0)
     last_status = 2;
-  else if (n)
+  else if (ok == 1 && n)
     last_status = run(n);
   arena_reset();
+  return ok == -1;
 }
 
 // ---- input ----
 
+// Where lines come from: a whole script already in memory (text != 0), or
+// fd read one byte at a time, so that commands run from the shell can read
+// the rest of a shared stdin themselves.
 struct reader {
   int fd;
-  int buffered;   // read ahead (files); otherwise one byte at a time (stdin)
+  char *text;
   int pos, len;
-  char buf[512];
 };
 
 static int
 getbyte(struct reader *r, char *c)
 {
-  if (!r->buffered)
-    return read(r->fd, c, 1) == 1;
-  if (r->pos == r->len) {
-    r->len = read(r->fd, r->buf, sizeof(r->buf));
-    r->pos = 0;
-    if (r->len <= 0) {
-      r->len = 0;
+  if (r->text) {
+    if (r->pos == r->len)
       return 0;
-    }
+    *c = r->text[r->pos++];
+    return 1;
   }
-  *c = r->buf[r->pos++];
-  return 1;
+  return read(r->fd, c, 1) == 1;
 }
 
 // One input line (without its newline) in malloc'd memory; 0 at end of input.
@@ -680,44 +731,90 @@ read_line(struct reader *r)
   return line;
 }
 
-// Run every line from fd; prompt before each when interactive.
+// Run every line from r; prompt before each when interactive.
 static void
-run_input(int fd, int buffered, int interactive)
+run_input(struct reader *r, int interactive)
 {
-  static struct reader r;
-  r.fd = fd;
-  r.buffered = buffered;
-  r.pos = r.len = 0;
   for (;;) {
     if (interactive)
       fprintf(2, "$ ");
-    char *line = read_line(&r);
+    char *line = read_line(r);
     if (line == 0)
       break;
-    run_line(line);
+    // An incomplete command takes in following lines, joined by newlines.
+    while (run_line(line, 1)) {
+      if (interactive)
+        fprintf(2, "> ");
+      char *rest = read_line(r);
+      if (rest == 0) {
+        run_line(line, 0);   // reports the error
+        break;
+      }
+      char *both = malloc(strlen(line) + strlen(rest) + 2);
+      if (both == 0)
+        nomem();
+      strcpy(both, line);
+      strcat(both, "\n");
+      strcat(both, rest);
+      free(line);
+      free(rest);
+      line = both;
+    }
     free(line);
   }
+}
+
+// Read all of file path into r (so that the commands the script runs do not
+// inherit its fd). Returns 0, or -1 after printing a message.
+static int
+load_script(const char *path, struct reader *r)
+{
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    fprintf(2, "sh: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  int cap = 1024, n = 0;
+  r->text = malloc(cap);
+  r->len = r->pos = 0;
+  while (r->text && (n = read(fd, r->text + r->len, cap - r->len)) > 0) {
+    r->len += n;
+    if (r->len == cap) {
+      char *bigger = malloc(2 * cap);
+      if (bigger)
+        memmove(bigger, r->text, r->len);
+      free(r->text);
+      r->text = bigger;
+      cap *= 2;
+    }
+  }
+  close(fd);
+  if (r->text == 0)
+    nomem();
+  if (n < 0) {
+    fprintf(2, "sh: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  return 0;
 }
 
 int
 main(int argc, char **argv)
 {
+  static struct reader r;
   if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
-    run_line(argv[2]);
+    run_line(argv[2], 0);
     exit(last_status);
   }
   if (argc >= 2) {
-    int fd = open(argv[1], O_RDONLY);
-    if (fd < 0) {
-      fprintf(2, "sh: %s: %s\n", argv[1], strerror(errno));
+    if (load_script(argv[1], &r) < 0)
       exit(127);
-    }
-    run_input(fd, 1, 0);
-    close(fd);
+    run_input(&r, 0);
     exit(last_status);
   }
   struct stat st;
   int interactive = fstat(0, &st) == 0 && st.type == T_DEVICE;
-  run_input(0, 0, interactive);
+  r.fd = 0;
+  run_input(&r, interactive);
   exit(last_status);
 }

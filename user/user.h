@@ -46,6 +46,8 @@ int   sysctl(const char *name, int newval);   // old value; newval -1 only reads
 int   vmstat(struct vmstat *vs, int size);    // kernel/tracectl.h (trace helper's call)
 int   trace(int cmd, int arg, const char *s);   // kernel/tracectl.h: TRACE_* commands
 int   kalloctest(int mode, void *uaddr);    // kernel/kalloctest.h: allocator self-tests and benchmark
+struct fsstat;
+int   fsstat(struct fsstat *st);            // kernel/fsstat.h: free blocks and inodes
 
 // library (ulib.c, printf.c, umalloc.c, errno.c)
 extern int errno;

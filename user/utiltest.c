@@ -48,66 +48,66 @@ sleep_ticks(void)
 
 // ---- find ----
 
-// /ft/a/b/c with files; directory order is creation order.
+// ft/a/b/c with files; directory order is creation order.
 static void
 make_tree(void)
 {
-  CHECK(mkdir("/ft") == 0);
-  CHECK(mkdir("/ft/a") == 0);
-  test_write_file("/ft/b", "hello top\n");
-  test_write_file("/ft/a/x.txt", "nothing\n");
-  CHECK(mkdir("/ft/a/b") == 0);
-  test_write_file("/ft/a/b/hello.c", "int hello;\n");
-  CHECK(mkdir("/ft/a/b/c") == 0);
-  test_write_file("/ft/a/b/c/b", "deep hello\n");
-  test_write_file("/ft/a/b/c/note.c", "no greeting\n");
+  CHECK(mkdir("ft") == 0);
+  CHECK(mkdir("ft/a") == 0);
+  test_write_file("ft/b", "hello top\n");
+  test_write_file("ft/a/x.txt", "nothing\n");
+  CHECK(mkdir("ft/a/b") == 0);
+  test_write_file("ft/a/b/hello.c", "int hello;\n");
+  CHECK(mkdir("ft/a/b/c") == 0);
+  test_write_file("ft/a/b/c/b", "deep hello\n");
+  test_write_file("ft/a/b/c/note.c", "no greeting\n");
 }
 
 static void
 find_name(void)
 {
   make_tree();
-  test_expect("find /ft b", "/ft/b\n/ft/a/b\n/ft/a/b/c/b\n", 0);
-  test_expect("cd /ft; find . b", "./b\n./a/b\n./a/b/c/b\n", 0);
-  test_expect("find /ft/ c", "/ft/a/b/c\n", 0);
-  test_expect("find /ft nomatch", "", 0);
-  test_expect("find /ft",
-              "/ft/a\n/ft/a/x.txt\n/ft/a/b\n/ft/a/b/hello.c\n/ft/a/b/c\n"
-              "/ft/a/b/c/b\n/ft/a/b/c/note.c\n/ft/b\n", 0);
+  test_expect("find ft b", "ft/a/b\nft/a/b/c/b\nft/b\n", 0);
+  test_expect("cd ft; find . b", "./a/b\n./a/b/c/b\n./b\n", 0);
+  test_expect("find ft/ c", "ft/a/b/c\n", 0);
+  test_expect("find ft nomatch", "", 0);
+  test_expect("find ft",
+              "ft/a\nft/a/x.txt\nft/a/b\nft/a/b/hello.c\nft/a/b/c\n"
+              "ft/a/b/c/b\nft/a/b/c/note.c\nft/b\n", 0);
 }
 
 static void
 find_glob(void)
 {
   make_tree();
-  test_expect("find /ft '*.c'", "/ft/a/b/hello.c\n/ft/a/b/c/note.c\n", 0);
-  test_expect("find /ft 'x.???'", "/ft/a/x.txt\n", 0);
-  test_expect("find /ft 'x.??'", "", 0);
-  test_expect("find /ft '*o*'", "/ft/a/b/hello.c\n/ft/a/b/c/note.c\n", 0);
-  test_expect("find /ft '?'", "/ft/a\n/ft/a/b\n/ft/a/b/c\n/ft/a/b/c/b\n/ft/b\n", 0);
+  test_expect("find ft '*.c'", "ft/a/b/hello.c\nft/a/b/c/note.c\n", 0);
+  test_expect("find ft 'x.?\?""?'", "ft/a/x.txt\n", 0);
+  test_expect("find ft 'x.?""?'", "", 0);
+  test_expect("find ft '*o*'", "ft/a/b/hello.c\nft/a/b/c/note.c\n", 0);
+  test_expect("find ft '?'", "ft/a\nft/a/b\nft/a/b/c\nft/a/b/c/b\nft/b\n", 0);
 }
 
 static void
 find_type(void)
 {
   make_tree();
-  test_expect("find /ft b -type f", "/ft/b\n/ft/a/b/c/b\n", 0);
-  test_expect("find /ft b -type d", "/ft/a/b\n", 0);
-  test_expect("find /ft -type d", "/ft/a\n/ft/a/b\n/ft/a/b/c\n", 0);
-  test_expect("find /ft -type x", "", 1);
+  test_expect("find ft b -type f", "ft/a/b/c/b\nft/b\n", 0);
+  test_expect("find ft b -type d", "ft/a/b\n", 0);
+  test_expect("find ft -type d", "ft/a\nft/a/b\nft/a/b/c\n", 0);
+  test_expect("find ft -type x", "", 1);
 }
 
 static void
 find_errors(void)
 {
-  test_expect("find /nonexistent b", "", 1);
-  expect_contains("find /nonexistent b", "find: /nonexistent: no such file", 1);
+  test_expect("find nonexistent b", "", 1);
+  expect_contains("find nonexistent b", "find: nonexistent: no such file", 1);
   test_expect("find", "", 1);
   // a symlink to a directory is listed but not followed
   make_tree();
-  CHECK(symlink("/ft/a", "/ft/link") == 0);
-  test_expect("find /ft b -type f", "/ft/b\n/ft/a/b/c/b\n", 0);
-  test_expect("find /ft link", "/ft/link\n", 0);
+  CHECK(symlink("a", "ft/link") == 0);
+  test_expect("find ft b -type f", "ft/a/b/c/b\nft/b\n", 0);
+  test_expect("find ft link", "ft/link\n", 0);
 }
 
 // A chain of directories whose full path is far longer than MAXPATH.
@@ -115,9 +115,9 @@ static void
 find_deep(void)
 {
   static char want[4096];
-  CHECK(mkdir("/fd") == 0);
-  CHECK(chdir("/fd") == 0);
-  strcpy(want, "/fd");
+  CHECK(mkdir("fd") == 0);
+  CHECK(chdir("fd") == 0);
+  strcpy(want, "fd");
   for (int i = 0; i < 40; i++) {
     char name[16];
     snprintf(name, sizeof(name), "level%05d", i);
@@ -128,8 +128,9 @@ find_deep(void)
   }
   test_write_file("target", "x");
   strcat(want, "/target\n");
-  CHECK(chdir("/") == 0);
-  test_expect("find /fd target", want, 0);
+  for (int i = 0; i < 41; i++)
+    CHECK(chdir("..") == 0);
+  test_expect("find fd target", want, 0);
 }
 
 // ---- xargs ----
@@ -138,32 +139,33 @@ static void
 xargs_basic(void)
 {
   test_expect("echo hello too | xargs echo bye", "bye hello too\n", 0);
-  test_write_file("/xl", "one\ntwo  three\n\nfour\n");
-  test_expect("xargs echo x < /xl", "x one\nx two three\nx four\n", 0);
-  test_expect("cat /xl | xargs echo", "one\ntwo three\nfour\n", 0);
+  test_write_file("xl", "one\ntwo  three\n\nfour\n");
+  test_expect("xargs echo x < xl", "x one\nx two three\nx four\n", 0);
+  test_expect("cat xl | xargs echo", "one\ntwo three\nfour\n", 0);
 }
 
 static void
 xargs_n(void)
 {
   test_expect("echo 1 2 3 4 5 | xargs -n 2 echo", "1 2\n3 4\n5\n", 0);
-  test_write_file("/xn", "a b\nc\nd e f\n");
-  test_expect("xargs -n 1 echo - < /xn", "- a\n- b\n- c\n- d\n- e\n- f\n", 0);
-  test_expect("xargs -n 4 echo < /xn", "a b c d\ne f\n", 0);
+  test_write_file("xn", "a b\nc\nd e f\n");
+  test_expect("xargs -n 1 echo - < xn", "- a\n- b\n- c\n- d\n- e\n- f\n", 0);
+  test_expect("xargs -n 4 echo < xn", "a b c d\ne f\n", 0);
   test_expect("echo a | xargs -n 0 echo", "", 1);
 }
 
 static void
 xargs_failing(void)
 {
-  test_write_file("/xf1", "hello one\n");
-  test_write_file("/xf2", "nothing\n");
-  test_write_file("/xf3", "hello three\n");
-  test_write_file("/xlist", "/xf2\n/xf1\n/xf3\n");
-  test_expect("xargs grep hello < /xlist", "hello one\nhello three\n", 1);
-  test_expect("xargs -n 1 grep hello /xf1 < /xlist",
-              "/xf1:hello one\n/xf1:hello one\n/xf3:hello three\n", 1);
-  test_expect("echo /xf1 | xargs grep hello", "hello one\n", 0);
+  test_write_file("xf1", "hello one\n");
+  test_write_file("xf2", "nothing\n");
+  test_write_file("xf3", "hello three\n");
+  test_write_file("xlist", "xf2\nxf1\nxf3\n");
+  test_expect("xargs grep hello < xlist", "hello one\nhello three\n", 1);
+  test_expect("xargs -n 1 grep hello xf1 < xlist",
+              "xf1:hello one\nxf1:hello one\nxf1:hello one\nxf1:hello one\nxf3:hello three\n",
+              0);
+  test_expect("echo xf1 | xargs grep hello", "hello one\n", 0);
   test_expect("echo x | xargs nosuchprogram; echo $", "$\n", 0);
   test_expect("echo x | xargs nosuchprogram", "", 1);
 }
@@ -172,10 +174,10 @@ static void
 find_xargs_grep(void)
 {
   make_tree();
-  test_expect("cd /ft; find . b | xargs grep hello", "hello top\ndeep hello\n", 1);
-  test_expect("cd /ft; find . b -type f | xargs grep hello", "hello top\ndeep hello\n", 0);
-  test_expect("find /ft '*.c' | xargs -n 5 grep hello",
-              "/ft/a/b/hello.c:int hello;\n", 0);
+  test_expect("cd ft; find . b | xargs grep hello", "deep hello\nhello top\n", 1);
+  test_expect("cd ft; find . b -type f | xargs grep hello", "deep hello\nhello top\n", 0);
+  test_expect("find ft '*.c' | xargs -n 5 grep hello",
+              "ft/a/b/hello.c:int hello;\n", 0);
 }
 
 // ---- simple programs ----
@@ -191,53 +193,53 @@ echo_out(void)
 static void
 cat_out(void)
 {
-  test_write_file("/c1", "first\n");
-  test_write_file("/c2", "second\nmore");
-  test_expect("cat /c1", "first\n", 0);
-  test_expect("cat /c1 /c2", "first\nsecond\nmore", 0);
-  test_expect("cat < /c1", "first\n", 0);
-  test_expect("cat /c1 /nonexistent /c1", "first\nfirst\n", 1);
-  expect_contains("cat /nonexistent", "cat: /nonexistent: no such file or directory", 1);
+  test_write_file("c1", "first\n");
+  test_write_file("c2", "second\nmore");
+  test_expect("cat c1", "first\n", 0);
+  test_expect("cat c1 c2", "first\nsecond\nmore", 0);
+  test_expect("cat < c1", "first\n", 0);
+  test_expect("cat c1 nonexistent c1", "first\nfirst\n", 1);
+  expect_contains("cat nonexistent", "cat: nonexistent: no such file or directory", 1);
 }
 
 static void
 wc_out(void)
 {
-  test_write_file("/w1", "one two\nthree\n  four  five six\n");
-  test_expect("wc /w1", "3 6 32 /w1\n", 0);
-  test_expect("wc < /w1", "3 6 32\n", 0);
+  test_write_file("w1", "one two\nthree\n  four  five six\n");
+  test_expect("wc w1", "3 6 31 w1\n", 0);
+  test_expect("wc < w1", "3 6 31\n", 0);
   test_expect("echo | wc", "1 0 1\n", 0);
-  test_expect("wc /nonexistent", "", 1);
+  test_expect("wc nonexistent", "", 1);
 }
 
 static void
 grep_patterns(void)
 {
-  test_write_file("/g1", "apple\nbanana\ncherry pie\naab\nab\nb\nend$\n");
-  test_expect("grep an /g1", "banana\n", 0);
-  test_expect("grep ^a /g1", "apple\naab\nab\n", 0);
-  test_expect("grep e$ /g1", "apple\ncherry pie\n", 0);
-  test_expect("grep ^b$ /g1", "b\n", 0);
-  test_expect("grep 'p.e' /g1", "cherry pie\n", 0);
-  test_expect("grep '^a*ab$' /g1", "aab\nab\n", 0);
-  test_expect("grep '^.*r.*p' /g1", "cherry pie\n", 0);
-  test_expect("grep 'd\\$' /g1", "end$\n", 0);
-  test_expect("grep zzz /g1", "", 1);
-  test_expect("grep x /nonexistent", "", 2);
-  test_expect("cat /g1 | grep ^ch", "cherry pie\n", 0);
+  test_write_file("g1", "apple\nbanana\ncherry pie\naab\nab\nb\nend$\n");
+  test_expect("grep an g1", "banana\n", 0);
+  test_expect("grep ^a g1", "apple\naab\nab\n", 0);
+  test_expect("grep e$ g1", "apple\ncherry pie\n", 0);
+  test_expect("grep ^b$ g1", "b\n", 0);
+  test_expect("grep 'p.e' g1", "apple\ncherry pie\n", 0);
+  test_expect("grep '^a*ab$' g1", "aab\nab\n", 0);
+  test_expect("grep '^.*r.*p' g1", "cherry pie\n", 0);
+  test_expect("grep 'd\\$' g1", "end$\n", 0);
+  test_expect("grep zzz g1", "", 1);
+  test_expect("grep x nonexistent", "", 2);
+  test_expect("cat g1 | grep ^ch", "cherry pie\n", 0);
 }
 
 static void
 mkdir_rm_ln(void)
 {
-  test_expect("mkdir /m1 /m1/sub && echo", "", 2);    // && is not supported
-  test_expect("mkdir /m1 /m1/sub; echo x > /m1/sub/f; cat /m1/sub/f", "x\n", 0);
-  test_expect("mkdir /m1", "", 1);
-  test_expect("rm /m1/sub", "", 1);                   // not empty
-  test_expect("rm /m1/sub/f /m1/sub; ls /m1/sub", "", 1);
-  test_expect("echo data > /lf; ln /lf /lf2; cat /lf2; rm /lf; cat /lf2", "data\ndata\n", 0);
-  test_expect("ln -s /lf2 /ls1; cat /ls1", "data\n", 0);
-  test_expect("ln /nonexistent /x", "", 1);
+  test_expect("mkdir m1 m1/sub && echo", "", 2);    // && is not supported
+  test_expect("mkdir m1 m1/sub; echo x > m1/sub/f; cat m1/sub/f", "x\n", 0);
+  test_expect("mkdir m1", "", 1);
+  test_expect("rm m1/sub", "", 1);                   // not empty
+  test_expect("rm m1/sub/f m1/sub; ls m1/sub", "", 1);
+  test_expect("echo data > lf; ln lf lf2; cat lf2; rm lf; cat lf2", "data\ndata\n", 0);
+  test_expect("ln -s lf2 ls1; cat ls1", "data\n", 0);
+  test_expect("ln nonexistent x", "", 1);
   test_expect("ln", "", 1);
 }
 
@@ -247,25 +249,25 @@ ls_out(void)
 {
   static char want[1024];
   struct stat dot, dotdot, f, d, l;
-  CHECK(mkdir("/lt") == 0);
-  test_write_file("/lt/f", "abc");
-  CHECK(mkdir("/lt/d") == 0);
-  CHECK(symlink("f", "/lt/l") == 0);
-  CHECK(stat("/lt", &dot) == 0);
-  CHECK(stat("/", &dotdot) == 0);
-  CHECK(stat("/lt/f", &f) == 0);
-  CHECK(stat("/lt/d", &d) == 0);
-  CHECK(lstat("/lt/l", &l) == 0);
+  CHECK(mkdir("lt") == 0);
+  test_write_file("lt/f", "abc");
+  CHECK(mkdir("lt/d") == 0);
+  CHECK(symlink("f", "lt/l") == 0);
+  CHECK(stat("lt", &dot) == 0);
+  CHECK(stat(".", &dotdot) == 0);
+  CHECK(stat("lt/f", &f) == 0);
+  CHECK(stat("lt/d", &d) == 0);
+  CHECK(lstat("lt/l", &l) == 0);
   CHECK(l.type == T_SYMLINK);
   snprintf(want, sizeof(want),
            ".              %d %d %d\n..             %d %d %d\nf              %d %d 3\n"
            "d              %d %d %d\nl -> f %d %d 1\n",
            T_DIR, dot.ino, dot.size, T_DIR, dotdot.ino, dotdot.size, T_FILE, f.ino,
            T_DIR, d.ino, d.size, T_SYMLINK, l.ino);
-  test_expect("ls /lt", want, 0);
-  snprintf(want, sizeof(want), "/lt/f          %d %d 3\n", T_FILE, f.ino);
-  test_expect("ls /lt/f", want, 0);
-  test_expect("ls /nonexistent", "", 1);
+  test_expect("ls lt", want, 0);
+  snprintf(want, sizeof(want), "lt/f           %d %d 3\n", T_FILE, f.ino);
+  test_expect("ls lt/f", want, 0);
+  test_expect("ls nonexistent", "", 1);
 }
 
 static void
@@ -305,14 +307,14 @@ sh_pipes(void)
 static void
 sh_redirect(void)
 {
-  test_expect("echo one > /r1; echo two >> /r1; cat < /r1", "one\ntwo\n", 0);
-  test_expect("echo three > /r1; cat /r1", "three\n", 0);
-  test_expect("cat < /r1 > /r2; cat /r2", "three\n", 0);
-  test_expect("cat /nonexistent 2> /r3; cat /r3",
-              "cat: /nonexistent: no such file or directory\n", 0);
-  test_expect("cat /nonexistent 2>&1", "cat: /nonexistent: no such file or directory\n", 1);
-  test_expect("> /r4; cat /r4", "", 0);
-  test_expect("cat < /nonexistent", "", 1);
+  test_expect("echo one > r1; echo two >> r1; cat < r1", "one\ntwo\n", 0);
+  test_expect("echo three > r1; cat r1", "three\n", 0);
+  test_expect("cat < r1 > r2; cat r2", "three\n", 0);
+  test_expect("cat nonexistent 2> r3; cat r3",
+              "cat: nonexistent: no such file or directory\n", 0);
+  test_expect("cat nonexistent 2>&1", "cat: nonexistent: no such file or directory\n", 1);
+  test_expect("> r4; cat r4", "", 0);
+  test_expect("cat < nonexistent", "", 1);
   test_expect("echo x >", "", 2);
 }
 
@@ -321,10 +323,10 @@ sh_lists(void)
 {
   test_expect("echo a; echo b;echo c;", "a\nb\nc\n", 0);
   test_expect("(echo a; echo b) | wc", "2 2 4\n", 0);
-  test_expect("(echo x; (echo y)) > /p1; cat /p1", "x\ny\n", 0);
+  test_expect("(echo x; (echo y)) > p1; cat p1", "x\ny\n", 0);
   test_expect("(cd /; exit 4); echo $?", "$?\n", 0);
   test_expect("(exit 4)", "", 4);
-  test_expect("echo a > /bg1 & wait; cat /bg1", "a\n", 0);
+  test_expect("echo a > bg1 & wait; cat bg1", "a\n", 0);
   test_expect("(echo a; echo b", "", 2);
   test_expect("echo a )", "", 2);
   test_expect("; echo a", "", 2);
@@ -335,7 +337,7 @@ static void
 sh_background(void)
 {
   int t0 = uptime();
-  test_expect("sleep 30 & echo now", "now\n", 0);
+  test_expect("sleep 30 > out & echo now", "now\n", 0);
   int t1 = uptime();
   // the background sleep is an orphan now; wait until it must be over
   test_expect("sleep 40 & wait; echo done", "done\n", 0);
@@ -349,11 +351,11 @@ sh_background(void)
 static void
 sh_status(void)
 {
-  test_write_file("/s1", "abc\n");
+  test_write_file("s1", "abc\n");
   test_expect("exit 3", "", 3);
-  test_expect("grep zzz /s1", "", 1);
-  test_expect("grep zzz /s1; echo ok", "ok\n", 0);
-  test_expect("echo ok; grep zzz /s1", "ok\n", 1);
+  test_expect("grep zzz s1", "", 1);
+  test_expect("grep zzz s1; echo ok", "ok\n", 0);
+  test_expect("echo ok; grep zzz s1", "ok\n", 1);
   test_expect("", "", 0);
   test_expect("# only a comment", "", 0);
   test_expect("echo a # comment", "a\n", 0);
@@ -365,20 +367,27 @@ sh_status(void)
 static void
 sh_script(void)
 {
-  test_write_file("/script", "echo one\n\n# comment\ncd /\necho two | cat\nexit 6\necho never\n");
-  test_expect("sh /script", "one\ntwo\n", 6);
-  test_expect("sh /nonexistent", "", 127);
-  test_write_file("/script2", "echo last line without newline");
-  test_expect("sh /script2", "last line without newline\n", 0);
+  test_write_file("script", "echo one\n\n# comment\ncd /\necho two | cat\nexit 6\necho never\n");
+  test_expect("sh script", "one\ntwo\n", 6);
+  test_expect("sh nonexistent", "", 127);
+  // commands from a pipe or a file on stdin: no prompt (stderr included here)
+  test_write_file("script3", "echo from stdin\nexit 4\n");
+  int st = test_sh("sh < script3", out, sizeof(out), 1);
+  if (strcmp(out, "from stdin\n") != 0 || st != 4)
+    test_fail("`sh < script3` printed \"%s\" status %d", out, st);
+  st = test_sh("echo echo piped | sh", out, sizeof(out), 1);
+  if (strcmp(out, "piped\n") != 0 || st != 0)
+    test_fail("`echo echo piped | sh` printed \"%s\" status %d", out, st);
+  test_write_file("script2", "echo last line without newline");
+  test_expect("sh script2", "last line without newline\n", 0);
 }
 
 static void
 sh_cd(void)
 {
-  test_expect("mkdir /cdt; cd /cdt; echo x > f; cat /cdt/f; cd ..; cat cdt/f", "x\nx\n", 0);
-  test_expect("cd /nonexistent", "", 1);
-  test_expect("cd /cdt/f", "", 1);
-  test_expect("cd /cdt; ls f", "f              2 0 2\n" + 0, 0);
+  test_expect("mkdir cdt; cd cdt; echo x > f; cat f; cd ..; cat cdt/f", "x\nx\n", 0);
+  test_expect("cd nonexistent", "", 1);
+  test_expect("cd cdt/f", "", 1);
 }
 
 static struct test tests[] = {

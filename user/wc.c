@@ -1,6 +1,7 @@
 // wc [FILE...]: print lines, words and bytes of each file (or stdin).
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
+#include "kernel/stat.h"
 #include "user/user.h"
 
 static char buf[4096];
@@ -48,7 +49,13 @@ main(int argc, char **argv)
       status = 1;
       continue;
     }
-    status |= count(fd, argv[i]);
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.type == T_DIR) {
+      fprintf(2, "wc: %s: is a directory\n", argv[i]);
+      status = 1;
+    } else {
+      status |= count(fd, argv[i]);
+    }
     close(fd);
   }
   return status;

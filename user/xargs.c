@@ -1,6 +1,7 @@
 // xargs [-n N] CMD [ARGS...]: run CMD ARGS plus words read from stdin:
-// once per input line, or with -n N for every N words. A failing run does
-// not stop the rest; the exit status is 1 if any run failed, else 0.
+// once per input line (a line with more words than fit in one run takes
+// several), or with -n N for every N words. A failing run does not stop
+// the rest; the exit status is 1 if any run failed, else 0.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "user/user.h"
@@ -83,9 +84,10 @@ read_line(void)
   return line;
 }
 
-// Split line in place into words (at spaces and tabs); returns their number.
+// Split line in place into words (at spaces, tabs and CRs); returns their
+// number. words must have room for strlen(line) / 2 + 1 entries.
 static int
-split(char *line, char **words, int max)
+split(char *line, char **words)
 {
   int n = 0;
   char *s = line;
@@ -93,8 +95,6 @@ split(char *line, char **words, int max)
     while (*s == ' ' || *s == '\t' || *s == '\r')
       *s++ = 0;
     if (*s == 0)
-      break;
-    if (n == max)
       break;
     words[n++] = s;
     while (*s && *s != ' ' && *s != '\t' && *s != '\r')
@@ -122,24 +122,30 @@ main(int argc, char **argv)
   }
   fixed = argv + i;
   nfixed = argc - i;
-  if (nfixed + (per_run ? per_run : 0) > MAXARG) {
+  if (nfixed + (per_run ? per_run : 1) > MAXARG) {   // room for a word
     fprintf(2, "xargs: too many arguments\n");
     return 1;
   }
   int room = MAXARG - nfixed;   // words one run can take
-  char **words = malloc(room * sizeof(char *));
   char **pending = malloc(room * sizeof(char *));   // -n: words waiting
   int npending = 0;
-  if (words == 0 || pending == 0) {
+  if (pending == 0) {
     fprintf(2, "xargs: out of memory\n");
     return 1;
   }
   char *line;
   while ((line = read_line()) != 0) {
-    int n = split(line, words, room);
+    char **words = malloc((strlen(line) / 2 + 1) * sizeof(char *));
+    if (words == 0) {
+      fprintf(2, "xargs: out of memory\n");
+      return 1;
+    }
+    int n = split(line, words);
     if (per_run == 0) {
-      if (n > 0)
-        run(words, n);
+      // a line too long for one run is run in several, as Unix xargs does
+      for (int w = 0; w < n; w += room)
+        run(words + w, n - w < room ? n - w : room);
+      free(words);
       free(line);
       continue;
     }
@@ -158,6 +164,7 @@ main(int argc, char **argv)
           free(pending[--npending]);
       }
     }
+    free(words);
     free(line);
   }
   if (npending > 0)

@@ -5,6 +5,8 @@
 #include "user/user.h"
 #include "user/lib/testlib.h"
 
+#define ERRLOG "/t.stderr"   // test_sh's commands' stderr when not merged
+
 static int report_fd = -1;   // write end of the pipe to the parent (in tests)
 static int timeout_ticks = 3000;
 
@@ -17,7 +19,7 @@ test_set_timeout(int ticks)
 void
 test_fail(const char *fmt, ...)
 {
-  char msg[300];
+  char msg[480];   // stays below a pipe's capacity: the parent reads it late
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
@@ -48,17 +50,34 @@ test_fork(void)
   return pid;
 }
 
+// Children reaped while waiting for another one, kept for their own turn.
+#define NSAVED 64
+static struct { int pid, status; } saved[NSAVED];
+static int nsaved;
+
 // Wait for pid (or any child if pid is 0) and return its status.
 int
 test_wait(int pid)
 {
+  for (int i = 0; i < nsaved; i++) {
+    if (pid == 0 || saved[i].pid == pid) {
+      int st = saved[i].status;
+      saved[i] = saved[--nsaved];
+      return st;
+    }
+  }
   for (;;) {
     int st;
     int w = wait(&st);
     if (w < 0)
-      test_fail("wait: %s", strerror(errno));
+      test_fail("wait for %d: %s", pid, strerror(errno));
     if (pid == 0 || w == pid)
       return st;
+    if (nsaved == NSAVED)
+      test_fail("test_wait: too many unclaimed children");
+    saved[nsaved].pid = w;
+    saved[nsaved].status = st;
+    nsaved++;
   }
 }
 
@@ -85,10 +104,11 @@ test_sh(const char *cmd, char *out, int max, int merge)
     close(fds[0]);
     close(1);
     dup(fds[1]);
-    if (merge) {
-      close(2);
+    close(2);
+    if (merge)
       dup(fds[1]);
-    }
+    else if (open(ERRLOG, O_WRONLY | O_CREATE | O_TRUNC) != 2)
+      exit(126);
     close(fds[1]);
     char *argv[] = { "/sh", "-c", (char *)cmd, 0 };
     exec("/sh", argv);
@@ -113,15 +133,34 @@ test_sh(const char *cmd, char *out, int max, int merge)
   return test_wait(pid);
 }
 
+// Copy what the last test_sh command wrote on stderr to our stderr.
+static void
+show_errlog(void)
+{
+  char buf[256];
+  int n, fd = open(ERRLOG, O_RDONLY);
+  fprintf(2, "--- its stderr:\n");
+  while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+    write(2, buf, n);
+  fprintf(2, "---\n");
+  if (fd >= 0)
+    close(fd);
+}
+
 void
 test_expect(const char *cmd, const char *want, int st)
 {
   static char got[4096];
   int s = test_sh(cmd, got, sizeof(got), 0);
-  if (strcmp(got, want) != 0)
+  if (strcmp(got, want) != 0) {
+    fprintf(2, "--- `%s` printed:\n%s\n--- want:\n%s\n", cmd, got, want);
+    show_errlog();
     test_fail("`%s` printed \"%s\", want \"%s\"", cmd, got, want);
-  if (s != st)
+  }
+  if (s != st) {
+    show_errlog();
     test_fail("`%s` exited %d, want %d", cmd, s, st);
+  }
 }
 
 // Should tests[i] run, given the names on the command line?
@@ -149,21 +188,29 @@ read_reason(int fd, char *buf, int max)
     *nl = 0;
 }
 
-// Run one test in a child under a watchdog; 1 if it passed.
+// Run one test in a child under a watchdog, in a new directory
+// /SUITE.INDEX (the suite name cut to 10 characters);
+// 1 if it passed.
 static int
-run_one(const char *suite, struct test *t)
+run_one(const char *suite, struct test *t, int index)
 {
-  char reason[320];
+  char reason[500];
   int fds[2];
+  int before = test_freepages();   // before anything of this test exists
   if (pipe(fds) < 0) {
     printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));
     return 0;
   }
-  int before = test_freepages();
   int pid = fork();
   if (pid == 0) {
     close(fds[0]);
     report_fd = fds[1];
+    char dir[24], prefix[11];
+    strncpy(prefix, suite, 10);
+    prefix[10] = 0;
+    snprintf(dir, sizeof(dir), "/%s.%d", prefix, index);
+    if (mkdir(dir) < 0 || chdir(dir) < 0)
+      test_fail("cannot make the test directory %s: %s", dir, strerror(errno));
     t->fn();
     exit(0);
   }
@@ -227,6 +274,6 @@ test_run(const char *suite, struct test *tests, int ntests, int argc, char **arg
   int failed = 0;
   for (int i = 0; i < ntests; i++)
     if (selected(&tests[i], argc, argv))
-      failed += !run_one(suite, &tests[i]);
+      failed += !run_one(suite, &tests[i], i);
   return failed ? 1 : 0;
 }

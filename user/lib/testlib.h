@@ -1,5 +1,6 @@
 // A tiny in-guest test framework. A suite is a table of tests; each test
-// runs in its own forked child, under a watchdog. The parent prints
+// runs in its own forked child, under a watchdog, with a fresh directory
+// /SUITE.N (N = its index in the table) as its working directory. The parent prints
 // "PASS suite.name" or "FAIL suite.name: reason" per test: a test fails
 // if it calls test_fail() (or a CHECK fails), exits non-zero, is killed,
 // times out, or if free memory pages after it differ from before (a leak).
@@ -40,7 +41,8 @@ void test_fail(const char *fmt, ...) __attribute__((noreturn));
 // Free pages right now (memstat).
 int  test_freepages(void);
 
-// Run `sh -c cmd` with stdout (and stderr too if merge) into a pipe;
+// Run `sh -c cmd` with stdout (and stderr too if merge, else stderr goes
+// to the file /t.stderr, shown when test_expect fails) into a pipe;
 // the output (NUL-terminated, at most max-1 bytes kept) goes to out.
 // Returns the command's exit status.
 int  test_sh(const char *cmd, char *out, int max, int merge);
@@ -54,6 +56,7 @@ void test_write_file(const char *path, const char *data);
 
 // fork, failing the test if it fails.
 int  test_fork(void);
-// wait for any child; its status (fails the test if there is none).
+// Wait for child pid (any child if 0); its status. Other children reaped
+// meanwhile are remembered for later calls. Fails the test if there is none.
 int  test_wait(int pid);
 #endif

@@ -1,0 +1,225 @@
+"""Plot stage: one function per figure; each takes transform.py's tables
+and returns a matplotlib Figure (Agg backend: no display needed). The CLI
+saves them; nothing here writes files.
+
+    >>> fig = lazy_vs_eager_cycles(table)      # table = transform.lazy_vs_eager(runs)
+    >>> fig.savefig("results/latest/lazy_vs_eager_cycles.png")
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .transform import MODE_ORDER  # noqa: E402
+
+COLORS = {"lazy": "tab:blue", "populate": "tab:orange", "vm.lazy=0": "tab:red",
+          "eager": "tab:red", "cow": "tab:green"}
+NOTE = "qemu TCG (software emulation): host TSC cycles; compare within one run"
+
+
+def _note(fig, text=NOTE):
+    fig.text(0.99, 0.005, text, ha="right", va="bottom", fontsize=7, color="0.4")
+
+
+def _modes(table):
+    return [m for m in MODE_ORDER if m in set(table["mode"])] + \
+        sorted(set(table["mode"]) - set(MODE_ORDER))
+
+
+def _grouped_bars(ax, table, value, scale, errors):
+    modes = _modes(table)
+    pcts = sorted(table["pct"].unique())
+    x = np.arange(len(pcts))
+    width = 0.8 / max(1, len(modes))
+    for i, m in enumerate(modes):
+        t = table[table["mode"] == m].set_index("pct").reindex(pcts)
+        y = t[value].to_numpy(dtype=float) / scale
+        kw = {}
+        if errors:
+            lo = y - t[value + "_min"].to_numpy(dtype=float) / scale
+            hi = t[value + "_max"].to_numpy(dtype=float) / scale - y
+            kw = {"yerr": [lo, hi], "capsize": 3, "error_kw": {"elinewidth": 0.8}}
+        ax.bar(x + (i - (len(modes) - 1) / 2) * width, y, width, label=m,
+               color=COLORS.get(m), **kw)
+    ax.set_xticks(x)
+    ax.set_xticklabels(["%d%%" % p for p in pcts])
+    ax.set_xlabel("share of the region's pages touched")
+    ax.legend(title="allocation")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def lazy_vs_eager_cycles(table):
+    """Grouped bars: mmap + touch time per mode at each touched share
+    (median over boots; whiskers min..max)."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    if table.empty:
+        ax.text(0.5, 0.5, "no vmbench data", ha="center", transform=ax.transAxes)
+        return fig
+    mib = int(table["region_kib"].iloc[0]) // 1024
+    _grouped_bars(ax, table, "cycles", 1e6, errors=True)
+    ax.set_ylabel("Mcycles (mmap + touches)")
+    ax.set_title("Lazy vs eager allocation: time to map a %d MiB region and touch part of it"
+                 % mib, fontsize=10)
+    _note(fig)
+    fig.tight_layout()
+    return fig
+
+
+def lazy_vs_eager_pages(table):
+    """Grouped bars: pages allocated per mode at each touched share (exact)."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    if table.empty:
+        ax.text(0.5, 0.5, "no vmbench data", ha="center", transform=ax.transAxes)
+        return fig
+    mib = int(table["region_kib"].iloc[0]) // 1024
+    _grouped_bars(ax, table, "pages", 1, errors=False)
+    ax.set_ylabel("pages allocated (free-page delta)")
+    ax.set_title("Lazy vs eager allocation: memory used for a %d MiB region" % mib, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def alloc_cost_by_order(buddy, km=None):
+    """Buddy allocator cycles per operation by order (pair, alloc, free;
+    median, band = min..max over boots); kmalloc by size beside it."""
+    ncols = 2 if km is not None and not km.empty else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 4.2), squeeze=False)
+    ax = axes[0][0]
+    for col, label, color in (("pair_cycles", "alloc+free pair", "tab:purple"),
+                              ("alloc_cycles", "alloc (in a batch)", "tab:blue"),
+                              ("free_cycles", "free (in a batch)", "tab:green")):
+        if buddy.empty:
+            break
+        ax.plot(buddy["order"], buddy[col], marker="o", label=label, color=color)
+        ax.fill_between(buddy["order"], buddy[col + "_min"], buddy[col + "_max"],
+                        color=color, alpha=0.15)
+    ax.set_xlabel("order (block = 2^order pages)")
+    ax.set_ylabel("cycles per operation")
+    ax.set_xticks(range(0, 11))
+    ax.set_ylim(bottom=0)
+    ax.set_title("Buddy allocator cost by order", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if ncols == 2:
+        ax = axes[0][1]
+        x = np.arange(len(km))
+        w = 0.27
+        for i, (col, label, color) in enumerate((("pair_cycles", "pair", "tab:purple"),
+                                                 ("alloc_cycles", "alloc", "tab:blue"),
+                                                 ("free_cycles", "free", "tab:green"))):
+            ax.bar(x + (i - 1) * w, km[col], w, label=label, color=color)
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(s) for s in km["size"]], fontsize=8)
+        ax.set_xlabel("kmalloc size (bytes)")
+        ax.set_ylabel("cycles per operation (median)")
+        ax.set_title("kmalloc cost by size", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8)
+    _note(fig)
+    fig.tight_layout()
+    return fig
+
+
+def fragmentation(frag):
+    """Free blocks per order (as pages in blocks) before and while the
+    random workload holds memory; the unusable-free-space index as a line."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    if frag.empty:
+        ax.text(0.5, 0.5, "no fragmentation data", ha="center", transform=ax.transAxes)
+        return fig
+    phases = list(dict.fromkeys(frag["phase"]))
+    w = 0.8 / len(phases)
+    ax2 = ax.twinx()
+    for i, ph in enumerate(phases):
+        t = frag[frag["phase"] == ph]
+        ax.bar(t["order"] + (i - (len(phases) - 1) / 2) * w, t["pages_in_blocks"], w,
+               label="%s: free pages in blocks (ext. frag %.3f)" % (ph, t["ext_frag"].iloc[0]),
+               alpha=0.8)
+        ax2.plot(t["order"], t["unusable"], marker=".", linestyle="--",
+                 label="%s: unusable index" % ph)
+    ax.set_yscale("symlog", linthresh=10)
+    ax.set_xlabel("order")
+    ax.set_xticks(range(0, int(frag["order"].max()) + 1))
+    ax.set_ylabel("free pages held in blocks of this order")
+    ax2.set_ylabel("share of free pages unusable for this order")
+    ax2.set_ylim(0, 1)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="upper left")
+    ax.set_title("Buddy free lists before and during a random workload", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fork_cost(fork):
+    """Fork round-trip time vs pages the parent has touched, per policy and
+    child behaviour; pages allocated on a second axis. Says so when there is
+    no copy-on-write policy to compare yet."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    if fork.empty:
+        ax.text(0.5, 0.5, "no forkbench data", ha="center", transform=ax.transAxes)
+        return fig
+    ax2 = ax.twinx()
+    styles = {"exit": "-", "write": ":"}
+    for (policy, child), t in fork.groupby(["policy", "child"], sort=True):
+        t = t.sort_values("npages")
+        ax.errorbar(t["npages"], t["total_cycles"] / 1e6,
+                    yerr=[(t["total_cycles"] - t["total_cycles_min"]) / 1e6,
+                          (t["total_cycles_max"] - t["total_cycles"]) / 1e6],
+                    marker="o", capsize=3, linestyle=styles.get(child, "-"),
+                    color=COLORS.get(policy), label="%s fork, child %s" % (policy, child))
+        if child == "exit":
+            ax2.plot(t["npages"], t["pgalloc"], marker="s", linestyle="none",
+                     color=COLORS.get(policy), alpha=0.35, label="%s: pages allocated" % policy)
+    ax.set_xlabel("pages the parent touched before fork")
+    ax.set_ylabel("Mcycles: fork + child exit + wait")
+    ax2.set_ylabel("pages allocated per fork (squares)")
+    ax.set_ylim(bottom=0)
+    ax2.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+    title = "Fork cost vs parent size"
+    if not (fork["policy"] == "cow").any():
+        title += " (eager copy only: copy-on-write not implemented yet)"
+    ax.set_title(title, fontsize=10)
+    _note(fig)
+    fig.tight_layout()
+    return fig
+
+
+def fault_timeline(timeline, ph, scale=1e6, unit="Mcycles"):
+    """Cumulative faults over time in the traced lazy-vs-eager run, one
+    shaded span per phase (labelled MODE PCT%), faults coloured by mode.
+    timeline's t must use the same scale (tsc cycles per unit)."""
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    done = ph[ph["complete"]] if not ph.empty else ph
+    if done.empty:
+        ax.text(0.5, 0.5, "no phases in the trace", ha="center", transform=ax.transAxes)
+        return fig
+    t0 = float(done["tsc_begin"].min())
+    top = max(1, len(timeline))
+    for i, (_, p) in enumerate(done.iterrows()):
+        a = (float(p["tsc_begin"]) - t0) / scale
+        b = (float(p["tsc_end"]) - t0) / scale
+        ax.axvspan(a, b, color=COLORS.get(p["mode"], "0.5"), alpha=0.12, linewidth=0)
+        ax.text((a + b) / 2, top * (1.02 + 0.05 * (i % 3)), "%s\n%d%%" % (
+            {"vm.lazy=0": "eager"}.get(p["mode"], p["mode"][:4]), p["pct"]),
+            ha="center", va="bottom", fontsize=6)
+    for mode in _modes(timeline) if len(timeline) else []:
+        t = timeline[timeline["mode"] == mode]
+        ax.plot(t["t"], t["total"], ".", markersize=1.5, color=COLORS.get(mode),
+                label="%s: %d faults" % (mode, len(t)))
+    ax.set_ylim(0, top * 1.25)
+    ax.set_xlabel("time since the first phase began (%s)" % unit)
+    ax.set_ylabel("page faults so far (cumulative)")
+    ax.set_title("Page faults over time per phase (trace; shaded = phase: blue lazy, "
+                 "orange MAP_POPULATE, red vm.lazy=0)", fontsize=9)
+    if len(timeline):
+        ax.legend(fontsize=8, loc="center left", markerscale=6)
+    ax.grid(alpha=0.3)
+    _note(fig)
+    fig.tight_layout()
+    return fig

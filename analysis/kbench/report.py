@@ -1,0 +1,207 @@
+"""Report stage: transform.py's tables -> the text of REPORT.md (Markdown).
+Pure: takes tables and facts, returns a string; the CLI writes the file.
+
+    >>> print(md_table(pd.DataFrame({"order": [0, 1], "cycles": [2267.0, 3394.5]}),
+    ...                {"cycles": "{:.0f}"}))
+    | order | cycles |
+    |------:|-------:|
+    | 0 | 2267 |
+    | 1 | 3394 |
+"""
+import math
+
+import pandas as pd
+
+from .transform import modes_wide, cow_present
+
+SKIP_MSYNC = ("**Skipped: file-backed `mmap`/`msync` is not implemented in this kernel "
+              "yet**, so there is no dirty-bit vs full-write-back data. When a `msyncbench` "
+              "program exists (user/msyncbench.c), bench/run_bench.py runs it; its parser "
+              "and this section are still to be written.")
+
+
+def _fmt(v, f):
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return "-"
+    if f:
+        return f.format(v)
+    if isinstance(v, float):
+        return "{:.0f}".format(v) if abs(v) >= 100 else "{:.3g}".format(v)
+    return str(v)
+
+
+def md_table(df, formats=None, headers=None):
+    """A Markdown table of df's columns (numbers right-aligned); formats maps
+    a column to a format string, headers a column to its title."""
+    formats = formats or {}
+    headers = headers or {}
+    cols = list(df.columns)
+    titles = [headers.get(c, c) for c in cols]
+    num = [pd.api.types.is_numeric_dtype(df[c]) for c in cols]
+    out = ["| " + " | ".join(titles) + " |",
+           "|" + "|".join(("-" * (len(t) + 1) + ":") if n else ("-" * (len(t) + 2))
+                          for t, n in zip(titles, num)) + "|"]
+    for row in df.itertuples(index=False):
+        out.append("| " + " | ".join(_fmt(v, formats.get(c)) for v, c in zip(row, cols)) + " |")
+    return "\n".join(out)
+
+
+def _ratio(x):
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else "%.2fx" % x
+
+
+def section_lazy(lazy, fcost, phases_cmp, trace_summary):
+    s = ["## Lazy vs eager allocation (vmbench, vmphases)", ""]
+    if lazy.empty:
+        return s + ["No vmbench data (see Runs and Problems).", ""]
+    med = dict(zip(fcost["name"], fcost["cycles"])) if not fcost.empty else {}
+    if med:
+        s += ["Cycles per operation (median over boots, min..max):", ""]
+        rows = fcost[fcost["name"] != "fault_over_floor"].copy()
+        rows["range"] = [("%.0f..%.0f" % (a, b)) for a, b in
+                         zip(rows["cycles_min"], rows["cycles_max"])]
+        s += [md_table(rows[["name", "cycles", "range", "boots"]], {"cycles": "{:.0f}"}), ""]
+        if "fault_over_floor" in med:
+            s += ["A lazy fault costs **%.1fx** the floor (null syscall + zeroing a page: "
+                  "%.0f cycles)." % (med["fault_over_floor"], med.get("syscall_plus_zero", 0)),
+                  ""]
+    mib = int(lazy["region_kib"].iloc[0]) // 1024
+    cyc = modes_wide(lazy, "cycles")
+    pages = modes_wide(lazy, "pages")
+    faults = modes_wide(lazy, "faults")
+    t = pd.DataFrame({"touched": ["%d%%" % p for p in cyc["pct"]]})
+    for m in [c for c in cyc.columns if c != "pct"]:
+        t[m + " Mcyc"] = cyc[m] / 1e6
+    for m in [c for c in cyc.columns if c not in ("pct", "lazy")]:
+        t[m + "/lazy"] = [_ratio(v) for v in cyc[m] / cyc["lazy"]] if "lazy" in cyc else "-"
+    for m in [c for c in pages.columns if c != "pct"]:
+        t[m + " pages"] = pages[m]
+    if "lazy" in faults:
+        t["lazy faults"] = faults["lazy"]
+    s += ["Map a %d MiB region and touch a share of its pages (mmap + touches; median of "
+          "each mode's fastest-of-3 time over the boots). Ratios > 1: slower than lazy." % mib,
+          "", md_table(t, {c: "{:.2f}" for c in t.columns if c.endswith("Mcyc")}), ""]
+    if phases_cmp is not None and not phases_cmp.empty:
+        t = phases_cmp[["mode", "pct", "faults", "zero_faults", "counter_faults", "pages_alloc",
+                        "counter_pages", "fault_cycles_median", "agree"]].copy()
+        s += ["Traced run (`trace run vmphases`, one boot): events per phase counted from the "
+              "trace between the program's marker events, beside the program's own vmstat "
+              "deltas. `fault_cycles_median` is the kernel's timing of each fault "
+              "(the fault event's cycles field).", "",
+              md_table(t, {"fault_cycles_median": "{:.0f}"}), ""]
+        agree = bool(phases_cmp["agree"].all())
+        s += ["Trace and counters agree in every phase: **%s**." % ("yes" if agree else "NO"),
+              ""]
+    if trace_summary:
+        s += ["Trace dump: %d records, %d lost by the kernel, %d bad frames." % (
+            trace_summary.get("records", 0), trace_summary.get("kernel_lost", 0),
+            trace_summary.get("bad_frames", 0)), ""]
+    s += ["![cycles](lazy_vs_eager_cycles.png)", "", "![pages](lazy_vs_eager_pages.png)", "",
+          "![fault timeline](fault_timeline.png)", ""]
+    return s
+
+
+def section_fork(fork):
+    s = ["## Copy-on-write vs eager fork (forkbench)", ""]
+    if not cow_present(fork):
+        s += ["**Copy-on-write: skipped: not implemented in this kernel yet** (forkbench found "
+              "no `vm.cow` setting and no COW faults). Below is the eager-copy baseline the "
+              "comparison will use; forkbench measures a `cow` policy by itself once "
+              "`sysctl vm.cow` exists.", ""]
+    if fork.empty:
+        return s + ["No forkbench data.", ""]
+    t = fork[["policy", "child", "npages", "fork_cycles", "total_cycles", "pgalloc",
+              "extra_pages", "cycles_per_extra_page", "faults", "cow_faults"]].copy()
+    t["fork_cycles"] = t["fork_cycles"] / 1e6
+    t["total_cycles"] = t["total_cycles"] / 1e6
+    s += ["Fork with a parent that touched N pages; `fork` = the call in the parent, "
+          "`round trip` = fork + child exit + wait (Mcycles, median over boots); "
+          "`extra pages` = pages allocated beyond the N=0 fork (the copies).", "",
+          md_table(t, {"fork_cycles": "{:.2f}", "total_cycles": "{:.2f}",
+                       "cycles_per_extra_page": "{:.0f}", "extra_pages": "{:.0f}"},
+                   {"fork_cycles": "fork Mcyc", "total_cycles": "round trip Mcyc",
+                    "extra_pages": "extra pages", "cycles_per_extra_page": "cyc/extra page"}),
+          "", "![fork](fork_cost.png)", ""]
+    return s
+
+
+def section_alloc(buddy, km, frag, fragrun):
+    s = ["## Buddy allocator and kmalloc (allocbench)", ""]
+    if buddy.empty:
+        return s + ["No allocbench data.", ""]
+    t = buddy[["order", "pages", "batch", "pair_cycles", "alloc_cycles", "free_cycles",
+               "allocs_per_s", "alloc_cycles_per_page"]].copy()
+    t["range"] = ["%.0f..%.0f" % (a, b) for a, b in zip(buddy["pair_cycles_min"],
+                                                       buddy["pair_cycles_max"])]
+    s += ["Cycles per operation by order (median over boots; `range` = pair min..max; "
+          "alloc/free measured in batches).", "",
+          md_table(t, {"alloc_cycles_per_page": "{:.1f}", "allocs_per_s": "{:.0f}"},
+                   {"range": "pair range"}), ""]
+    if km is not None and not km.empty:
+        s += ["kmalloc by size:", "",
+              md_table(km[["size", "pair_cycles", "alloc_cycles", "free_cycles",
+                           "allocs_per_s"]], {"allocs_per_s": "{:.0f}"}), ""]
+    if not frag.empty:
+        ph = frag.drop_duplicates("phase")[["phase", "free_pages", "largest_pages", "ext_frag",
+                                           "boots_agree"]]
+        s += ["Fragmentation after a seeded random workload (first boot; `ext_frag` = "
+              "1 - largest free block / free pages):", "",
+              md_table(ph, {"ext_frag": "{:.3f}"}), ""]
+        w = frag.pivot_table(index="phase", columns="order", values="unusable",
+                             aggfunc="first", sort=False)
+        w.columns = ["o%d" % c for c in w.columns]
+        w = w.reset_index()
+        s += ["Unusable-free-space index per order (share of free pages in blocks too small "
+              "for a request of that order):", "",
+              md_table(w, {c: "{:.3f}" for c in w.columns if c != "phase"}), ""]
+    if fragrun is not None and not fragrun.empty:
+        r = fragrun.iloc[0]
+        s += ["Workload: seed %d, %d allocations (%d failed), %d blocks = %d pages held at the "
+              "end; free lists restored exactly afterwards: %s." % (
+                  r["seed"], r["allocs"], r["failed"], r["held_blocks"], r["held_pages"],
+                  "yes" if r["restored"] else "NO"), ""]
+    s += ["![alloc](alloc_cost_by_order.png)", "", "![fragmentation](fragmentation.png)", ""]
+    return s
+
+
+def section_trace(over):
+    s = ["## Tracing overhead (tracebench)", ""]
+    if over.empty:
+        return s + ["No tracebench data.", ""]
+    t = over.copy()
+    s += [md_table(t, {"value": "{:.2f}", "min": "{:.2f}", "max": "{:.2f}"}), ""]
+    v = dict(zip(over["metric"], over["value"]))
+    if "slowdown" in v:
+        s += ["Fault-heavy workload slowdown with tracing on (every event, flight mode): "
+              "**%.1f%%** (median; the issue's aim is under 5%%)." % v["slowdown"], ""]
+    return s
+
+
+def render(facts, tables, problems):
+    """The whole REPORT.md. facts: run name, git, cpus, mem, boots, runs
+    table (DataFrame), skipped list; tables: name -> DataFrame; problems:
+    list of strings."""
+    s = ["# Benchmark report: %s" % facts.get("run", "?"), "",
+         "Kernel %s; guest: %s CPUs, %s MiB; %s fresh boot(s) per timing benchmark. "
+         "qemu-system-i386 with software emulation (TCG): cycles are host TSC cycles "
+         "spent emulating, slow and noisy; compare ratios within this run. Counts "
+         "(pages, faults, events) are exact." % (facts.get("git", "?"), facts.get("cpus", "?"),
+                                                facts.get("mem", "?"), facts.get("boots", "?")),
+         ""]
+    runs = facts.get("runs")
+    if runs is not None and not runs.empty:
+        s += ["## Runs", "", md_table(runs), ""]
+    for sk in facts.get("skipped", []):
+        s += ["- %s: skipped: %s" % (sk.get("bench"), sk.get("why"))]
+    s += [""]
+    s += section_lazy(tables["lazy_vs_eager"], tables["fault_cost"], tables.get("trace_phases"),
+                      facts.get("trace_summary"))
+    s += ["## Dirty-bit vs full msync", "", SKIP_MSYNC, ""]
+    s += section_fork(tables["fork_cost"])
+    s += section_alloc(tables["alloc_by_order"], tables.get("kmalloc_by_size"),
+                       tables["fragmentation"], tables.get("fragrun"))
+    s += section_trace(tables["trace_overhead"])
+    s += ["## Problems", ""]
+    s += ["- " + p for p in problems] if problems else ["None: every line parsed."]
+    s += [""]
+    return "\n".join(s)
