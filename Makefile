@@ -196,3 +196,18 @@ trace: all
 	  --csv $(TRACEDIR)/events.csv --json $(TRACEDIR)/trace.json --elf $(OUT)/kernel.elf \
 	  | tee $(TRACEDIR)/report.txt
 	@echo "trace: results in $(TRACEDIR)/ (events.csv, trace.json, report.txt)"
+
+# ---- benchmarks (bench helper) ---------------------------------------------
+# make bench [BENCH_RUN=name] [BENCH_BOOTS=5]
+#   runs every benchmark program in fresh guests (bench/run_bench.py: raw logs
+#   in results/$(BENCH_RUN)/raw/), then the analysis (analysis/kbench): CSV
+#   tables, PNG plots and results/$(BENCH_RUN)/REPORT.md. See results/README.md.
+#   The report is written even when a benchmark failed; make then fails.
+BENCH_RUN ?= latest
+BENCH_BOOTS ?= 5
+
+.PHONY: bench
+bench: all
+	$(PYTHON) bench/run_bench.py --run $(BENCH_RUN) --boots $(BENCH_BOOTS) \
+	  --cpus $(CPUS) --mem $(MEM); st=$$?; \
+	PYTHONPATH=analysis:trace $(PYTHON) -m kbench report results/$(BENCH_RUN) && exit $$st

@@ -18,7 +18,8 @@ Files (deterministic names; the run folder's raw/ is emptied first):
     raw/<bench>.<boot>.com2.bin   the COM2 trace dump (traced benchmarks only)
     raw/manifest.json             per run: command, outcome, guest status,
                                   seconds; skipped benchmarks and why; the
-                                  settings and the git revision
+                                  settings, the git revision and the
+                                  host's load average before and after
 Exit status: 0 if every benchmark that ran ended with status 0, else 1.
 """
 import argparse
@@ -61,8 +62,8 @@ def parse_args(argv):
     ap.add_argument("--run", default="latest", help="run name: results/RUN (default latest)")
     ap.add_argument("--results", default=os.path.join(ROOT, "results"),
                     help="results folder (default results/)")
-    ap.add_argument("--boots", type=int, default=3,
-                    help="fresh guests per timing benchmark (default 3)")
+    ap.add_argument("--boots", type=int, default=5,
+                    help="fresh guests per timing benchmark (default 5)")
     ap.add_argument("--only", default="", help="comma-separated benchmark names")
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--mem", type=int, default=128)
@@ -134,6 +135,8 @@ def main(argv=None):
           % (args.run, rel(rawdir), args.boots, "" if args.boots == 1 else "s",
              args.cpus, args.mem), flush=True)
     entries, skipped = [], []
+    load_before = os.getloadavg()
+    todo = []
     for name, progname, cmd, traced, boots in BENCHES:
         if only and name not in only:
             continue
@@ -143,9 +146,14 @@ def main(argv=None):
             print("bench: %s: skipped: %s" % (name, why), flush=True)
             skipped.append({"bench": name, "why": why})
             continue
-        n = args.boots if boots == "all" else boots
-        for boot in range(1, n + 1):
-            entries.append(run_one(name, boot, cmd, traced, rawdir, args))
+        todo.append((name, cmd, traced, args.boots if boots == "all" else boots))
+    # Boots round-robin (every benchmark's boot 1, then boot 2, ...): a burst
+    # of host load then spoils one boot of several benchmarks, which the
+    # median over boots absorbs, rather than every boot of one.
+    for boot in range(1, args.boots + 1):
+        for name, cmd, traced, n in todo:
+            if boot <= n:
+                entries.append(run_one(name, boot, cmd, traced, rawdir, args))
     for name, prog, why in PENDING:
         if only and name not in only:
             continue
@@ -157,7 +165,10 @@ def main(argv=None):
         print("bench: %s: skipped: %s" % (name, why), flush=True)
         skipped.append({"bench": name, "why": why})
     manifest = {"run": args.run, "boots": args.boots, "cpus": args.cpus, "mem_mib": args.mem,
-                "git": git_revision(), "runs": entries, "skipped": skipped}
+                "git": git_revision(), "runs": entries, "skipped": skipped,
+                "host_load": {"before": [round(x, 2) for x in load_before],
+                              "after": [round(x, 2) for x in os.getloadavg()]},
+                "host_cpus": os.cpu_count()}
     mpath = os.path.join(rawdir, "manifest.json")
     with open(mpath, "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)

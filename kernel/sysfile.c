@@ -248,8 +248,8 @@ sys_open(void)
     begin_op();
   if((ip = open_inode(path, flags, &r)) == 0)
     goto out;
-  if(ip->type == T_DIR && acc != O_RDONLY){
-    r = -EISDIR;
+  if(ip->type == T_DIR && (acc != O_RDONLY || (flags & O_CREATE))){
+    r = -EISDIR;                 // no writing a directory, nor "creating" one
     goto out_ip;
   }
   if(ip->type == T_SYMLINK && acc != O_RDONLY){   // O_NOFOLLOW: read it only

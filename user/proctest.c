@@ -360,9 +360,362 @@ out_of_memory(void)
   CHECK_EQ(test_wait(pid), 0);
 }
 
+// ---- added by helper D2 ----
+#include "kernel/memstat.h"
+
+// 40 children x 3 rounds, each exec'ing sh to exit with its own status.
+static void
+exec_status_load(void)
+{
+  for (int round = 0; round < 3; round++) {
+    int pids[40];
+    for (int i = 0; i < 40; i++) {
+      pids[i] = test_fork();
+      if (pids[i] == 0) {
+        char cmd[16];
+        snprintf(cmd, sizeof(cmd), "exit %d", (round * 40 + i) % 200);
+        char *argv[] = { "sh", "-c", cmd, 0 };
+        exec("/sh", argv);
+        exit(255);
+      }
+    }
+    for (int n = 0; n < 40; n++) {
+      int st, pid = wait(&st);
+      int i = 0;
+      while (i < 40 && pids[i] != pid)
+        i++;
+      if (i == 40)
+        test_fail("round %d: wait returned %d (%s)", round, pid, strerror(errno));
+      if (st != (round * 40 + i) % 200)
+        test_fail("round %d: child %d exited %d, want %d", round, i, st,
+                  (round * 40 + i) % 200);
+      pids[i] = 0;
+    }
+  }
+}
+
+// Many children killed at once: running, sleeping, blocked reading an
+// empty pipe, blocked writing a full one. Every one reports -1.
+static void
+kill_many(void)
+{
+  int pids[32];
+  int ready[2], block[2], full[2];
+  CHECK(pipe(ready) == 0);
+  CHECK(pipe(block) == 0);
+  CHECK(pipe(full) == 0);
+  for (int i = 0; i < 32; i++) {
+    pids[i] = test_fork();
+    if (pids[i] == 0) {
+      write(ready[1], "r", 1);
+      if (i % 4 == 0)
+        for (;;)
+          ;
+      if (i % 4 == 1)
+        sleep(100000);
+      if (i % 4 == 2)
+        read(block[0], buf, 1);     // nobody writes: blocks
+      for (;;)
+        write(full[1], buf, sizeof(buf));   // nobody reads: blocks
+    }
+  }
+  for (int i = 0; i < 32; i++)
+    CHECK(read(ready[0], buf, 1) == 1);
+  sleep(2);
+  for (int i = 0; i < 32; i++)
+    CHECK(kill(pids[i]) == 0);
+  for (int i = 0; i < 32; i++) {
+    int st = test_wait(0);
+    if (st != -1)
+      test_fail("a killed child exited %d", st);
+  }
+  close(ready[0]);
+  close(ready[1]);
+  close(block[0]);
+  close(block[1]);
+  close(full[0]);
+  close(full[1]);
+}
+
+// 4 processes race to create and remove the same names: each name is
+// created exactly once and removed exactly once.
+#define NRACE 60
+static void
+race_names(void)
+{
+  int p[2], made_all[2], go[2];
+  CHECK(pipe(p) == 0);
+  CHECK(pipe(made_all) == 0);
+  CHECK(pipe(go) == 0);
+  for (int k = 0; k < 4; k++) {
+    if (test_fork() == 0) {
+      int made = 0, gone = 0;
+      char name[16];
+      for (int i = 0; i < NRACE; i++) {
+        snprintf(name, sizeof(name), "r%d", i);
+        int r = (i % 3 == 0) ? mkdir(name) : (i % 3 == 1) ?
+                open(name, O_CREATE | O_RDWR) : link("/sh", name);
+        if (i % 3 == 1) {   // O_CREATE opens an existing file: use link for the count
+          if (r < 0)
+            test_fail("create %s: %s", name, strerror(errno));
+          close(r);
+          snprintf(name, sizeof(name), "l%d", i);
+          r = link("/sh", name);
+        }
+        if (r == 0)
+          made++;
+        else if (errno != EEXIST)
+          test_fail("make %s: %s", name, strerror(errno));
+      }
+      write(made_all[1], "m", 1);      // all four finish making before
+      if (read(go[0], name, 1) != 1)   // anyone starts removing
+        test_fail("barrier: %s", strerror(errno));
+      for (int i = 0; i < NRACE; i++) {
+        snprintf(name, sizeof(name), i % 3 == 1 ? "l%d" : "r%d", i);
+        if (unlink(name) == 0)
+          gone++;
+        else if (errno != ENOENT)
+          test_fail("unlink %s: %s", name, strerror(errno));
+        if (i % 3 == 1) {
+          snprintf(name, sizeof(name), "r%d", i);
+          unlink(name);      // any of the four may remove it
+        }
+      }
+      int counts[2] = { made, gone };
+      write(p[1], counts, sizeof(counts));
+      exit(0);
+    }
+  }
+  close(p[1]);
+  for (int k = 0; k < 4; k++)
+    CHECK(read(made_all[0], buf, 1) == 1);
+  CHECK(write(go[1], "gggg", 4) == 4);
+  close(made_all[0]);
+  close(made_all[1]);
+  close(go[0]);
+  close(go[1]);
+  int made = 0, gone = 0, counts[2];
+  while (read(p[0], counts, sizeof(counts)) == sizeof(counts)) {
+    made += counts[0];
+    gone += counts[1];
+  }
+  close(p[0]);
+  for (int k = 0; k < 4; k++)
+    CHECK_EQ(test_wait(0), 0);
+  CHECK_EQ(made, NRACE);
+  CHECK_EQ(gone, NRACE);
+  CHECK_EQ(count_entries("."), 0);
+  struct stat st;
+  CHECK(stat("/sh", &st) == 0);
+  CHECK_EQ(st.nlink, 1);
+}
+
+// Near the memory limit: a process holding all but ~50 free pages forks
+// and execs (both may fail with ENOMEM; nothing may leak, crash, or kill
+// the hog, whose pages are all touched already); then everything still works.
+static void
+low_memory_fork(void)
+{
+  int pid = test_fork();
+  if (pid == 0) {
+    struct memstat ms;
+    for (;;) {
+      if (memstat(&ms) < 0)
+        exit(2);
+      if (ms.free_pages < 64)
+        break;
+      int n = (ms.free_pages - 48) * 4096;
+      if (n > 4 * 1024 * 1024)
+        n = 4 * 1024 * 1024;
+      char *p = sbrk(n);
+      if (p == (char *)-1)
+        break;
+      for (int i = 0; i < n; i += 4096)
+        p[i] = 1;
+    }
+    int ok = 0, nomem = 0;
+    for (int i = 0; i < 20; i++) {
+      int c = fork();
+      if (c < 0) {
+        if (errno != ENOMEM)
+          exit(3);
+        nomem++;
+        continue;
+      }
+      if (c == 0) {
+        char *argv[] = { "sleep", "0", 0 };
+        exec("/sleep", argv);
+        exit(errno == ENOMEM ? 0 : 4);
+      }
+      int st;
+      if (wait(&st) != c || (st != 0 && st != -1))
+        exit(5);
+      ok++;
+    }
+    // (without copy-on-write every fork fails here; with it, some may work)
+    exit(ok + nomem == 20 ? 0 : 6);
+  }
+  int st = test_wait(pid);
+  if (st != 0)
+    test_fail("the memory hog exited %d", st);
+  // still able to run things
+  pid = test_fork();
+  if (pid == 0) {
+    char *argv[] = { "sh", "-c", "echo ok | cat > /dev_ok_file", 0 };
+    exec("/sh", argv);
+    exit(99);
+  }
+  CHECK_EQ(test_wait(pid), 0);
+  CHECK(unlink("/dev_ok_file") == 0);
+}
+
+// Many writers into one pipe: the reader gets every byte.
+static void
+pipe_many_writers(void)
+{
+  int p[2];
+  CHECK(pipe(p) == 0);
+  for (int k = 0; k < 6; k++) {
+    if (test_fork() == 0) {
+      close(p[0]);
+      memset(buf, 'a' + k, 1000);
+      for (int i = 0; i < 200; i++)
+        if (write(p[1], buf, 1000) != 1000)
+          exit(1);
+      exit(0);
+    }
+  }
+  close(p[1]);
+  int counts[6] = { 0 };
+  int n;
+  while ((n = read(p[0], buf, sizeof(buf))) > 0)
+    for (int i = 0; i < n; i++) {
+      int k = buf[i] - 'a';
+      if (k < 0 || k >= 6)
+        test_fail("stray byte %d", buf[i]);
+      counts[k]++;
+    }
+  close(p[0]);
+  for (int k = 0; k < 6; k++)
+    CHECK_EQ(test_wait(0), 0);
+  for (int k = 0; k < 6; k++)
+    CHECK_EQ(counts[k], 200 * 1000);
+}
+
+// Create empty files until the inodes run out (ENOSPC); after deleting
+// them the same number fits again. mkdir and symlink fail cleanly too.
+static int
+fill_inodes(void)
+{
+  char name[16];
+  int n = 0;
+  for (;;) {
+    snprintf(name, sizeof(name), "i%d", n);
+    int fd = open(name, O_CREATE | O_RDWR);
+    if (fd < 0) {
+      if (errno != ENOSPC)
+        test_fail("create %s: %s", name, strerror(errno));
+      break;
+    }
+    close(fd);
+    n++;
+    if (n > 100000)
+      test_fail("100000 files and no ENOSPC");
+  }
+  CHECK_ERR(mkdir("onemore"), ENOSPC);
+  CHECK_ERR(symlink("i0", "onemore"), ENOSPC);
+  CHECK_ERR(mknod("onemore", 1, 0), ENOSPC);
+  struct stat st;
+  CHECK_ERR(stat("onemore", &st), ENOENT);
+  return n;
+}
+
+static void
+unfill_inodes(int n)
+{
+  char name[16];
+  for (int i = 0; i < n; i++) {
+    snprintf(name, sizeof(name), "i%d", i);
+    if (unlink(name) < 0)
+      test_fail("unlink %s: %s", name, strerror(errno));
+  }
+}
+
+static void
+out_of_inodes(void)
+{
+  int first = fill_inodes();
+  CHECK(first > 10);
+  unfill_inodes(first);
+  int second = fill_inodes();
+  CHECK_EQ(second, first);
+  unfill_inodes(second);
+  CHECK_EQ(count_entries("."), 0);
+}
+
+// Races between removing a directory and using it: one process creates
+// entries in d (by name, or from inside it as its cwd) while another
+// removes d. Either the removal or the creation wins; afterwards no inode
+// or block is lost (fsstat counts are back where they started).
+#include "kernel/fsstat.h"
+static void
+race_rmdir_create(void)
+{
+  struct fsstat before, after;
+  CHECK(fsstat(&before) == 0);
+  int removed = 0, created = 0;
+  for (int i = 0; i < 150; i++) {
+    CHECK(mkdir("d") == 0);
+    int pid = test_fork();
+    if (pid == 0) {
+      int r;
+      if (i % 3 == 0)
+        r = open("d/x", O_CREATE | O_RDWR);
+      else if (i % 3 == 1)
+        r = mkdir("d/x");
+      else
+        r = chdir("d") < 0 ? -2 : open("x", O_CREATE | O_RDWR);
+      if (r == -2)
+        exit(3);                 // d was gone before the chdir
+      if (r < 0)
+        exit(errno == ENOENT ? 2 : 1);
+      exit(0);
+    }
+    for (volatile int spin = 0; spin < (i % 30) * 20000; spin++)
+      ;                          // vary who gets there first
+    int r = unlink("d");
+    int e = errno;
+    int st = test_wait(pid);
+    if (st == 1)
+      test_fail("round %d: the creation failed with an unexpected error", i);
+    if (r == 0) {
+      removed++;
+      if (st == 0)
+        test_fail("round %d: d was removed, but an entry was created in it", i);
+      struct stat s;
+      CHECK_ERR(stat("d", &s), ENOENT);
+    } else {
+      if (e != ENOTEMPTY)
+        test_fail("round %d: unlink d: %s", i, strerror(e));
+      CHECK_EQ(st, 0);
+      created++;
+      CHECK(unlink("d/x") == 0);
+      CHECK(unlink("d") == 0);
+    }
+  }
+  CHECK(fsstat(&after) == 0);
+  CHECK_EQ(after.free_inodes, before.free_inodes);
+  CHECK_EQ(after.free_blocks, before.free_blocks);
+  if (removed == 0 || created == 0)
+    printf("race_rmdir_create: removal won %d times, creation %d\n", removed, created);
+}
+
 static struct test tests[] = {
   TEST(fork_exec_load), TEST(fork_tree), TEST(pipe_big), TEST(pipe_chain), TEST(pipe_epipe),
   TEST(concurrent_files), TEST(concurrent_append), TEST(out_of_memory),
+  // added by helper D2
+  TEST(exec_status_load), TEST(kill_many), TEST(race_names), TEST(low_memory_fork),
+  TEST(pipe_many_writers), TEST(out_of_inodes), TEST(race_rmdir_create),
 };
 
 int

@@ -1010,6 +1010,105 @@ many_fds(void)
   close(fd);
 }
 
+// Damaged ELF files: exec refuses each with ENOEXEC and the caller goes on.
+static void
+exec_bad_elf(void)
+{
+  struct stat st;
+  int fd = open("/echo", O_RDONLY);
+  CHECK(fd >= 0);
+  CHECK(fstat(fd, &st) == 0);
+  char *img = malloc(st.size), *copy = malloc(st.size);
+  CHECK(img != 0 && copy != 0);
+  CHECK_EQ(read(fd, img, st.size), st.size);
+  close(fd);
+  uint phoff = *(uint *)(img + 28);
+  int phnum = *(ushort *)(img + 44);
+  uint ph = 0;                                  // the first PT_LOAD header
+  for (int i = 0; i < phnum && ph == 0; i++)
+    if (*(uint *)(img + phoff + 32 * i) == 1)
+      ph = phoff + 32 * i;
+  CHECK(ph != 0);
+  // field offset, size (2 or 4), value
+  struct { int off, size; uint val; } bad[] = {
+    { 0, 4, 0x464c457e },             // magic
+    { 4, 1, 2 },                      // 64-bit class
+    { 18, 2, 62 },                    // machine: x86-64
+    { 24, 4, 0 },                     // entry in page 0
+    { 24, 4, 0x80001000 },            // entry in the kernel
+    { 28, 4, 0x7ffffff0 },            // program headers past the end
+    { 42, 2, 16 },                    // program header size
+    { 44, 2, 0 },                     // no program headers
+    { 44, 2, 60000 },                 // too many
+    { ph + 4, 4, 0x7ffffff0 },        // segment data past the end of the file
+    { ph + 8, 4, 0 },                 // segment at address 0
+    { ph + 8, 4, 0x7fff0000 },        // segment over the stack
+    { ph + 8, 4, 0xfffff000 },        // segment in the kernel; wraps around
+    { ph + 16, 4, 0x7fffffff },       // file size > memory size
+    { ph + 20, 4, 0xfffff000 },       // memory size wraps around
+  };
+  char *argv[] = { "echo", "bad", 0 };
+  for (int k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+    memmove(copy, img, st.size);
+    if (bad[k].size == 1)
+      copy[bad[k].off] = bad[k].val;
+    else if (bad[k].size == 2)
+      *(ushort *)(copy + bad[k].off) = bad[k].val;
+    else
+      *(uint *)(copy + bad[k].off) = bad[k].val;
+    fd = open("bad", O_CREATE | O_TRUNC | O_WRONLY);
+    CHECK(fd >= 0);
+    CHECK_EQ(write(fd, copy, st.size), st.size);
+    close(fd);
+    int r = exec("bad", argv);
+    if (r != -1 || errno != ENOEXEC)
+      test_fail("damage %d (offset %d): exec gave %d errno %d, want ENOEXEC",
+                k, bad[k].off, r, errno);
+  }
+  // cut short: only the ELF header, then only part of it
+  int cuts[] = { 52, 20, (int)ph + 16 };
+  for (int k = 0; k < 3; k++) {
+    fd = open("bad", O_CREATE | O_TRUNC | O_WRONLY);
+    CHECK_EQ(write(fd, img, cuts[k]), cuts[k]);
+    close(fd);
+    CHECK_ERR(exec("bad", argv), ENOEXEC);
+  }
+  // the undamaged copy works
+  fd = open("good", O_CREATE | O_TRUNC | O_WRONLY);
+  CHECK_EQ(write(fd, img, st.size), st.size);
+  close(fd);
+  int pid = test_fork();
+  if (pid == 0) {
+    close(1);
+    open("out", O_CREATE | O_WRONLY);
+    char *args[] = { "good", "fine", 0 };
+    exec("good", args);
+    exit(99);
+  }
+  CHECK_EQ(test_wait(pid), 0);
+  fd = open("out", O_RDONLY);
+  CHECK_EQ(read(fd, buf, 100), 5);
+  CHECK(memcmp(buf, "fine\n", 5) == 0);
+  close(fd);
+  free(img);
+  free(copy);
+}
+
+// Killing a child that has already exited does not change its status.
+static void
+kill_zombie(void)
+{
+  int pid = test_fork();
+  if (pid == 0)
+    exit(7);
+  sleep(5);                      // it has exited by now, unreaped
+  int r = kill(pid);
+  CHECK(r == 0 || errno == ESRCH);
+  int st;
+  CHECK_EQ(wait(&st), pid);
+  CHECK_EQ(st, 7);
+}
+
 static struct test tests[] = {
   TEST(bad_fd), TEST(bad_pointers), TEST(open_errors), TEST(dirs), TEST(dup_shares_offset),
   TEST(lseek_all), TEST(fstat_fields), TEST(link_counts), TEST(symlinks), TEST(wait_status),
@@ -1018,7 +1117,7 @@ static struct test tests[] = {
   // added by helper D2
   TEST(bad_pointers_more), TEST(open_create_modes), TEST(lseek_more), TEST(fork_shares_offset),
   TEST(rw_counts), TEST(mknod_devices), TEST(exec_limits), TEST(errno_text), TEST(chdir_more),
-  TEST(proc_more), TEST(sbrk_more), TEST(many_fds),
+  TEST(proc_more), TEST(sbrk_more), TEST(many_fds), TEST(exec_bad_elf), TEST(kill_zombie),
 };
 
 int

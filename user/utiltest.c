@@ -390,6 +390,131 @@ sh_cd(void)
   test_expect("cd cdt/f", "", 1);
 }
 
+// ---- added by helper D2 ----
+
+// A file with one line of words 1..n.
+static void
+write_words(const char *path, int n)
+{
+  static char line[1024];
+  line[0] = 0;
+  for (int i = 1; i <= n; i++)
+    snprintf(line + strlen(line), sizeof(line) - strlen(line), i < n ? "%d " : "%d\n", i);
+  test_write_file(path, line);
+}
+
+// Lines with more words than one command can take: all words are used.
+static void
+xargs_long_lines(void)
+{
+  static char want[1024];
+  write_words("w40", 40);
+  want[0] = 0;
+  for (int i = 1; i <= 40; i++)
+    snprintf(want + strlen(want), sizeof(want) - strlen(want), "%d\n", i);
+  test_expect("xargs -n 1 echo < w40", want, 0);
+  test_expect("xargs -n 7 echo < w40 | wc", "6 40 111\n", 0);
+  // one run per line, and a line too long for one run takes two
+  test_expect("xargs echo < w40 | wc", "2 40 111\n", 0);
+  test_expect("xargs echo a b < w40 | wc", "2 44 119\n", 0);
+  write_words("w31", 31);
+  test_expect("xargs echo < w31 | wc", "1 31 84\n", 0);
+}
+
+static void
+xargs_errors(void)
+{
+  test_expect("echo a | xargs", "", 1);                 // usage
+  expect_contains("echo a | xargs", "usage", 1);
+  test_expect("echo a | xargs -n", "", 1);
+  test_expect("echo a | xargs -n x echo", "", 1);
+  test_expect("echo a | xargs -n -2 echo", "", 1);
+  test_write_file("empty", "");
+  test_expect("xargs echo x < empty", "", 0);           // no input: no runs
+  test_write_file("nonl", "a\tb  c");                   // tabs, no final newline
+  test_expect("xargs echo < nonl", "a b c\n", 0);
+  test_write_file("blank", "\n  \n\t\n");
+  test_expect("xargs echo x < blank", "", 0);
+  // a failed run is counted, and the runs after it still happen
+  test_write_file("list", "nonexistent\nnonl\n");
+  test_expect("xargs -n 1 cat < list", "a\tb  c", 1);
+  test_expect("xargs cat < list", "a\tb  c", 1);
+}
+
+static void
+find_more(void)
+{
+  make_tree();
+  test_expect("find ft/b b", "", 1);                    // not a directory
+  expect_contains("find ft/b b", "not a directory", 1);
+  test_expect("find ft b -type", "", 1);
+  test_expect("find ft b c", "", 1);
+  test_expect("find ft '*'",
+              "ft/a\nft/a/x.txt\nft/a/b\nft/a/b/hello.c\nft/a/b/c\n"
+              "ft/a/b/c/b\nft/a/b/c/note.c\nft/b\n", 0);
+  test_expect("find ft 'h*o.c'", "ft/a/b/hello.c\n", 0);
+  test_expect("find ft '*.*.*'", "", 0);
+  test_expect("find ft '?*?'", "ft/a/x.txt\nft/a/b/hello.c\nft/a/b/c/note.c\n", 0);
+  test_expect("find ft '**t*'", "ft/a/x.txt\nft/a/b/c/note.c\n", 0);
+  test_expect("find ft -type f 'n*'", "ft/a/b/c/note.c\n", 0);
+  // names of the longest length (DIRSIZ = 14) and names with dots
+  CHECK(mkdir("ft/abcdefghijklmn") == 0);
+  test_write_file("ft/abcdefghijklmn/.hidden", "");
+  test_expect("find ft/abcdefghijklmn", "ft/abcdefghijklmn/.hidden\n", 0);
+  test_expect("find ft 'abcdefghijklm?' -type d", "ft/abcdefghijklmn\n", 0);
+  test_expect("find ft/abcdefghijklmn '.*'", "ft/abcdefghijklmn/.hidden\n", 0);
+  // an empty directory prints nothing
+  CHECK(mkdir("em") == 0);
+  test_expect("find em", "", 0);
+  test_expect("find em/", "", 0);
+  test_expect("cd ft/a; find .. x.txt", "../a/x.txt\n", 0);
+}
+
+// 150 levels: a path of about 1800 bytes.
+static void
+find_deeper(void)
+{
+  static char want[4096];
+  CHECK(mkdir("z") == 0);
+  CHECK(chdir("z") == 0);
+  strcpy(want, "z");
+  for (int i = 0; i < 150; i++) {
+    char name[16];
+    snprintf(name, sizeof(name), "d%09d", i);
+    CHECK(mkdir(name) == 0);
+    CHECK(chdir(name) == 0);
+    strcat(want, "/");
+    strcat(want, name);
+  }
+  test_write_file("leaf", "x");
+  strcat(want, "/leaf\n");
+  for (int i = 0; i < 151; i++)
+    CHECK(chdir("..") == 0);
+  test_expect("find z leaf", want, 0);
+  test_expect("find z leaf -type d", "", 0);
+  char cmd[32];
+  snprintf(cmd, sizeof(cmd), "1 1 %d\n", strlen(want));
+  test_expect("find z leaf | wc", cmd, 0);
+}
+
+static void
+sleep_more(void)
+{
+  test_expect("sleep 5 3", "", 1);
+  test_expect("sleep +5", "", 1);
+  test_expect("sleep ''", "", 1);
+  int t0 = uptime();
+  test_expect("sleep 25", "", 0);
+  int t1 = uptime();
+  if (t1 - t0 < 25)
+    test_fail("sleep 25 took %d ticks", t1 - t0);
+  t0 = uptime();
+  test_expect("sleep 3; sleep 4; sleep 5", "", 0);
+  t1 = uptime();
+  if (t1 - t0 < 12)
+    test_fail("sleeps of 3+4+5 took %d ticks", t1 - t0);
+}
+
 static struct test tests[] = {
   TEST(sleep_usage), TEST(sleep_ticks),
   TEST(find_name), TEST(find_glob), TEST(find_type), TEST(find_errors), TEST(find_deep),
@@ -398,6 +523,9 @@ static struct test tests[] = {
   TEST(ls_out), TEST(kill_prog), TEST(free_prog),
   TEST(sh_pipes), TEST(sh_redirect), TEST(sh_lists), TEST(sh_background), TEST(sh_status),
   TEST(sh_script), TEST(sh_cd),
+  // added by helper D2
+  TEST(xargs_long_lines), TEST(xargs_errors), TEST(find_more), TEST(find_deeper),
+  TEST(sleep_more),
 };
 
 int

@@ -8,5 +8,5 @@ report (report.py: REPORT.md text) -> cli.py (argparse subcommands).
 Example:
     $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench report results/latest
     kbench: results/latest: 16 runs parsed, 0 failed, 1 skipped, 0 problems
-    kbench: wrote 9 tables, 6 plots, results/latest/REPORT.md
+    kbench: wrote 10 tables, 6 plots, results/latest/REPORT.md
 """

@@ -2,15 +2,15 @@
 
     $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench report results/latest
     kbench: results/latest: 16 runs parsed, 0 failed, 1 skipped, 0 problems
-    kbench: wrote 9 tables, 6 plots, results/latest/REPORT.md
+    kbench: wrote 10 tables, 6 plots, results/latest/REPORT.md
     $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench check results/latest
     kbench: results/latest: 16 runs parsed, 0 failed, 1 skipped, 0 problems
 
 `check` only parses (exit 1 if a line could not be read or a run failed);
 `report` also writes, into the run folder and nowhere else:
   lazy_vs_eager.csv fault_cost.csv alloc_by_order.csv kmalloc_by_size.csv
-  fragmentation.csv trace_overhead.csv fork_cost.csv trace_phases.csv
-  fault_timeline.csv, the PNGs lazy_vs_eager_cycles, lazy_vs_eager_pages,
+  fragmentation.csv trace_overhead.csv fork_cost.csv fork_compare.csv
+  trace_phases.csv fault_timeline.csv, the PNGs lazy_vs_eager_cycles, lazy_vs_eager_pages,
   alloc_cost_by_order, fragmentation, fork_cost, fault_timeline, and REPORT.md.
 `report` exits 0 unless there was nothing to report.
 """
@@ -51,6 +51,7 @@ def build_tables(run):
         "trace_overhead": transform.trace_overhead(_t(run, "tracebench.stats")),
         "fork_cost": transform.fork_cost(_t(run, "forkbench.runs")),
     }
+    tables["fork_compare"] = transform.fork_compare(tables["fork_cost"])
     frag = _t(run, "allocbench.frag")
     if len(frag):
         chk = transform.check_free_lists(frag)
@@ -69,6 +70,7 @@ def build_tables(run):
             run.problems.append(parse.Problem("vmphases trace", 0,
                                               "phase %s has only one marker" % p.phase))
         tables["fault_timeline"] = transform.fault_timeline(events, ph)
+        facts["alloc_timeline"] = transform.event_timeline(events, ph, "page_alloc")
         facts["phases"] = ph
         facts["trace_summary"] = summary
     else:
@@ -98,10 +100,11 @@ FIGURES = [
     ("fragmentation.png", lambda t, f: plot.fragmentation(t["fragmentation"])),
     ("fork_cost.png", lambda t, f: plot.fork_cost(t["fork_cost"])),
     ("fault_timeline.png", lambda t, f: plot.fault_timeline(
-        t["fault_timeline"], f.get("phases", pd.DataFrame(columns=["complete"])))),
+        t["fault_timeline"], f.get("phases", pd.DataFrame(columns=["complete"])),
+        f.get("alloc_timeline"))),
 ]
 CSVS = ["lazy_vs_eager", "fault_cost", "alloc_by_order", "kmalloc_by_size", "fragmentation",
-        "trace_overhead", "fork_cost", "trace_phases", "fault_timeline"]
+        "trace_overhead", "fork_cost", "fork_compare", "trace_phases", "fault_timeline"]
 
 
 def cmd_check(args):
@@ -135,7 +138,8 @@ def cmd_report(args):
     facts.update({"run": os.path.basename(os.path.normpath(args.run_dir)),
                   "git": m.get("git", "?"), "cpus": m.get("cpus", "?"),
                   "mem": m.get("mem_mib", "?"), "boots": m.get("boots", "?"),
-                  "runs": runs_table(run), "skipped": run.skipped})
+                  "runs": runs_table(run), "skipped": run.skipped,
+                  "host_load": m.get("host_load"), "host_cpus": m.get("host_cpus")})
     problems = [str(p) for p in run.problems] + [
         "run failed: %s (%s): %s" % (e.get("out"), e.get("cmd"), e.get("message") or e.get("kind"))
         for e in run.failed]

@@ -153,73 +153,89 @@ def fragmentation(frag):
 
 
 def fork_cost(fork):
-    """Fork round-trip time vs pages the parent has touched, per policy and
-    child behaviour; pages allocated on a second axis. Says so when there is
-    no copy-on-write policy to compare yet."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    """Left: fork + child exit + wait time vs pages the parent touched, per
+    policy (eager copy, copy-on-write) and child behaviour (exit at once /
+    write every page first). Right: pages allocated per fork, same lines.
+    Says so in the title when there is no copy-on-write policy yet."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     if fork.empty:
         ax.text(0.5, 0.5, "no forkbench data", ha="center", transform=ax.transAxes)
         return fig
-    ax2 = ax.twinx()
     styles = {"exit": "-", "write": ":"}
+    markers = {"exit": "o", "write": "s"}
     for (policy, child), t in fork.groupby(["policy", "child"], sort=True):
         t = t.sort_values("npages")
+        label = "%s fork, child %s" % (policy, child)
+        kw = {"marker": markers.get(child, "o"), "linestyle": styles.get(child, "-"),
+              "color": COLORS.get(policy), "label": label}
         ax.errorbar(t["npages"], t["total_cycles"] / 1e6,
                     yerr=[(t["total_cycles"] - t["total_cycles_min"]) / 1e6,
                           (t["total_cycles_max"] - t["total_cycles"]) / 1e6],
-                    marker="o", capsize=3, linestyle=styles.get(child, "-"),
-                    color=COLORS.get(policy), label="%s fork, child %s" % (policy, child))
-        if child == "exit":
-            ax2.plot(t["npages"], t["pgalloc"], marker="s", linestyle="none",
-                     color=COLORS.get(policy), alpha=0.35, label="%s: pages allocated" % policy)
+                    capsize=3, **kw)
+        ax2.plot(t["npages"], t["pgalloc"], **kw)
     ax.set_xlabel("pages the parent touched before fork")
     ax.set_ylabel("Mcycles: fork + child exit + wait")
-    ax2.set_ylabel("pages allocated per fork (squares)")
-    ax.set_ylim(bottom=0)
-    ax2.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+    ax.set_title("Time (median over boots; whiskers min..max)", fontsize=10)
+    ax2.set_xlabel("pages the parent touched before fork")
+    ax2.set_ylabel("pages allocated per fork round trip")
+    ax2.set_title("Memory (exact: vmstat pgalloc)", fontsize=10)
+    for a in (ax, ax2):
+        a.set_ylim(bottom=0)
+        a.grid(alpha=0.3)
+        a.legend(fontsize=8, loc="upper left")
     title = "Fork cost vs parent size"
     if not (fork["policy"] == "cow").any():
-        title += " (eager copy only: copy-on-write not implemented yet)"
-    ax.set_title(title, fontsize=10)
+        title += " (eager copy only: copy-on-write not measured)"
+    else:
+        title += ": eager copy vs copy-on-write"
+    fig.suptitle(title, fontsize=11)
     _note(fig)
     fig.tight_layout()
     return fig
 
 
-def fault_timeline(timeline, ph, scale=1e6, unit="Mcycles"):
-    """Cumulative faults over time in the traced lazy-vs-eager run, one
-    shaded span per phase (labelled MODE PCT%), faults coloured by mode.
-    timeline's t must use the same scale (tsc cycles per unit)."""
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+def fault_timeline(timeline, ph, allocs=None, scale=1e6, unit="Mcycles"):
+    """The traced lazy-vs-eager run over time: cumulative page faults (top)
+    and, if allocs is given (event_timeline of page_alloc), cumulative pages
+    allocated (bottom); one shaded span per phase, labelled MODE PCT%.
+    The timelines' t must use the same scale (tsc cycles per unit)."""
+    panels = 2 if allocs is not None and len(allocs) else 1
+    fig, axes = plt.subplots(panels, 1, figsize=(10, 3.2 + 2.4 * panels), sharex=True,
+                             squeeze=False)
+    axes = [a[0] for a in axes]
     done = ph[ph["complete"]] if not ph.empty else ph
     if done.empty:
-        ax.text(0.5, 0.5, "no phases in the trace", ha="center", transform=ax.transAxes)
+        axes[0].text(0.5, 0.5, "no phases in the trace", ha="center",
+                     transform=axes[0].transAxes)
         return fig
     t0 = float(done["tsc_begin"].min())
-    top = max(1, len(timeline))
-    for i, (_, p) in enumerate(done.iterrows()):
-        a = (float(p["tsc_begin"]) - t0) / scale
-        b = (float(p["tsc_end"]) - t0) / scale
-        ax.axvspan(a, b, color=COLORS.get(p["mode"], "0.5"), alpha=0.12, linewidth=0)
-        ax.text((a + b) / 2, top * (1.02 + 0.05 * (i % 3)), "%s\n%d%%" % (
-            {"vm.lazy=0": "eager"}.get(p["mode"], p["mode"][:4]), p["pct"]),
-            ha="center", va="bottom", fontsize=6)
-    for mode in _modes(timeline) if len(timeline) else []:
-        t = timeline[timeline["mode"] == mode]
-        ax.plot(t["t"], t["total"], ".", markersize=1.5, color=COLORS.get(mode),
-                label="%s: %d faults" % (mode, len(t)))
-    ax.set_ylim(0, top * 1.25)
-    ax.set_xlabel("time since the first phase began (%s)" % unit)
-    ax.set_ylabel("page faults so far (cumulative)")
-    ax.set_title("Page faults over time per phase (trace; shaded = phase: blue lazy, "
-                 "orange MAP_POPULATE, red vm.lazy=0)", fontsize=9)
-    if len(timeline):
-        ax.legend(fontsize=8, loc="center left", markerscale=6)
-    ax.grid(alpha=0.3)
+    series = [(timeline, "page faults so far")]
+    if panels == 2:
+        series.append((allocs, "pages allocated so far"))
+    for k, (ax, (tl, ylabel)) in enumerate(zip(axes, series)):
+        top = max(1, int(tl["total"].max()) if len(tl) else 1)
+        for i, (_, p) in enumerate(done.iterrows()):
+            a = (float(p["tsc_begin"]) - t0) / scale
+            b = (float(p["tsc_end"]) - t0) / scale
+            ax.axvspan(a, b, color=COLORS.get(p["mode"], "0.5"), alpha=0.12, linewidth=0)
+            if k == 0:
+                ax.text((a + b) / 2, top * (1.02 + 0.07 * (i % 3)), "%s\n%d%%" % (
+                    {"vm.lazy=0": "eager"}.get(p["mode"], p["mode"][:4]), p["pct"]),
+                    ha="center", va="bottom", fontsize=6)
+        for mode in _modes(tl) if len(tl) else []:
+            t = tl[tl["mode"] == mode]
+            what = "faults" if k == 0 else "pages"
+            ax.plot(t["t"], t["total"], ".", markersize=1.5, color=COLORS.get(mode),
+                    label="%s: %d %s" % (mode, int(t["weight"].sum()), what))
+        ax.set_ylim(0, top * (1.3 if k == 0 else 1.05))
+        ax.set_ylabel(ylabel)
+        if len(tl):
+            ax.legend(fontsize=8, loc="center left" if k == 0 else "upper left",
+                      markerscale=6)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("time since the first phase began (%s)" % unit)
+    axes[0].set_title("Traced lazy vs eager run over time (shaded = phase: blue lazy, "
+                      "orange MAP_POPULATE, red vm.lazy=0)", fontsize=9)
     _note(fig)
     fig.tight_layout()
     return fig

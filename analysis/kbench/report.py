@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 
-from .transform import modes_wide, cow_present
+from .transform import modes_wide, cow_present, fork_compare
 
 SKIP_MSYNC = ("**Skipped: file-backed `mmap`/`msync` is not implemented in this kernel "
               "yet**, so there is no dirty-bit vs full-write-back data. When a `msyncbench` "
@@ -89,6 +89,13 @@ def section_lazy(lazy, fcost, phases_cmp, trace_summary):
               "deltas. `fault_cycles_median` is the kernel's timing of each fault "
               "(the fault event's cycles field).", "",
               md_table(t, {"fault_cycles_median": "{:.0f}"}), ""]
+        lz = phases_cmp[(phases_cmp["mode"] == "lazy") & phases_cmp["faults"].gt(0)]
+        if len(lz) and med.get("lazy_fault"):
+            s += ["The kernel's own timing of a lazy fault (median per lazy phase) is %.0f..%.0f "
+                  "cycles, against %.0f cycles seen from user space (vmbench): the difference "
+                  "is the trap's entry and return, which the emulator makes costly." % (
+                      lz["fault_cycles_median"].min(), lz["fault_cycles_median"].max(),
+                      med["lazy_fault"]), ""]
         agree = bool(phases_cmp["agree"].all())
         s += ["Trace and counters agree in every phase: **%s**." % ("yes" if agree else "NO"),
               ""]
@@ -121,7 +128,22 @@ def section_fork(fork):
                        "cycles_per_extra_page": "{:.0f}", "extra_pages": "{:.0f}"},
                    {"fork_cycles": "fork Mcyc", "total_cycles": "round trip Mcyc",
                     "extra_pages": "extra pages", "cycles_per_extra_page": "cyc/extra page"}),
-          "", "![fork](fork_cost.png)", ""]
+          ""]
+    cmp = fork_compare(fork)
+    if not cmp.empty:
+        t = cmp.copy()
+        t["eager_cycles"] = t["eager_cycles"] / 1e6
+        t["cow_cycles"] = t["cow_cycles"] / 1e6
+        t["cow_vs_eager_cycles"] = [_ratio(v) for v in cmp["cow_vs_eager_cycles"]]
+        t["cow_vs_eager_pages"] = [_ratio(v) for v in cmp["cow_vs_eager_pages"]]
+        s += ["Copy-on-write vs eager copy (round trip, Mcycles; below 1x: COW wins). With "
+              "`child write` the child writes every page, so COW pays one fault per page "
+              "instead of the bulk copy.", "",
+              md_table(t, {"eager_cycles": "{:.2f}", "cow_cycles": "{:.2f}"},
+                       {"eager_cycles": "eager Mcyc", "cow_cycles": "cow Mcyc",
+                        "cow_vs_eager_cycles": "cow/eager time",
+                        "cow_vs_eager_pages": "cow/eager pages"}), ""]
+    s += ["![fork](fork_cost.png)", ""]
     return s
 
 
@@ -169,12 +191,85 @@ def section_trace(over):
     if over.empty:
         return s + ["No tracebench data.", ""]
     t = over.copy()
-    s += [md_table(t, {"value": "{:.2f}", "min": "{:.2f}", "max": "{:.2f}"}), ""]
+    for c in ("value", "min", "max"):
+        t[c] = ["%.0f" % v if u == "cycles" else "%.2f" % v for v, u in zip(over[c], over["unit"])]
+    s += ["Median over boots (min, max). `event_off`/`event_on`: cycles to record one event "
+          "with tracing off (the fast path) and on; `touch_*`: map, touch and unmap the "
+          "workload's pages; `added_per_page`: cycles tracing adds per touched page.", "",
+          md_table(t), ""]
     v = dict(zip(over["metric"], over["value"]))
     if "slowdown" in v:
         s += ["Fault-heavy workload slowdown with tracing on (every event, flight mode): "
               "**%.1f%%** (median; the issue's aim is under 5%%)." % v["slowdown"], ""]
     return s
+
+
+def key_figures(tables):
+    """A few bullet lines with the headline ratios (empty if no data)."""
+    out = []
+    lazy, fc = tables["lazy_vs_eager"], tables["fault_cost"]
+    if not lazy.empty:
+        cyc = modes_wide(lazy, "cycles").set_index("pct")
+        pages = modes_wide(lazy, "pages").set_index("pct")
+        eager = "vm.lazy=0" if "vm.lazy=0" in cyc else None
+        if eager and "lazy" in cyc:
+            parts = ["%d%%: %s time, %s pages" % (p, _ratio(cyc.loc[p, eager] / cyc.loc[p, "lazy"]),
+                                                  _ratio(pages.loc[p, eager] / pages.loc[p, "lazy"]))
+                     for p in cyc.index]
+            out.append("Eager (vm.lazy=0) vs lazy, touching " + "; ".join(parts) + ".")
+    if not fc.empty:
+        med = dict(zip(fc["name"], fc["cycles"]))
+        if "fault_over_floor" in med:
+            out.append("One lazy fault: %.0f cycles = %.2fx the floor (null syscall + zeroing a "
+                       "page, %.0f cycles)." % (med["lazy_fault"], med["fault_over_floor"],
+                                                med["syscall_plus_zero"]))
+    b = tables["alloc_by_order"]
+    if not b.empty:
+        lo, hi = b["pair_cycles"].min(), b["pair_cycles"].max()
+        shape = "within %.0f%% of each other: the cost does not depend on the order" % (
+            100 * (hi / lo - 1)) if hi < 1.25 * lo else "order %d costs most" % (
+            b.loc[b["pair_cycles"].idxmax(), "order"])
+        out.append("Buddy allocator: alloc+free pair %.0f..%.0f cycles across orders 0..%d (%s)."
+                   % (lo, hi, b["order"].max(), shape))
+    f = tables["fragmentation"]
+    if not f.empty and (f["phase"] == "held").any():
+        h = f[f["phase"] == "held"]
+        out.append("Fragmentation while the random workload holds memory: 1 - largest/free = "
+                   "%.3f; %.1f%% of free pages unusable for an order-%d request." % (
+                       h["ext_frag"].iloc[0], 100 * h["unusable"].iloc[-1], h["order"].iloc[-1]))
+    o = tables["trace_overhead"]
+    if not o.empty:
+        v = dict(zip(o["metric"], o["value"]))
+        if "slowdown" in v:
+            out.append("Tracing: %.0f cycles per event on (%.0f off); fault-heavy workload "
+                       "%.1f%% slower with tracing on." % (v.get("event_on", float("nan")),
+                                                         v.get("event_off", float("nan")),
+                                                         v["slowdown"]))
+    k = tables["fork_cost"]
+    cmp = fork_compare(k) if not k.empty else pd.DataFrame()
+    if not cmp.empty:
+        ex = cmp[cmp["child"] == "exit"].set_index("npages")
+        wr = cmp[cmp["child"] == "write"].set_index("npages")
+        n = ex.index.max() if len(ex) else None
+        if n is not None:
+            line = ("Copy-on-write vs eager fork, parent with %d touched pages: fork + exit + "
+                    "wait %s the time and %s the pages" % (
+                        n, _ratio(ex.loc[n, "cow_vs_eager_cycles"]),
+                        _ratio(ex.loc[n, "cow_vs_eager_pages"])))
+            if n in wr.index:
+                line += "; if the child then writes every page: %s the time (%d COW faults)" % (
+                    _ratio(wr.loc[n, "cow_vs_eager_cycles"]), wr.loc[n, "cow_faults"])
+            out.append(line + ".")
+    if not k.empty:
+        e = k[(k["policy"] == "eager") & (k["child"] == "exit")].set_index("npages")
+        if len(e) > 1:
+            n = e.index.max()
+            out.append("Eager fork: %.2f Mcycles with an empty parent, %.2f with %d touched "
+                       "pages (%.1fx; about %.0f cycles per copied page)." % (
+                           e.loc[0, "total_cycles"] / 1e6, e.loc[n, "total_cycles"] / 1e6, n,
+                           e.loc[n, "total_cycles"] / e.loc[0, "total_cycles"],
+                           e.loc[n, "cycles_per_extra_page"]))
+    return ["- " + x for x in out]
 
 
 def render(facts, tables, problems):
@@ -188,6 +283,14 @@ def render(facts, tables, problems):
          "(pages, faults, events) are exact." % (facts.get("git", "?"), facts.get("cpus", "?"),
                                                 facts.get("mem", "?"), facts.get("boots", "?")),
          ""]
+    load = facts.get("host_load")
+    if load:
+        s += ["Host: %s CPUs, load average (1/5/15 min) %s before, %s after the runs." % (
+            facts.get("host_cpus", "?"), "/".join("%.2f" % x for x in load.get("before", [])),
+            "/".join("%.2f" % x for x in load.get("after", []))), ""]
+    kf = key_figures(tables)
+    if kf:
+        s += ["## Key figures", ""] + kf + [""]
     runs = facts.get("runs")
     if runs is not None and not runs.empty:
         s += ["## Runs", "", md_table(runs), ""]

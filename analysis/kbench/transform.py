@@ -36,7 +36,8 @@ def over_boots(df, keys, timed, counted=()):
         out[c + "_min"] = g[c].min()
         out[c + "_max"] = g[c].max()
     for c in counted:
-        out[c] = g[c].median()
+        m = g[c].median()
+        out[c] = m.astype("int64") if len(m) and (m == m.round()).all() else m
     out = out.reset_index()
     cols = list(keys) + [x for c in timed for x in (c, c + "_min", c + "_max")] + \
         list(counted) + ["boots"]
@@ -205,7 +206,9 @@ def fork_cost(runs):
     pgalloc, pgfree, faults, cow_faults) -> per (policy, child, npages):
     medians and min/max, extra_pages (pgalloc minus the same policy/child's
     at npages 0: the copied user pages), and cycles_per_extra_page (round
-    trip minus the npages-0 round trip, per extra page)."""
+    trip minus the npages-0 round trip, per extra page; only where at least
+    half of the npages were copied, else the figure would mean nothing).
+    Rows: policy eager first, then cow, then others."""
     if runs.empty:
         return pd.DataFrame(columns=["policy", "child", "npages", "fork_cycles",
                                      "total_cycles", "pgalloc", "extra_pages"])
@@ -218,8 +221,34 @@ def fork_cost(runs):
     t["extra_pages"] = t["pgalloc"].to_numpy(dtype=float) - b_alloc
     with np.errstate(divide="ignore", invalid="ignore"):
         per = (t["total_cycles"].to_numpy(dtype=float) - b_total) / t["extra_pages"].to_numpy()
-    t["cycles_per_extra_page"] = np.where(t["extra_pages"].to_numpy() > 0, per, np.nan)
-    return t.sort_values(["policy", "child", "npages"]).reset_index(drop=True)
+    copied = (t["extra_pages"].to_numpy() > 0) & \
+        (t["extra_pages"].to_numpy() >= 0.5 * t["npages"].to_numpy())
+    t["cycles_per_extra_page"] = np.where(copied, per, np.nan)
+    order = {"eager": 0, "cow": 1}
+    t["_k"] = t["policy"].map(lambda p: order.get(p, 2))
+    t = t.sort_values(["_k", "policy", "child", "npages"]).drop(columns="_k")
+    return t.reset_index(drop=True)
+
+
+def fork_compare(fork):
+    """fork_cost's table -> per (child, npages) where both policies were
+    measured: eager and cow round-trip cycles and pages allocated, and
+    cow_vs_eager_cycles / cow_vs_eager_pages (below 1: copy-on-write wins)."""
+    cols = ["child", "npages", "eager_cycles", "cow_cycles", "cow_vs_eager_cycles",
+            "eager_pages", "cow_pages", "cow_vs_eager_pages", "cow_faults"]
+    if fork.empty or not {"eager", "cow"} <= set(fork["policy"]):
+        return pd.DataFrame(columns=cols)
+    e = fork[fork["policy"] == "eager"].set_index(["child", "npages"])
+    c = fork[fork["policy"] == "cow"].set_index(["child", "npages"])
+    j = e[["total_cycles", "pgalloc"]].join(c[["total_cycles", "pgalloc", "cow_faults"]],
+                                            how="inner", lsuffix="_e", rsuffix="_c")
+    out = pd.DataFrame({
+        "eager_cycles": j["total_cycles_e"], "cow_cycles": j["total_cycles_c"],
+        "cow_vs_eager_cycles": j["total_cycles_c"] / j["total_cycles_e"],
+        "eager_pages": j["pgalloc_e"], "cow_pages": j["pgalloc_c"],
+        "cow_vs_eager_pages": j["pgalloc_c"] / j["pgalloc_e"],
+        "cow_faults": j["cow_faults"]}).reset_index()
+    return out.sort_values(["child", "npages"]).reset_index(drop=True)[cols]
 
 
 def cow_present(fork):
@@ -314,15 +343,16 @@ def compare_counts(counts, runs):
     return out
 
 
-def fault_timeline(events, ph, scale=1e6):
-    """Fault events inside phases -> t (tsc cycles since the first phase's
-    start, divided by scale: 1e6 gives Mcycles), phase, mode, pct, n
-    (running count within the phase), total (running count over the run)."""
-    cols = ["t", "phase", "mode", "pct", "n", "total"]
+def event_timeline(events, ph, kind="fault", scale=1e6):
+    """Events of one type inside phases -> t (tsc cycles since the first
+    phase's start, divided by scale: 1e6 gives Mcycles), phase, mode, pct,
+    n (running count within the phase), weight (1, or 2^order pages for
+    page_alloc / page_free), total (running sum of weight over the run)."""
+    cols = ["t", "phase", "mode", "pct", "n", "weight", "total"]
     if ph.empty or events.empty:
         return pd.DataFrame(columns=cols)
     ev = assign_phase(events, ph)
-    f = ev[(ev["type"] == "fault") & ev["phase"].notna()].sort_values("tsc", kind="stable")
+    f = ev[(ev["type"] == kind) & ev["phase"].notna()].sort_values("tsc", kind="stable")
     t0 = ph["tsc_begin"].dropna().min()
     meta = ph.set_index("phase")
     out = pd.DataFrame({
@@ -332,5 +362,14 @@ def fault_timeline(events, ph, scale=1e6):
         "pct": meta.loc[f["phase"], "pct"].to_numpy() if len(f) else [],
     })
     out["n"] = out.groupby("phase").cumcount() + 1
-    out["total"] = np.arange(1, len(out) + 1)
+    if kind in ("page_alloc", "page_free") and len(f):
+        out["weight"] = 2 ** f["order"].astype("int64").to_numpy()
+    else:
+        out["weight"] = 1
+    out["total"] = out["weight"].cumsum() if len(out) else out["weight"]
     return out.reset_index(drop=True)[cols]
+
+
+def fault_timeline(events, ph, scale=1e6):
+    """event_timeline of the fault events."""
+    return event_timeline(events, ph, "fault", scale)

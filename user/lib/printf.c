@@ -124,7 +124,10 @@ format(struct outbuf *o, const char *fmt, va_list ap)
     case 0:
       fmt--;
       break;
-    default:
+    case '%':
+      put(o, '%');
+      break;
+    default:      // unknown conversion: print it as written
       put(o, '%');
       put(o, *fmt);
       break;

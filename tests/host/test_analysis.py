@@ -1,0 +1,371 @@
+"""Host tests of the benchmark analysis (analysis/kbench): the parse and
+transform stages on small golden fixtures (tests/host/fixtures/bench/),
+malformed lines included, and one end-to-end `kbench report` on a fixture
+run folder. No timing assertions: the figures are fixture data.
+
+    $ /usr/bin/python3 -m pytest -q tests/host/test_analysis.py
+"""
+import math
+import os
+import shutil
+import sys
+
+import pandas as pd
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "analysis"))
+sys.path.insert(0, os.path.join(ROOT, "trace"))
+
+from kbench import parse, transform, report  # noqa: E402
+from kbench import cli  # noqa: E402
+from ktrace.writer import SimWriter  # noqa: E402
+
+FIX = os.path.join(HERE, "fixtures", "bench")
+
+
+def lines(name):
+    with open(os.path.join(FIX, name)) as f:
+        return f.read().splitlines()
+
+
+def reasons(problems):
+    return [(p.line, p.reason) for p in problems]
+
+
+# ---- parse: good output --------------------------------------------------------------
+
+def test_vmbench_golden():
+    t = parse.parse_vmbench(lines("vmbench.out"), "vmbench.out")
+    assert t.problems == []
+    assert list(t["stats"]["name"]) == ["lazy_fault", "null_syscall", "zero_page",
+                                        "syscall_plus_zero"]
+    assert t["stats"].set_index("name")["cycles"]["lazy_fault"] == 31782
+    runs = t["runs"]
+    assert len(runs) == 12
+    assert set(runs["mode"]) == {"lazy", "populate", "vm.lazy=0"}
+    assert sorted(runs["pct"].unique()) == [1, 10, 50, 100]
+    row = runs[(runs["pct"] == 100) & (runs["mode"] == "lazy")].iloc[0]
+    assert (row["region_kib"], row["pages"], row["faults"]) == (32768, 8200, 8192)
+
+
+def test_allocbench_golden():
+    t = parse.parse_allocbench(lines("allocbench.out"), "allocbench.out")
+    assert t.problems == []
+    assert list(t["buddy"]["order"]) == list(range(11))
+    assert list(t["buddy"]["pages"]) == [1 << k for k in range(11)]
+    assert len(t["kmalloc"]) == 8 and t["kmalloc"]["size"].iloc[0] == 16
+    assert list(t["frag"]["phase"]) == ["start", "held"]
+    assert t["fragrun"]["restored"].iloc[0] == 1
+    assert t["tsc"]["tsc_khz"].iloc[0] == 2640211
+
+
+def test_tracebench_golden():
+    t = parse.parse_tracebench(lines("tracebench.out"), "tracebench.out")
+    assert t.problems == []
+    s = t["stats"].set_index("name")["value"]
+    assert s["touch_pages"] == 512
+    assert s["event_cycles_on_x100"] == 48047
+    assert s["slowdown_pct_x100"] == 1142
+
+
+def test_forkbench_golden():
+    t = parse.parse_forkbench(lines("forkbench.out"), "forkbench.out")
+    assert t.problems == []
+    r = t["runs"]
+    assert list(r["npages"].unique()) == [0, 64, 256, 1024]
+    assert set(r["child"]) == {"exit", "write"}
+    assert (r["policy"] == "eager").all()
+
+
+def test_vmphases_uses_vmbench_format():
+    t = parse.parse_vmbench(lines("vmphases.out"), "vmphases.out")
+    assert t.problems == []
+    assert len(t["runs"]) == 12 and t["stats"].empty
+
+
+# ---- parse: malformed output -----------------------------------------------------------
+
+def test_vmbench_malformed_lines_reported_not_fatal():
+    t = parse.parse_vmbench(lines("vmbench_bad.out"), "vmbench_bad.out")
+    got = reasons(t.problems)
+    assert [ln for ln, _ in got] == [3, 4, 6, 7, 8, 9, 10, 11]
+    r = dict(got)
+    assert r[3] == "expected csvstat,NAME,INTEGER"
+    assert r[4] == "expected csvstat,NAME,INTEGER"
+    assert r[6].startswith("expected 6 fields")
+    assert r[7] == "field cycles: 'overflow' is not an integer"
+    assert "interleaved" in r[8]
+    assert r[9].startswith("header differs")
+    assert r[10] == "field mode is empty"
+    assert r[11] == "unknown line kind 'csvfoo'"
+    # The good lines around them still count.
+    assert list(t["stats"]["name"]) == ["lazy_fault"]
+    assert list(t["runs"]["mode"]) == ["lazy", "populate"]
+    assert str(t.problems[0]).startswith("vmbench_bad.out:3: expected csvstat")
+
+
+def test_allocbench_malformed_lines():
+    t = parse.parse_allocbench(lines("allocbench_bad.out"), "allocbench_bad.out")
+    r = dict(reasons(t.problems))
+    assert sorted(r) == [5, 6, 7, 10, 11, 12]
+    assert r[5].startswith("buddy: expected 8 fields")
+    assert r[6].startswith("header differs")
+    assert r[7] == "unknown table 'slab'"
+    assert r[10].startswith("frag: expected 15 fields")
+    assert r[11] == "expected csv,tsc_khz,INTEGER"
+    assert r[12] == "not a csv,TABLE,... line"
+    assert list(t["buddy"]["order"]) == [0]
+    assert list(t["frag"]["phase"]) == ["start"]
+    assert list(t["tsc"]["tsc_khz"]) == [2640211]
+
+
+def test_forkbench_malformed_lines():
+    t = parse.parse_forkbench(lines("forkbench_bad.out"), "forkbench_bad.out")
+    r = dict(reasons(t.problems))
+    assert sorted(r) == [3, 4]
+    assert r[3].startswith("expected 9 fields")
+    assert r[4] == "field npages: 'sixty' is not an integer"
+    assert list(t["runs"]["npages"]) == [0, 256]
+
+
+def test_empty_and_garbage_input():
+    for p in (parse.parse_vmbench, parse.parse_allocbench, parse.parse_tracebench,
+              parse.parse_forkbench):
+        t = p([], "x")
+        assert t.problems == []
+        assert all(df.empty for df in t.values())
+        t = p(["\x00\xff binary", "", "   "], "x")
+        assert t.problems == []
+
+
+# ---- parse: a run folder ---------------------------------------------------------------
+
+def test_load_run_skips_failed_and_reports_stray_files():
+    run = parse.load_run(os.path.join(FIX, "run"))
+    assert [e["out"] for e in run.failed] == ["allocbench.1.out"]
+    assert "allocbench.buddy" not in run.tables
+    assert [s["bench"] for s in run.skipped] == ["msyncbench"]
+    assert sorted(run.tables["vmbench.runs"]["boot"].unique()) == [1, 2]
+    assert any("unexpected file name" in p.reason for p in run.problems)
+
+
+def test_load_run_without_raw(tmp_path):
+    run = parse.load_run(str(tmp_path))
+    assert run.tables == {}
+    assert any("no raw/" in p.reason for p in run.problems)
+
+
+# ---- transform ------------------------------------------------------------------------
+
+def test_lazy_vs_eager_medians_and_ratios():
+    run = parse.load_run(os.path.join(FIX, "run"))
+    t = transform.lazy_vs_eager(run.tables["vmbench.runs"])
+    assert list(t["mode"][:3]) == ["lazy", "populate", "vm.lazy=0"]
+    row = t[(t["pct"] == 10) & (t["mode"] == "lazy")].iloc[0]
+    assert row["cycles"] == 200.0          # median of 100 and 300
+    assert (row["cycles_min"], row["cycles_max"]) == (100, 300)
+    assert row["boots"] == 2 and row["cycles_vs_lazy"] == 1.0
+    pop = t[(t["pct"] == 10) & (t["mode"] == "populate")].iloc[0]
+    assert pop["cycles_vs_lazy"] == 5.0
+    assert pop["pages_vs_lazy"] == pytest.approx(258 / 26)
+    eager100 = t[(t["pct"] == 100) & (t["mode"] == "vm.lazy=0")].iloc[0]
+    assert eager100["cycles_vs_lazy"] == pytest.approx(0.6)
+    w = transform.modes_wide(t, "pages")
+    assert list(w.columns) == ["pct", "lazy", "populate", "vm.lazy=0"]
+    assert list(w["lazy"]) == [26, 258]
+
+
+def test_lazy_vs_eager_empty():
+    assert transform.lazy_vs_eager(pd.DataFrame()).empty
+
+
+def test_fault_cost_floor_ratio():
+    run = parse.load_run(os.path.join(FIX, "run"))
+    t = transform.fault_cost(run.tables["vmbench.stats"]).set_index("name")
+    assert t.loc["lazy_fault", "cycles"] == 25000.0
+    assert t.loc["syscall_plus_zero", "cycles"] == 11000.0
+    assert t.loc["fault_over_floor", "cycles"] == pytest.approx(25000 / 11000)
+
+
+def test_fragmentation_unusable_index():
+    t = parse.parse_allocbench(lines("allocbench.out"))
+    frag = t["frag"].assign(boot=1)
+    f = transform.fragmentation(frag)
+    start = f[f["phase"] == "start"].set_index("order")
+    # start: b0..b2 = 2, 2, 4 blocks -> 2, 4, 16 pages; 32158 free
+    assert start.loc[0, "unusable"] == 0.0
+    assert start.loc[1, "unusable"] == pytest.approx(2 / 32158)
+    assert start.loc[3, "unusable"] == pytest.approx((2 + 4 + 16) / 32158)
+    assert start.loc[10, "pages_in_blocks"] == 31 * 1024
+    assert start.loc[0, "ext_frag"] == pytest.approx(1 - 1024 / 32158)
+    assert f["boots_agree"].all()
+    chk = transform.check_free_lists(frag)
+    assert chk["consistent"].all()
+    bad = frag.copy()
+    bad.loc[0, "b0"] += 1
+    assert list(transform.check_free_lists(bad)["consistent"]) == [False, True]
+
+
+def test_fragmentation_boots_disagree():
+    t = parse.parse_allocbench(lines("allocbench.out"))
+    a = t["frag"].assign(boot=1)
+    b = t["frag"].assign(boot=2)
+    b.loc[b["phase"] == "held", "b0"] += 2
+    f = transform.fragmentation(pd.concat([a, b], ignore_index=True))
+    assert f[f["phase"] == "start"]["boots_agree"].all()
+    assert not f[f["phase"] == "held"]["boots_agree"].any()
+
+
+def test_alloc_by_order_per_page():
+    t = parse.parse_allocbench(lines("allocbench.out"))
+    a = transform.alloc_by_order(t["buddy"].assign(boot=1))
+    assert list(a["order"]) == list(range(11))
+    r = a.set_index("order")
+    assert r.loc[3, "alloc_cycles_per_page"] == pytest.approx(1455 / 8)
+
+
+def test_trace_overhead():
+    run = parse.load_run(os.path.join(FIX, "run"))
+    t = transform.trace_overhead(run.tables["tracebench.stats"]).set_index("metric")
+    assert t.loc["event_off", "value"] == pytest.approx(29.41)
+    assert t.loc["slowdown", "value"] == pytest.approx(10.0)
+    assert t.loc["added_per_page", "value"] == pytest.approx(100 * 1024 / 512)
+    assert t.loc["touch_on", "unit"] == "cycles"
+
+
+def test_fork_cost_extra_pages():
+    run = parse.load_run(os.path.join(FIX, "run"))
+    f = transform.fork_cost(run.tables["forkbench.runs"])
+    r = f.set_index(["child", "npages"])
+    assert r.loc[("exit", 64), "extra_pages"] == 64
+    assert r.loc[("exit", 64), "cycles_per_extra_page"] == pytest.approx((8400 - 2000) / 64)
+    assert r.loc[("write", 64), "cycles_per_extra_page"] == pytest.approx((9680 - 2000) / 64)
+    assert math.isnan(r.loc[("exit", 0), "cycles_per_extra_page"])
+    assert not transform.cow_present(f)
+    assert transform.fork_compare(f).empty
+    cow = f.copy()
+    cow.loc[0, "cow_faults"] = 3
+    assert transform.cow_present(cow)
+
+
+def test_fork_compare_cow_vs_eager():
+    rows = []
+    for policy, child, n, total, pgalloc, cowf in (
+            ("eager", "exit", 0, 2000, 10, 0), ("eager", "exit", 64, 8400, 74, 0),
+            ("cow", "exit", 0, 400, 6, 2), ("cow", "exit", 64, 600, 6, 2),
+            ("cow", "write", 64, 9000, 70, 66)):
+        rows.append({"boot": 1, "policy": policy, "npages": n, "child": child,
+                     "fork_cycles": total // 2, "total_cycles": total, "pgalloc": pgalloc,
+                     "pgfree": pgalloc, "faults": cowf, "cow_faults": cowf})
+    f = transform.fork_cost(pd.DataFrame(rows))
+    assert list(f["policy"]) == ["eager", "eager", "cow", "cow", "cow"]
+    r = f.set_index(["policy", "child", "npages"])
+    # cow exit at 64 pages copies nothing: no per-page figure
+    assert math.isnan(r.loc[("cow", "exit", 64), "cycles_per_extra_page"])
+    assert transform.cow_present(f)
+    c = transform.fork_compare(f)
+    assert list(zip(c["child"], c["npages"])) == [("exit", 0), ("exit", 64)]
+    row = c.set_index("npages").loc[64]
+    assert row["cow_vs_eager_cycles"] == pytest.approx(600 / 8400)
+    assert row["cow_vs_eager_pages"] == pytest.approx(6 / 74)
+    assert row["cow_faults"] == 2
+
+
+# ---- the traced run --------------------------------------------------------------------
+
+def sim_trace(tmp_path, truncate=0, drop_end_marker=False):
+    """A dump like `trace run vmphases`: two phases; lazy: 3 faults + 3
+    page allocs; populate: one order-2 alloc; a stray marker; returns path."""
+    w = SimWriter(ncpu=2, cap=256, mode="stop", pid=4)
+    w.emit(1, "marker", pid=4, label="ph:lazy:10", arg=1)
+    for i in range(3):
+        w.emit(1, "fault", pid=4, va=0x40000000 + i * 4096, eip=0x1010, err=6, how="zero",
+               cycles=7000 + i * 100)
+        w.emit(1, "page_alloc", pid=4, pa=0x100000 + i * 4096, order=0, site=0x80101000)
+    w.emit(1, "marker", pid=4, label="ph:lazy:10", arg=0)
+    w.emit(1, "fault", pid=4, va=0x40010000, eip=0x1010, err=6, how="zero", cycles=5000)
+    w.emit(1, "marker", pid=4, label="ph:populate:10", arg=1)
+    w.emit(1, "page_alloc", pid=4, pa=0x200000, order=2, site=0x80101000)
+    w.emit(1, "marker", pid=4, label="other marker", arg=7)
+    if not drop_end_marker:
+        w.emit(1, "marker", pid=4, label="ph:populate:10", arg=0)
+    data = w.dump()
+    if truncate:
+        data = data[:-truncate]
+    p = tmp_path / "vmphases.1.com2.bin"
+    p.write_bytes(data)
+    return str(p)
+
+
+def test_trace_phase_counts(tmp_path):
+    df, summary, problems = parse.load_trace(sim_trace(tmp_path))
+    assert problems == []
+    assert summary["records"] == 13
+    ph = transform.phases(df)
+    assert list(ph["phase"]) == ["ph:lazy:10", "ph:populate:10"]
+    assert ph["complete"].all()
+    c = transform.phase_counts(df, ph).set_index("mode")
+    assert c.loc["lazy", "faults"] == 3 and c.loc["lazy", "zero_faults"] == 3
+    assert c.loc["lazy", "pages_alloc"] == 3
+    assert c.loc["lazy", "fault_cycles_median"] == 7100
+    assert c.loc["populate", "faults"] == 0
+    assert c.loc["populate", "page_allocs"] == 1 and c.loc["populate", "pages_alloc"] == 4
+    runs = pd.DataFrame({"pct": [10, 10], "mode": ["lazy", "populate"], "pages": [3, 5],
+                         "faults": [3, 0]})
+    cmp = transform.compare_counts(c.reset_index(), runs).set_index("mode")
+    assert bool(cmp.loc["lazy", "agree"]) and not bool(cmp.loc["populate", "agree"])
+    tl = transform.fault_timeline(df, ph)
+    assert list(tl["n"]) == [1, 2, 3] and list(tl["total"]) == [1, 2, 3]
+    assert (tl["phase"] == "ph:lazy:10").all()
+    al = transform.event_timeline(df, ph, "page_alloc")
+    assert list(al["total"]) == [1, 2, 3, 7]
+
+
+def test_trace_unmatched_marker(tmp_path):
+    df, _, _ = parse.load_trace(sim_trace(tmp_path, drop_end_marker=True))
+    ph = transform.phases(df)
+    assert list(ph["complete"]) == [True, False]
+    assert len(transform.phase_counts(df, ph)) == 1
+
+
+def test_trace_truncated_dump_reported(tmp_path):
+    df, summary, problems = parse.load_trace(sim_trace(tmp_path, truncate=30))
+    assert problems, "a truncated dump must be reported"
+    assert any("truncated" in p.reason or "missing_end" in p.reason for p in problems)
+    transform.phase_counts(df, transform.phases(df))        # and still usable
+
+
+def test_trace_empty_dump(tmp_path):
+    p = tmp_path / "empty.bin"
+    p.write_bytes(b"")
+    df, summary, problems = parse.load_trace(str(p))
+    assert any("empty" in x.reason for x in problems)
+    assert transform.phases(df).empty
+
+
+# ---- report ---------------------------------------------------------------------------
+
+def test_md_table():
+    t = report.md_table(pd.DataFrame({"a": ["x"], "b": [1.5], "c": [float("nan")]}),
+                        {"b": "{:.2f}"})
+    assert t.splitlines() == ["| a | b | c |", "|---|--:|--:|", "| x | 1.50 | - |"]
+
+
+def test_report_end_to_end(tmp_path):
+    dst = tmp_path / "run"
+    shutil.copytree(os.path.join(FIX, "run"), dst)
+    assert cli.main(["report", str(dst)]) == 0
+    for name in cli.CSVS:
+        assert (dst / (name + ".csv")).exists()
+    for name, _ in cli.FIGURES:
+        assert (dst / name).stat().st_size > 0
+    text = (dst / "REPORT.md").read_text()
+    assert "Dirty-bit vs full msync" in text and "Skipped" in text
+    assert "Copy-on-write: skipped" in text
+    assert "run failed: allocbench.1.out" in text
+    assert "unexpected file name" in text
+    lv = pd.read_csv(dst / "lazy_vs_eager.csv")
+    assert len(lv) == 6
+    assert cli.main(["check", str(dst)]) == 1
