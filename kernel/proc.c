@@ -174,7 +174,8 @@ forkret(void)
 }
 
 // Create a child that is a copy of the current process: same mappings
-// (with copies of the pages present now; untouched pages stay absent),
+// (present private pages shared copy-on-write, or copied if vm.cow=0;
+// MAP_SHARED pages shared; untouched pages stay absent),
 // same open files and directory. Returns the child's pid to the parent
 // (the child sees 0), or -ENOMEM with everything undone.
 int

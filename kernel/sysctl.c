@@ -8,6 +8,7 @@
 #include "proc.h"
 #include "defs.h"
 #include "vm.h"
+#include "vma.h"
 
 struct setting {
   const char *name;
@@ -17,6 +18,8 @@ struct setting {
 
 static const struct setting settings[] = {
   { "vm.lazy", &vm_lazy, 0, 1 },    // 1: sbrk/mmap pages on first touch; 0: at once
+  { "vm.cow",  &vm_cow,  0, 1 },    // 1: fork shares private pages copy-on-write; 0: copies
+  { "vm.msync_all", &vm_msync_all, 0, 1 },  // 1: msync writes every present page; 0: dirty ones
 };
 
 static const struct setting *

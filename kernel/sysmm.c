@@ -12,6 +12,9 @@
 #include "defs.h"
 #include "vm.h"
 #include "vma.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
 #include "trace.h"
 
 #define PROT_ALL  (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -36,10 +39,10 @@ arg_range(int n, uint *start, uint *end, int zero_ok)
   return 0;
 }
 
-// Check mmap's prot, flags and offset. Only anonymous private memory
-// exists so far: a file mapping gives -ENODEV, shared anonymous -EINVAL.
+// Check mmap's prot, flags and offset (len is non-zero). Anonymous
+// memory must be private (shared anonymous memory: -EINVAL).
 static int
-mmap_args_ok(int prot, int flags, uint off)
+mmap_args_ok(int prot, int flags, uint len, uint off)
 {
   int share = flags & (MAP_SHARED | MAP_PRIVATE);
 
@@ -47,30 +50,39 @@ mmap_args_ok(int prot, int flags, uint off)
     return -EINVAL;
   if(share != MAP_SHARED && share != MAP_PRIVATE)
     return -EINVAL;
-  if((flags & MAP_ANONYMOUS) == 0)
-    return -ENODEV;                  // file-backed mappings: the next issue
-  if(share == MAP_SHARED)
+  if((flags & MAP_ANONYMOUS) && share == MAP_SHARED)
     return -EINVAL;
+  if((flags & MAP_ANONYMOUS) == 0 && off > 0xFFFFFFFFu - PGROUNDUP(len))
+    return -EINVAL;                  // the file range would wrap
   return 0;
 }
 
 // void *mmap(void *addr, uint len, int prot, int flags, int fd, uint off):
 // the start of the new mapping, or -EINVAL (zero length, unaligned
-// MAP_FIXED address or range outside user space, bad prot or flags) or
-// -ENOMEM (no room, or MAP_POPULATE found no memory).
+// MAP_FIXED address or range outside user space, bad prot or flags),
+// -EBADF (a file mapping of an fd that is not open), -EACCES (not a
+// regular file, not open for reading, or MAP_SHARED with PROT_WRITE and
+// not open for writing) or -ENOMEM (no room, or MAP_POPULATE found no
+// memory). Without MAP_ANONYMOUS the mapping shows fd's file from off.
 int
 sys_mmap(void)
 {
   uint addr, len, off;
   int prot, flags, fd, r;
+  struct file *f = 0;
 
   if(arguint(0, &addr) < 0 || arguint(1, &len) < 0 || argint(2, &prot) < 0 ||
      argint(3, &flags) < 0 || argint(4, &fd) < 0 || arguint(5, &off) < 0)
     return -EFAULT;
   if(len == 0)
     return -EINVAL;
-  if((r = mmap_args_ok(prot, flags, off)) < 0)
+  if((r = mmap_args_ok(prot, flags, len, off)) < 0)
     return r;
+  if((flags & MAP_ANONYMOUS) == 0){
+    f = fd_get(myproc(), fd);
+    if((r = vma_file_check(f, prot, flags)) < 0)
+      return r;
+  }
   if(len > UMMAP_TOP)
     return -ENOMEM;
   len = PGROUNDUP(len);
@@ -78,8 +90,8 @@ sys_mmap(void)
     if((addr & (PGSIZE - 1)) || addr < PGSIZE || addr > UMMAP_TOP - len)
       return -EINVAL;
   }
-  if((r = vma_mmap(myproc(), addr, len, prot, flags)) >= 0)
-    trace_mmap(r, len, prot, flags, 0, off);
+  if((r = vma_mmap(myproc(), addr, len, prot, flags, f, off)) >= 0)
+    trace_mmap(r, len, prot, flags, f ? f->ip->inum : 0, off);
   return r;
 }
 
@@ -102,8 +114,9 @@ sys_munmap(void)
 }
 
 // int mprotect(void *addr, uint len, int prot): 0, -EINVAL (unaligned,
-// bad prot) or -ENOMEM (part of the range is not mapped, or no memory to
-// split a mapping).
+// bad prot), -EACCES (PROT_WRITE on a shared mapping of a file not open
+// for writing) or -ENOMEM (part of the range is not mapped, or no memory
+// to split a mapping).
 int
 sys_mprotect(void)
 {

@@ -29,6 +29,7 @@ static pde_t kpgdir[NPDENTRIES] __attribute__((aligned(PGSIZE)));
 
 struct vmcounters vmcnt;
 int vm_lazy = 1;
+int vm_cow = 1;
 
 #define COUNT(field) __sync_fetch_and_add(&vmcnt.field, 1)
 
@@ -217,17 +218,43 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
   vm_flush(pgdir);
 }
 
-// Copy the present pages of [start, end) from src into fresh pages mapped
-// the same way in dst (fork). Pages never touched stay absent in dst.
-// 0, or -ENOMEM (pages copied so far stay mapped in dst for the caller to free).
+// Give dst the present page kva of src at va, mapped with PTE bits
+// flags, for fork: share it (one more reference) or copy it now.
+// 0 or -ENOMEM.
+static int
+dup_page(pde_t *dst, uint va, void *kva, int flags, int share)
+{
+  void *copy = kva;
+
+  if(share){
+    page_ref_inc(kva);
+  } else {
+    if((copy = page_alloc(0)) == 0)
+      return -ENOMEM;
+    COUNT(pages_alloc);
+    memmove(copy, kva, PGSIZE);
+  }
+  if(vm_map_page(dst, va, copy, flags) < 0){
+    vm_user_page_put(copy);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+// fork: give dst the present pages of [start, end) of src, as how says:
+// VM_DUP_COPY copies each page now; VM_DUP_COW shares it read-only in both
+// spaces (the first write copies it, fault_cow); VM_DUP_SHARE shares it as
+// it is (MAP_SHARED). Pages never touched stay absent in dst; dst's PTEs
+// start clean (no dirty bit). 0, or -ENOMEM (pages done so far stay
+// mapped in dst for the caller to free).
 int
-vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end)
+vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
 {
   uint va;
   pte_t *pte;
-  void *kva;
+  int r = 0;
 
-  for(va = start; va < end; va += PGSIZE){
+  for(va = start; va < end && r == 0; va += PGSIZE){
     if((src[PDX(va)] & PTE_P) == 0){
       va = (va & ~(BIGPAGE - 1)) + BIGPAGE - PGSIZE;   // skip the absent table
       continue;
@@ -235,16 +262,14 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end)
     pte = vm_walk(src, va, 0);
     if(pte == 0 || (*pte & PTE_P) == 0)
       continue;
-    if((kva = page_alloc(0)) == 0)
-      return -ENOMEM;
-    COUNT(pages_alloc);
-    memmove(kva, P2V(PTE_ADDR(*pte)), PGSIZE);
-    if(vm_map_page(dst, va, kva, PTE_FLAGS(*pte)) < 0){
-      vm_user_page_put(kva);
-      return -ENOMEM;
-    }
+    if(how == VM_DUP_COW)
+      *pte &= ~PTE_W;
+    r = dup_page(dst, va, P2V(PTE_ADDR(*pte)), PTE_FLAGS(*pte) & ~(PTE_D | PTE_A),
+                 how != VM_DUP_COPY);
   }
-  return 0;
+  if(how == VM_DUP_COW)
+    vm_flush(src);
+  return r;
 }
 
 // Re-mark the present pages of [start, end) for protection prot
@@ -272,8 +297,9 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
   vm_flush(pgdir);
 }
 
-// Free a whole user address space: every mapping (and its pages), any page
-// table left, and the directory itself. pgdir must not be in use on any CPU.
+// Free a whole user address space: write back shared file pages, then
+// every mapping (and its pages), any page table left, and the directory
+// itself. pgdir must not be in use on any CPU. May sleep; holds no locks.
 void
 vm_space_free(pde_t *pgdir, struct vma *vmas)
 {
@@ -282,6 +308,8 @@ vm_space_free(pde_t *pgdir, struct vma *vmas)
 
   for(v = vmas; v; v = next){
     next = v->next;
+    if(pgdir && v->ops && v->ops->sync && (v->flags & MAP_SHARED))
+      v->ops->sync(v, pgdir, v->start, v->end, TW_EXIT);
     if(pgdir)
       vm_unmap_range(pgdir, v->start, v->end);
     vma_free(v);
@@ -374,12 +402,13 @@ fault_cow(pde_t *pgdir, pte_t *pte, int *o)
   return 0;
 }
 
-// Present page the mapping allows this access to: a stale TLB entry, or
-// the copy path asking again. Make the PTE match the mapping and retry.
+// Present page the mapping allows this access to: a stale TLB entry, the
+// copy path asking again, or a write to a MAP_SHARED page left read-only
+// (shared pages are never copied). Make the PTE match the mapping and retry.
 static int
 fault_spurious(pde_t *pgdir, struct vma *v, pte_t *pte, int *o)
 {
-  *pte |= vm_pte_bits(v->prot) & PTE_U;
+  *pte |= vm_pte_bits(v->prot) & ((v->flags & MAP_SHARED) ? (PTE_U | PTE_W) : PTE_U);
   vm_flush(pgdir);
   *o = TF_SPURIOUS;
   return 0;
@@ -420,7 +449,7 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
     pte = vm_walk(pgdir, PGROUNDDOWN(va), 0);
     if(pte == 0 || (*pte & PTE_P) == 0)
       r = fault_missing(pgdir, v, PGROUNDDOWN(va), write, &o);
-    else if(write && (*pte & PTE_W) == 0)
+    else if(write && (*pte & PTE_W) == 0 && (v->flags & MAP_SHARED) == 0)
       r = fault_cow(pgdir, pte, &o);
     else
       r = fault_spurious(pgdir, v, pte, &o);
@@ -501,6 +530,8 @@ user_byte(pde_t *pgdir, struct vma *vmas, uint va, int write, int *err)
       return 0;
     }
   }
+  if(write)
+    *pte |= PTE_D;          // the kernel writes through its own mapping: msync must see it
   return (char *)P2V(PTE_ADDR(*pte)) + (va & (PGSIZE - 1));
 }
 

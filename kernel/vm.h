@@ -16,6 +16,12 @@ struct vmcounters {
 };
 extern struct vmcounters vmcnt;
 extern int vm_lazy;      // sysctl vm.lazy: 1 = sbrk/mmap pages appear on first touch
+extern int vm_cow;       // sysctl vm.cow: 1 = fork shares private pages copy-on-write
+
+// How fork gives a child the present pages of a mapping (vm_copy_range).
+#define VM_DUP_COPY   0  // copy each page now
+#define VM_DUP_COW    1  // share read-only; the first write copies
+#define VM_DUP_SHARE  2  // share as is (MAP_SHARED)
 
 pte_t *vm_walk(pde_t *pgdir, uint va, int alloc);   // PTE for va; 0 if absent (or ENOMEM when alloc)
 int   vm_pte_bits(int prot);                          // PTE bits for a present page of a PROT_* mapping
@@ -23,7 +29,7 @@ int   vm_map_page(pde_t *pgdir, uint va, void *kva, int perm);  // 0 or -ENOMEM
 void *vm_user_page(void);                             // new zeroed user page, counted; 0 on ENOMEM
 void  vm_user_page_put(void *kva);                    // drop a reference to a user page
 void  vm_unmap_range(pde_t *pgdir, uint start, uint end);
-int   vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end);  // 0 or -ENOMEM
+int   vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how);  // 0 or -ENOMEM
 void  vm_protect_range(pde_t *pgdir, uint start, uint end, int prot);  // re-mark present pages
 int   vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end);  // 0 or -ENOMEM
 void  vm_flush(pde_t *pgdir);                         // flush the TLB if pgdir is loaded here

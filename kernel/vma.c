@@ -13,6 +13,7 @@
 #include "defs.h"
 #include "vm.h"
 #include "vma.h"
+#include "tracectl.h"
 
 struct vma *
 vma_find(struct vma *list, uint va)
@@ -106,7 +107,7 @@ static void
 drop_pages(pde_t *pgdir, struct vma *v, uint start, uint end)
 {
   if(v->ops && v->ops->sync && (v->flags & MAP_SHARED))
-    v->ops->sync(v, pgdir, start, end);
+    v->ops->sync(v, pgdir, start, end, TW_MUNMAP);
   vm_unmap_range(pgdir, start, end);
 }
 
@@ -173,9 +174,19 @@ vma_merge(struct vma **list)
   }
 }
 
+// How fork hands the child the pages of v: MAP_SHARED pages are shared,
+// private ones shared copy-on-write (vm.cow=1) or copied at once.
+static int
+dup_how(struct vma *v)
+{
+  if(v->flags & MAP_SHARED)
+    return VM_DUP_SHARE;
+  return vm_cow ? VM_DUP_COW : VM_DUP_COPY;
+}
+
 // fork: copy the mapping list src (of srcpg) into the empty list *dst (of
-// dstpg), copying the pages present in src. 0 or -ENOMEM; on failure the
-// caller frees what was built with vm_space_free(dstpg, *dst).
+// dstpg), giving dst the pages present in src (dup_how). 0 or -ENOMEM; on
+// failure the caller frees what was built with vm_space_free(dstpg, *dst).
 int
 vma_dup_list(pde_t *dstpg, struct vma **dst, pde_t *srcpg, struct vma *src)
 {
@@ -192,7 +203,7 @@ vma_dup_list(pde_t *dstpg, struct vma **dst, pde_t *srcpg, struct vma *src)
     }
     *tail = nv;
     tail = &nv->next;
-    if(vm_copy_range(dstpg, srcpg, v->start, v->end) < 0)
+    if(vm_copy_range(dstpg, srcpg, v->start, v->end, dup_how(v)) < 0)
       return -ENOMEM;
   }
   return 0;
@@ -331,14 +342,16 @@ mmap_place(struct vma *list, uint addr, uint len)
   return vma_find_gap(list, len);
 }
 
-// Map len bytes (page-rounded, non-zero; prot and flags already checked
-// by the caller) of anonymous memory into p. MAP_FIXED puts it exactly at
-// addr (page-aligned), replacing what was there; otherwise addr is a hint.
+// Map len bytes (page-rounded, non-zero; prot, flags, f and off already
+// checked by the caller) into p: anonymous memory, or file f from offset
+// off if f is not 0 (the mapping takes its own reference to f). MAP_FIXED
+// puts it exactly at addr (page-aligned), replacing what was there;
+// otherwise addr is a hint.
 // Pages appear on first touch, unless MAP_POPULATE or vm.lazy=0 ask for
 // them now. Returns the start, or -ENOMEM (nothing changed, except that a
 // MAP_FIXED range whose population failed is left unmapped).
 int
-vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags)
+vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags, struct file *f, uint off)
 {
   uint start;
   struct vma *v;
@@ -351,8 +364,10 @@ vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags)
   if((v = vma_new(start, start + len, prot, flags & (MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS),
                   VMA_ANON)) == 0)
     return -ENOMEM;
+  if(f)
+    vma_file_attach(v, f, off);
   if((flags & MAP_FIXED) && vma_unmap(p->pgdir, &p->vmas, start, start + len) < 0){
-    kfree(v);
+    vma_free(v);
     return -ENOMEM;
   }
   if(vma_insert(&p->vmas, v) < 0)
@@ -381,11 +396,17 @@ split_at(struct vma *list, uint addr)
 // mprotect: give every page of [start, end) (page-aligned, fully mapped:
 // the caller checked with vma_covered) protection prot, including pages
 // already present. Mappings are split at the edges and merged again after.
-// 0 or -ENOMEM (then nothing changed).
+// 0, -EACCES (write access to a shared mapping of a file not open for
+// writing) or -ENOMEM (then nothing changed).
 int
 vma_protect(struct proc *p, uint start, uint end, int prot)
 {
   struct vma *v;
+  int r;
+
+  for(v = vma_find(p->vmas, start); v && v->start < end; v = v->next)
+    if(v->file && (r = vma_file_check(v->file, prot, v->flags)) < 0)
+      return r;
 
   if(split_at(p->vmas, start) < 0 || split_at(p->vmas, end) < 0){
     vma_merge(&p->vmas);            // undo a first split that worked
@@ -414,7 +435,7 @@ vma_sync(struct proc *p, uint start, uint end)
       continue;
     s = v->start > start ? v->start : start;
     e = v->end < end ? v->end : end;
-    if((r = v->ops->sync(v, p->pgdir, s, e)) < 0 && first == 0)
+    if((r = v->ops->sync(v, p->pgdir, s, e, TW_MSYNC)) < 0 && first == 0)
       first = r;
   }
   return first;

@@ -32,15 +32,16 @@ struct file;
 struct vma_ops {
   // Bring in the page at page-aligned va (inside v) and map it. 0 or -errno.
   int  (*fault)(struct vma *v, pde_t *pgdir, uint va, int write);
-  // Write back [start, end) of v (msync, munmap, exit). 0 or -errno.
-  int  (*sync)(struct vma *v, pde_t *pgdir, uint start, uint end);
+  // Write back [start, end) of v, because of why (TW_MSYNC, TW_MUNMAP,
+  // TW_EXIT: msync, munmap, address space torn down). 0 or -errno.
+  int  (*sync)(struct vma *v, pde_t *pgdir, uint start, uint end, int why);
   // dst is a copy of src (fork or split): take the references it needs.
   int  (*dup)(struct vma *dst, struct vma *src);
   // v is going away: drop its references.
   void (*close)(struct vma *v);
 };
-// (Copy-on-write fork will change vma_dup_list to share pages read-only;
-// the fault path already resolves writes to shared pages, fault_cow in vm.c.)
+// fork (vma_dup_list) shares private pages read-only when vm.cow=1; the
+// fault path copies one on its first write (fault_cow in vm.c).
 
 struct vma {
   uint start;                  // first address (page-aligned)
@@ -68,7 +69,13 @@ void  vma_merge(struct vma **list);                              // join compati
 uint  vma_find_gap(struct vma *list, uint len);                  // free range top-down; 0 if none
 int   vma_brk(struct proc *p, int n);                            // sbrk: old break, or -ENOMEM
 int   vma_covered(struct vma *list, uint start, uint end);       // is every page of the range mapped?
-int   vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags);  // start, or -errno
+int   vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags,
+               struct file *f, uint off);                         // start, or -errno
 int   vma_protect(struct proc *p, uint start, uint end, int prot);         // 0 or -ENOMEM
 int   vma_sync(struct proc *p, uint start, uint end);            // msync: 0 or -errno
+
+// vma_file.c: the file backing (struct vma_ops for mmap of a regular file).
+extern int vm_msync_all;   // sysctl vm.msync_all: 1 = msync writes every present page, not just dirty ones
+int   vma_file_check(struct file *f, int prot, int flags);       // may f be mapped so? 0, -EBADF, -EACCES
+void  vma_file_attach(struct vma *v, struct file *f, uint off);  // back v by f from off (takes a reference)
 #endif

@@ -1,6 +1,7 @@
 // vmtest: tests of the virtual-memory system (issue 5): lazy sbrk, anonymous
 // mmap/munmap/mprotect, protection faults, out of memory, fork, vm.lazy,
-// and system calls given lazily-allocated buffers.
+// system calls given lazily-allocated buffers, copy-on-write fork (vm.cow),
+// and file mappings (MAP_SHARED with msync, MAP_PRIVATE; vm.msync_all).
 //
 //   vmtest            run every test
 //   vmtest NAME...    run the named tests only
@@ -546,6 +547,580 @@ t_stack_lazy(void)
   CHECK(b.v[VM_FAULT_ZERO] - a.v[VM_FAULT_ZERO] >= 36);   // 150 KiB = 37.5 pages
 }
 
+// ---- copy-on-write fork --------------------------------------------------------
+
+// One byte through a pipe, to order parent and child.
+static void
+signal_fd(int fd)
+{
+  if(write(fd, "x", 1) != 1)
+    fail(__LINE__, "pipe write failed");
+}
+
+static void
+wait_fd(int fd)
+{
+  char c;
+
+  if(read(fd, &c, 1) != 1)
+    fail(__LINE__, "pipe read failed");
+}
+
+// Is each of the n pages at p filled with byte c (at offsets 0 and 4095)?
+static int
+pages_are(char *p, int n, char c)
+{
+  int i;
+
+  for(i = 0; i < n; i++)
+    if(p[i * PG] != c || p[i * PG + PG - 1] != c)
+      return 0;
+  return 1;
+}
+
+static void
+fill_pages(char *p, int n, char c)
+{
+  int i;
+
+  for(i = 0; i < n; i++)
+    p[i * PG] = p[i * PG + PG - 1] = c;
+}
+
+// After fork, writes by parent and by child are private to each, in both
+// orders, while both are alive.
+static void
+t_cow_private(void)
+{
+  char *p = map(8 * PG, RW, MAPRW);
+  int tochild[2], toparent[2], pid, st;
+
+  fill_pages(p, 8, 'a');
+  CHECK(pipe(tochild) == 0 && pipe(toparent) == 0);
+  if((pid = fork()) == 0){
+    fill_pages(p, 4, 'c');                     // the child writes first
+    signal_fd(toparent[1]);
+    wait_fd(tochild[0]);                       // the parent has written
+    exit(pages_are(p, 4, 'c') && pages_are(p + 4 * PG, 4, 'a') ? 0 : 20);
+  }
+  CHECK(pid > 0);
+  wait_fd(toparent[0]);
+  CHECK(pages_are(p, 8, 'a'));                 // the child's writes are not seen
+  fill_pages(p + 2 * PG, 6, 'p');
+  signal_fd(tochild[1]);
+  CHECK(wait(&st) == pid && st == 0);
+  CHECK(pages_are(p, 2, 'a') && pages_are(p + 2 * PG, 6, 'p'));
+  close(tochild[0]); close(tochild[1]); close(toparent[0]); close(toparent[1]);
+  CHECK(munmap(p, 8 * PG) == 0);
+}
+
+// Free pages used up by forking this process (256 pages at p touched),
+// measured while the child is alive, blocked on a pipe.
+static uint
+fork_cost(char *p)
+{
+  int fds[2], pid, st;
+  uint f0, f1;
+
+  CHECK(pipe(fds) == 0);
+  f0 = freepages();
+  if((pid = fork()) == 0){
+    wait_fd(fds[0]);
+    exit(pages_are(p, 256, 's') ? 0 : 21);
+  }
+  CHECK(pid > 0);
+  f1 = freepages();
+  signal_fd(fds[1]);
+  CHECK(wait(&st) == pid && st == 0);
+  close(fds[0]);
+  close(fds[1]);
+  return f0 - f1;
+}
+
+// vm.cow=1: fork shares the pages (free memory barely changes);
+// vm.cow=0: fork copies them (256 pages or more).
+static void
+t_cow_shares(void)
+{
+  char *p = map(256 * PG, RW, MAPRW);
+  uint cow, eager;
+
+  fill_pages(p, 256, 's');
+  CHECK(sysctl("vm.cow", -1) == 1);
+  errno = 0;
+  CHECK(sysctl("vm.cow", 2) == -1 && errno == EINVAL);
+  cow = fork_cost(p);
+  CHECK(sysctl("vm.cow", 0) == 1);
+  eager = fork_cost(p);
+  CHECK(sysctl("vm.cow", 1) == 0);
+  if(cow >= 32 || eager < 256)
+    printf("cow_shares: fork took %d pages with vm.cow=1, %d with vm.cow=0\n", cow, eager);
+  CHECK(cow < 32);
+  CHECK(eager >= 256);
+  CHECK(pages_are(p, 256, 's'));
+  CHECK(munmap(p, 256 * PG) == 0);
+}
+
+// fork -> fork -> write: each generation sees its own data; free memory
+// is exactly back after all have exited.
+static void
+t_cow_chain(void)
+{
+  char *p = map(16 * PG, RW, MAPRW);
+  int pid, st, pid2, st2;
+  uint f0;
+
+  fill_pages(p, 16, 'a');
+  f0 = freepages();
+  if((pid = fork()) == 0){
+    if((pid2 = fork()) == 0){
+      fill_pages(p, 8, 'c');                   // the grandchild writes half
+      exit(pages_are(p, 8, 'c') && pages_are(p + 8 * PG, 8, 'a') ? 0 : 22);
+    }
+    if(pid2 < 0 || wait(&st2) != pid2 || st2 != 0)
+      exit(23);
+    if(!pages_are(p, 16, 'a'))
+      exit(24);
+    fill_pages(p + 4 * PG, 8, 'b');            // the child writes after it exited
+    exit(pages_are(p, 4, 'a') && pages_are(p + 4 * PG, 8, 'b') &&
+         pages_are(p + 12 * PG, 4, 'a') ? 0 : 25);
+  }
+  CHECK(pid > 0);
+  CHECK(wait(&st) == pid && st == 0);
+  CHECK(pages_are(p, 16, 'a'));
+  CHECK(freepages() == f0);
+  fill_pages(p, 16, 'z');
+  CHECK(freepages() == f0);                    // sole owner again: no copies
+  CHECK(munmap(p, 16 * PG) == 0);
+}
+
+static void
+cow_count_child(void *arg)
+{
+  struct vmstat a, b;
+  char *p = arg;
+  int i;
+
+  counters(&b);                                // copies this stack page
+  counters(&a);
+  for(i = 0; i < 8; i++){
+    p[i * 2 * PG] = 'c';                       // every other page, twice
+    p[i * 2 * PG + 99] = 'c';
+  }
+  counters(&b);
+  if(b.v[VM_FAULT_COW_COPY] - a.v[VM_FAULT_COW_COPY] != 8)
+    exit(30);
+  if(b.v[VM_FAULT_COW_REUSE] != a.v[VM_FAULT_COW_REUSE] || b.v[VM_FAULT_ZERO] != a.v[VM_FAULT_ZERO])
+    exit(31);
+  exit(0);
+}
+
+// The child copies exactly the pages it writes (one fault each); once it
+// has exited, the parent's writes reuse every page, shared or not.
+static void
+t_cow_counts(void)
+{
+  struct vmstat a, b;
+  char *p = map(16 * PG, RW, MAPRW);
+  int i;
+
+  fill_pages(p, 16, 'a');
+  CHECK(in_child(cow_count_child, p) == 0);
+  counters(&b);
+  counters(&a);
+  for(i = 0; i < 16; i++)
+    p[i * PG + 5] = 'p';
+  counters(&b);
+  CHECK(b.v[VM_FAULT_COW_REUSE] - a.v[VM_FAULT_COW_REUSE] == 16);
+  CHECK(b.v[VM_FAULT_COW_COPY] == a.v[VM_FAULT_COW_COPY]);
+  CHECK(pages_are(p, 16, 'a'));
+  CHECK(munmap(p, 16 * PG) == 0);
+}
+
+struct oomarg {
+  char *shared;                                // a page shared with the parent
+  int fd;                                      // told just before the last write
+};
+
+// Use up all free memory (heap pages first, then untouched pages at the
+// bottom of the stack, whose page table exists), then write to a page
+// shared with the parent: the copy finds no memory.
+static void
+cow_oom_child(void *arg)
+{
+  struct oomarg *oa = arg;
+  char *heap = sbrk(1 << 30);
+  volatile char *stk = (char *)(GUARD_VA + PG);
+  uint f, i, n;
+
+  if(heap == (char *)-1)
+    exit(40);
+  while((f = freepages()) > 40){
+    n = f - f / 512 - 40;                      // leave room for page tables
+    for(i = 0; i < n; i++, heap += PG)
+      heap[0] = 1;
+  }
+  for(i = 0; i < 48 && freepages() > 0; i++)
+    stk[i * PG] = 1;
+  if(freepages() != 0)
+    exit(42);
+  signal_fd(oa->fd);
+  oa->shared[0] = 'c';                         // killed here
+  exit(41);
+}
+
+// Out of memory during a copy-on-write copy kills only that process;
+// the parent's page is intact and every page comes back.
+static void
+t_cow_oom(void)
+{
+  struct vmstat a, b;
+  struct oomarg oa;
+  int fds[2], st, pid;
+  char c;
+  uint f0;
+
+  oa.shared = map(PG, RW, MAPRW);
+  oa.shared[0] = 'a';
+  f0 = freepages();
+  CHECK(pipe(fds) == 0);
+  oa.fd = fds[1];
+  counters(&b);
+  counters(&a);
+  if((pid = fork()) == 0){
+    close(fds[0]);
+    cow_oom_child(&oa);
+  }
+  CHECK(pid > 0);
+  close(fds[1]);
+  CHECK(read(fds[0], &c, 1) == 1);             // it got to the write
+  CHECK(wait(&st) == pid);
+  if(st != -1)
+    printf("cow_oom: child status %d\n", st);
+  CHECK(st == -1);
+  counters(&b);
+  CHECK(b.v[VM_FAULT_OOM] - a.v[VM_FAULT_OOM] == 1);
+  CHECK(oa.shared[0] == 'a');
+  close(fds[0]);
+  if(freepages() != f0)
+    printf("cow_oom: free %d before, %d after\n", f0, freepages());
+  CHECK(freepages() == f0);
+  CHECK(munmap(oa.shared, PG) == 0);
+}
+
+// ---- file mappings -------------------------------------------------------------
+
+#define SHRW (MAP_SHARED)
+
+static char fbuf[PG];
+
+// Create file name with n pages (and extra bytes more): byte j of page i
+// is 'A' + i % 26, except the first byte of each page, which is i.
+static void
+make_file(const char *name, int n, int extra)
+{
+  int fd, i;
+
+  CHECK((fd = open(name, O_CREATE | O_TRUNC | O_RDWR)) >= 0);
+  for(i = 0; i <= n; i++){
+    memset(fbuf, 'A' + i % 26, PG);
+    fbuf[0] = i;
+    if(i < n)
+      CHECK(write(fd, fbuf, PG) == PG);
+    else if(extra > 0)
+      CHECK(write(fd, fbuf, extra) == extra);
+  }
+  close(fd);
+}
+
+// Byte off of file name, read with read() (-1 if beyond the end).
+static int
+file_byte(const char *name, uint off)
+{
+  int fd;
+  unsigned char c;
+
+  CHECK((fd = open(name, O_RDONLY)) >= 0);
+  CHECK(lseek(fd, off, 0) == (int)off);
+  if(read(fd, &c, 1) != 1){
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return c;
+}
+
+static char *
+map_file(const char *name, int omode, uint len, int prot, int flags, uint off)
+{
+  int fd;
+  char *p;
+
+  CHECK((fd = open(name, omode)) >= 0);
+  p = mmap(0, len, prot, flags, fd, off);
+  if(p == MAP_FAILED)
+    fail(__LINE__, "mmap of a file failed");
+  close(fd);                                   // the mapping keeps the file
+  return p;
+}
+
+// Read a file through a mapping, lazily (one file fault per page
+// touched); the tail of the last page and pages past the end read zeros;
+// an offset maps from that page on.
+static void
+t_file_read(void)
+{
+  struct vmstat a, b;
+  char *p, *q;
+  int i;
+  uint f0 = freepages();
+
+  make_file("mf.read", 3, 2048);
+  p = map_file("mf.read", O_RDONLY, 5 * PG, PROT_READ, MAP_PRIVATE, 0);
+  CHECK(freepages() >= f0 - 2);                // nothing read yet
+  counters(&b);
+  counters(&a);
+  for(i = 0; i < 4; i++)
+    CHECK(p[i * PG] == i && p[i * PG + 1] == 'A' + i);
+  CHECK(p[3 * PG + 2047] == 'D' && p[3 * PG + 2048] == 0 && p[4 * PG - 1] == 0);
+  CHECK(p[4 * PG] == 0 && p[5 * PG - 1] == 0); // wholly past the end
+  counters(&b);
+  CHECK(b.v[VM_FAULT_FILE] - a.v[VM_FAULT_FILE] == 5);
+  q = map_file("mf.read", O_RDONLY, PG, PROT_READ, MAP_SHARED, 2 * PG);
+  CHECK(q[0] == 2 && q[PG - 1] == 'C');
+  CHECK(in_child(bad_write, p) == -1);         // PROT_READ
+  CHECK(munmap(p, 5 * PG) == 0 && munmap(q, PG) == 0);
+  CHECK(unlink("mf.read") == 0);
+}
+
+// MAP_SHARED writes reach the file on msync; read() then sees them.
+static void
+t_file_shared_msync(void)
+{
+  char *p;
+
+  make_file("mf.sh", 4, 0);
+  p = map_file("mf.sh", O_RDWR, 4 * PG, RW, SHRW, 0);
+  p[PG + 10] = 'x';
+  p[3 * PG + PG - 1] = 'y';
+  CHECK(file_byte("mf.sh", PG + 10) == 'B');   // not yet
+  CHECK(msync(p, 4 * PG, MS_SYNC) == 0);
+  CHECK(file_byte("mf.sh", PG + 10) == 'x');
+  CHECK(file_byte("mf.sh", 4 * PG - 1) == 'y');
+  CHECK(file_byte("mf.sh", PG + 11) == 'B' && file_byte("mf.sh", 0) == 0);
+  CHECK(file_byte("mf.sh", 4 * PG) == -1);     // the file did not grow
+  CHECK(munmap(p, 4 * PG) == 0);
+  CHECK(unlink("mf.sh") == 0);
+}
+
+static void
+private_child(void *arg)
+{
+  char *p = arg;
+
+  p[0] = 'c';
+  exit(p[0] == 'c' && p[PG] == 'q' ? 0 : 50);
+}
+
+// MAP_PRIVATE writes stay in the process (copy-on-write across fork) and
+// never reach the file, not even at munmap or exit.
+static void
+t_file_private(void)
+{
+  char *p;
+
+  make_file("mf.pr", 2, 0);
+  p = map_file("mf.pr", O_RDONLY, 2 * PG, RW, MAP_PRIVATE, 0);
+  p[PG] = 'q';
+  CHECK(p[0] == 0 && p[PG] == 'q' && p[PG + 1] == 'B');
+  CHECK(in_child(private_child, p) == 0);
+  CHECK(p[0] == 0);
+  CHECK(msync(p, 2 * PG, MS_SYNC) == 0);
+  CHECK(munmap(p, 2 * PG) == 0);
+  CHECK(file_byte("mf.pr", PG) == 1 && file_byte("mf.pr", 0) == 0);
+  CHECK(unlink("mf.pr") == 0);
+}
+
+// msync writes exactly the dirty pages (then none); vm.msync_all=1 writes
+// every present page. Prints both counts.
+static void
+t_msync_dirty(void)
+{
+  struct vmstat a, b;
+  uint dirty, again, all, bytes, allbytes;
+  char *p;
+  int i, sum = 0;
+
+  make_file("mf.dirty", 64, 0);
+  p = map_file("mf.dirty", O_RDWR, 64 * PG, RW, SHRW, 0);
+  for(i = 0; i < 64; i++)
+    sum += p[i * PG + 5];                      // all 64 pages present
+  for(i = 0; i < 8; i++)
+    p[i * 8 * PG + 7] = 'd';                   // 8 of them dirty
+  counters(&b);
+  counters(&a);
+  CHECK(msync(p, 64 * PG, MS_SYNC) == 0);
+  counters(&b);
+  dirty = b.v[VM_MSYNC_PAGES] - a.v[VM_MSYNC_PAGES];
+  bytes = b.v[VM_MSYNC_BYTES] - a.v[VM_MSYNC_BYTES];
+  CHECK(msync(p, 64 * PG, MS_SYNC) == 0);      // nothing is dirty now
+  counters(&a);
+  again = a.v[VM_MSYNC_PAGES] - b.v[VM_MSYNC_PAGES];
+  CHECK(sysctl("vm.msync_all", 1) == 0);
+  counters(&b);
+  CHECK(msync(p, 64 * PG, MS_SYNC) == 0);
+  counters(&a);
+  all = a.v[VM_MSYNC_PAGES] - b.v[VM_MSYNC_PAGES];
+  allbytes = a.v[VM_MSYNC_BYTES] - b.v[VM_MSYNC_BYTES];
+  CHECK(sysctl("vm.msync_all", 0) == 1);
+  printf("msync of 64 present pages, 8 dirty: %d page writes (%d bytes) with the dirty bit,"
+         " %d (%d bytes) with vm.msync_all=1\n", dirty, bytes, all, allbytes);
+  CHECK(dirty == 8 && bytes == 8 * PG && again == 0 && all == 64);
+  for(i = 0; i < 8; i++)
+    CHECK(file_byte("mf.dirty", i * 8 * PG + 7) == 'd');
+  p[PG] = 'e';                                 // dirty again after a write-back
+  counters(&b);
+  CHECK(msync(p + PG, PG, MS_SYNC) == 0);
+  counters(&a);
+  CHECK(a.v[VM_MSYNC_PAGES] - b.v[VM_MSYNC_PAGES] == 1 && file_byte("mf.dirty", PG) == 'e');
+  CHECK(munmap(p, 64 * PG) == 0);
+  CHECK(unlink("mf.dirty") == 0 && sum > 0);
+}
+
+static void
+exit_writer(void *arg)
+{
+  char *p = map_file("mf.wb", O_RDWR, 4 * PG, RW, SHRW, 0);
+
+  p[2 * PG + 3] = 'x';
+  exit(0);                                     // exit writes it back
+}
+
+// munmap (of part of a mapping too) and exit write dirty shared pages back.
+static void
+t_munmap_writeback(void)
+{
+  struct vmstat a, b;
+  char *p;
+
+  make_file("mf.wb", 4, 0);
+  p = map_file("mf.wb", O_RDWR, 4 * PG, RW, SHRW, 0);
+  p[3] = 'u';
+  p[PG + 3] = 'v';
+  counters(&b);
+  counters(&a);
+  CHECK(munmap(p + PG, PG) == 0);              // splits the mapping
+  counters(&b);
+  CHECK(b.v[VM_MSYNC_PAGES] - a.v[VM_MSYNC_PAGES] == 1);
+  CHECK(file_byte("mf.wb", PG + 3) == 'v' && file_byte("mf.wb", 3) == 'A');
+  CHECK(munmap(p, 4 * PG) == 0);
+  CHECK(file_byte("mf.wb", 3) == 'u');
+  CHECK(in_child(exit_writer, 0) == 0);
+  CHECK(file_byte("mf.wb", 2 * PG + 3) == 'x');
+  CHECK(unlink("mf.wb") == 0);
+}
+
+// fork shares MAP_SHARED pages: each sees the other's writes at once.
+static void
+t_file_fork_shared(void)
+{
+  char *p;
+  int tochild[2], toparent[2], pid, st;
+  uint f0;
+
+  make_file("mf.fk", 2, 0);
+  p = map_file("mf.fk", O_RDWR, 2 * PG, RW, SHRW, 0);
+  p[0] = 'p';
+  p[PG] = 'p';
+  CHECK(pipe(tochild) == 0 && pipe(toparent) == 0);
+  f0 = freepages();
+  if((pid = fork()) == 0){
+    p[PG + 1] = 'c';                           // no copy: the page is shared
+    signal_fd(toparent[1]);
+    wait_fd(tochild[0]);
+    exit(p[1] == 'q' ? 0 : 51);
+  }
+  CHECK(pid > 0);
+  wait_fd(toparent[0]);
+  CHECK(f0 - freepages() < 16);
+  CHECK(p[PG + 1] == 'c');
+  p[1] = 'q';
+  signal_fd(tochild[1]);
+  CHECK(wait(&st) == pid && st == 0);
+  close(tochild[0]); close(tochild[1]); close(toparent[0]); close(toparent[1]);
+  CHECK(munmap(p, 2 * PG) == 0);
+  CHECK(file_byte("mf.fk", 0) == 'p' && file_byte("mf.fk", 1) == 'q' && file_byte("mf.fk", PG + 1) == 'c');
+  CHECK(unlink("mf.fk") == 0);
+}
+
+// read() and write() of a file with a buffer in a not-yet-present
+// mapping of that same file (the fault needs the inode the call holds).
+static void
+t_file_self_io(void)
+{
+  char *p;
+  int fd;
+
+  make_file("mf.self", 4, 0);
+  CHECK((fd = open("mf.self", O_RDWR)) >= 0);
+  p = mmap(0, 4 * PG, RW, SHRW, fd, 0);
+  CHECK(p != MAP_FAILED);
+  CHECK(read(fd, p + 2 * PG, PG) == PG);       // page 0 into page 2
+  CHECK(p[2 * PG] == 0 && p[2 * PG + 1] == 'A');
+  CHECK(lseek(fd, 3 * PG, 0) == 3 * PG);
+  CHECK(write(fd, p + PG, 16) == 16);          // page 1 over page 3
+  CHECK(msync(p, 4 * PG, MS_SYNC) == 0);
+  CHECK(file_byte("mf.self", 2 * PG + 1) == 'A' && file_byte("mf.self", 3 * PG) == 1);
+  close(fd);
+  CHECK(munmap(p, 4 * PG) == 0);
+  CHECK(unlink("mf.self") == 0);
+}
+
+// Argument and permission errors of file mappings.
+static void
+t_file_map_errors(void)
+{
+  struct vmstat a, b;
+  int ro, wo, rw, ap, dir, fds[2];
+  char *p;
+
+  make_file("mf.err", 1, 0);
+  CHECK((ro = open("mf.err", O_RDONLY)) >= 0);
+  CHECK((wo = open("mf.err", O_WRONLY)) >= 0);
+  CHECK((rw = open("mf.err", O_RDWR)) >= 0);
+  CHECK((ap = open("mf.err", O_RDWR | O_APPEND)) >= 0);
+  CHECK((dir = open("/", O_RDONLY)) >= 0);
+  CHECK(pipe(fds) == 0);
+  MMAP_ERR(mmap(0, PG, PROT_READ, MAP_PRIVATE, -1, 0), EBADF);
+  MMAP_ERR(mmap(0, PG, PROT_READ, MAP_PRIVATE, 60, 0), EBADF);
+  MMAP_ERR(mmap(0, PG, PROT_READ, MAP_SHARED, wo, 0), EACCES);    // not readable
+  MMAP_ERR(mmap(0, PG, RW, MAP_SHARED, ro, 0), EACCES);           // shared write, read-only fd
+  MMAP_ERR(mmap(0, PG, RW, MAP_SHARED, ap, 0), EACCES);           // append-only
+  MMAP_ERR(mmap(0, PG, PROT_READ, MAP_PRIVATE, dir, 0), EACCES);  // a directory
+  MMAP_ERR(mmap(0, PG, PROT_READ, MAP_PRIVATE, fds[0], 0), EACCES);  // a pipe
+  MMAP_ERR(mmap(0, PG, PROT_READ, MAP_SHARED | MAP_PRIVATE, ro, 0), EINVAL);
+  MMAP_ERR(mmap(0, PG, PROT_READ, MAP_PRIVATE, ro, 100), EINVAL); // unaligned offset
+  MMAP_ERR(mmap(0, 0, PROT_READ, MAP_PRIVATE, ro, 0), EINVAL);
+  MMAP_ERR(mmap(0, 2 * PG, PROT_READ, MAP_PRIVATE, ro, 0xFFFFF000), EINVAL);  // wraps
+  p = mmap(0, PG, PROT_READ, MAP_SHARED, ro, 0);
+  CHECK(p != MAP_FAILED && p[0] == 0);
+  errno = 0;
+  CHECK(mprotect(p, PG, RW) == -1 && errno == EACCES);
+  CHECK(sysctl("vm.msync_all", 1) == 0);
+  counters(&b);
+  CHECK(msync(p, PG, MS_SYNC) == 0);           // a read-only fd is never written
+  counters(&a);
+  CHECK(sysctl("vm.msync_all", 0) == 1);
+  CHECK(a.v[VM_MSYNC_PAGES] == b.v[VM_MSYNC_PAGES]);
+  CHECK(mprotect(p, PG, PROT_NONE) == 0 && munmap(p, PG) == 0);
+  p = mmap(0, PG, RW, MAP_PRIVATE, ro, 0);                        // private: fine
+  CHECK(p != MAP_FAILED && munmap(p, PG) == 0);
+  p = mmap(0, PG, RW, MAP_SHARED, rw, 0);
+  CHECK(p != MAP_FAILED && p[1] == 'A' && munmap(p, PG) == 0);
+  close(ro); close(wo); close(rw); close(ap); close(dir); close(fds[0]); close(fds[1]);
+  CHECK(unlink("mf.err") == 0);
+}
+
 // ---- runner -------------------------------------------------------------------
 
 static struct test {
@@ -570,6 +1145,19 @@ static struct test {
   { t_syscall_lazy,      "syscall_lazy" },
   { t_exec_lazy,         "exec_lazy" },
   { t_stack_lazy,        "stack_lazy" },
+  { t_cow_private,       "cow_private" },
+  { t_cow_shares,        "cow_shares" },
+  { t_cow_chain,         "cow_chain" },
+  { t_cow_counts,        "cow_counts" },
+  { t_cow_oom,           "cow_oom" },
+  { t_file_read,         "file_read" },
+  { t_file_shared_msync, "file_shared_msync" },
+  { t_file_private,      "file_private" },
+  { t_msync_dirty,       "msync_dirty" },
+  { t_munmap_writeback,  "munmap_writeback" },
+  { t_file_fork_shared,  "file_fork_shared" },
+  { t_file_self_io,      "file_self_io" },
+  { t_file_map_errors,   "file_map_errors" },
 };
 
 // Run one test in a child; 1 if it passed without leaking pages.
@@ -592,6 +1180,8 @@ run(struct test *t, int lazy)
   if(wait(&st) != pid)
     st = -2;
   sysctl("vm.lazy", lazy);                   // a failed test may have left it changed
+  sysctl("vm.cow", 1);
+  sysctl("vm.msync_all", 0);
   after = freepages();
   if(st == 1)
     return 0;                                // the child printed why

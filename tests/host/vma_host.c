@@ -19,8 +19,11 @@ static uint dropped;            // bytes vm_unmap_range was asked to drop
 static int failures;
 
 void vm_unmap_range(pde_t *pgdir, uint start, uint end) { (void)pgdir; dropped += end - start; }
-int  vm_copy_range(pde_t *d, pde_t *s, uint a, uint b) { (void)d; (void)s; (void)a; (void)b; return 0; }
+int  vm_copy_range(pde_t *d, pde_t *s, uint a, uint b, int how) { (void)d; (void)s; (void)a; (void)b; (void)how; return 0; }
 int  vm_lazy = 1;
+int  vm_cow = 1;
+int  vma_file_check(struct file *f, int prot, int flags) { (void)f; (void)prot; (void)flags; return 0; }
+void vma_file_attach(struct vma *v, struct file *f, uint off) { (void)v; (void)f; (void)off; }
 static uint populated, protected;   // bytes vm_populate / vm_protect_range were asked for
 int  vm_populate(pde_t *pg, struct vma *v, uint a, uint b) { (void)pg; (void)v; populated += b - a; return 0; }
 void vm_protect_range(pde_t *pg, uint a, uint b, int prot) { (void)pg; (void)prot; protected += b - a; }
@@ -122,11 +125,11 @@ main(void)
   // mmap placement, MAP_FIXED replacement, mprotect split/merge, covered.
   vma_unmap(0, &p.vmas, 0x3000, UMMAP_TOP);
   p.sz = 0x3000;
-  check("mmap_top", vma_mmap(&p, 0, 0x2000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS) == (int)(UMMAP_TOP - 0x2000));
-  check("mmap_hint", vma_mmap(&p, 0x10000, 0x4000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS) == 0x10000);
-  check("mmap_hint_taken", vma_mmap(&p, 0x11000, 0x1000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS) == (int)(UMMAP_TOP - 0x3000));
+  check("mmap_top", vma_mmap(&p, 0, 0x2000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) == (int)(UMMAP_TOP - 0x2000));
+  check("mmap_hint", vma_mmap(&p, 0x10000, 0x4000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) == 0x10000);
+  check("mmap_hint_taken", vma_mmap(&p, 0x11000, 0x1000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) == (int)(UMMAP_TOP - 0x3000));
   dropped = 0;
-  check("mmap_fixed", vma_mmap(&p, 0x11000, 0x1000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED) == 0x11000
+  check("mmap_fixed", vma_mmap(&p, 0x11000, 0x1000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0, 0) == 0x11000
         && dropped == 0x1000 && strncmp(show(p.vmas), "1-3,10-11,11-12,12-14,", 22) == 0);
   protected = 0;
   check("mprotect_merge", vma_protect(&p, 0x11000, 0x12000, PROT_READ | PROT_WRITE) == 0 && protected == 0x1000
@@ -136,12 +139,12 @@ main(void)
   check("covered", vma_covered(p.vmas, 0x10000, 0x14000) && !vma_covered(p.vmas, 0x10000, 0x15000)
         && !vma_covered(p.vmas, 0x3000, 0x4000) && vma_covered(p.vmas, 0x1000, 0x3000));
   populated = 0;
-  check("mmap_populate", vma_mmap(&p, 0x20000, 0x3000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE) == 0x20000
+  check("mmap_populate", vma_mmap(&p, 0x20000, 0x3000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, 0, 0) == 0x20000
         && populated == 0x3000);
   vm_lazy = 0;
   populated = 0;
   check("brk_eager", vma_brk(&p, 0x2000) == 0x3000 && populated == 0x2000);
   vm_lazy = 1;
-  check("mmap_nospace", vma_mmap(&p, 0, 0x7ffa0000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS) == -ENOMEM);
+  check("mmap_nospace", vma_mmap(&p, 0, 0x7ffa0000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) == -ENOMEM);
   return failures ? 1 : 0;
 }
