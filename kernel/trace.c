@@ -1,11 +1,17 @@
 // Event tracing: per-CPU ring buffers, run-time control and the dump.
 //
-// Each CPU records into its own buffer with interrupts off (pushcli), so
-// recording needs no lock and is safe in interrupt handlers. The control
-// operations (one caller at a time, under a sleep lock) first stop
-// recording and wait until no CPU is inside trace_record(): that is how
-// they may then touch every CPU's buffer. The wire format of the dump is
-// described in trace/FORMAT.md.
+// Each CPU records into its own buffer with interrupts off, so recording
+// needs no lock and is safe in interrupt handlers. The control operations
+// (one caller at a time, under a sleep lock) first stop recording and wait
+// until no CPU is inside the recording code: that is how they may then
+// touch every CPU's buffer. The wire format of the dump is described in
+// trace/FORMAT.md.
+//
+// The record path is short on purpose (it runs on every page fault and
+// page allocation while tracing): %gs gives this CPU's struct cpu in one
+// load, a buffer holds a power-of-two number of records so the slot is
+// head & mask, one counter (head) gives the sequence number, and held /
+// lost are derived from it instead of being counted.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -21,7 +27,7 @@
 #include "trace.h"
 
 #define TRACE_VERSION   1
-#define DEFAULT_CAP     8192            // records per CPU
+#define DEFAULT_CAP     8192            // records per CPU (a power of two)
 #define FRAME_MAX       4096            // payload bytes per frame
 #define RECS_PER_FRAME  64
 
@@ -31,16 +37,16 @@
 #define FR_RECORDS 3
 #define FR_END     4
 
-// One CPU's ring. Only that CPU touches it while tracing is on; the
+// One CPU's ring. Only that CPU writes it while tracing is on; the
 // controller touches it only after quiesce().
 struct tbuf {
   struct trace_rec *recs;      // cap records (page_alloc'd, 2^order pages)
+  uint mask;                   // cap - 1 (cap is a power of two)
+  uint head;                   // events accepted since clear = next seq
+  uint full;                   // 1 once the buffer has no room left
+  uint stop;                   // 1 in stop mode: drop new events when full
   int order;
-  uint widx;                   // where the next record goes
-  uint held;                   // records in the buffer (<= cap)
-  uint recorded;               // events accepted since clear = next seq
-  uint lost;                   // overwritten or dropped since clear
-  volatile uint busy;          // 1 while this CPU is in trace_record()
+  volatile uint busy;          // 1 while this CPU is recording
 } __attribute__((aligned(64)));
 
 static struct tbuf tbufs[NCPU];
@@ -101,99 +107,146 @@ udiv64(uint64 a, uint b)
   return q;
 }
 
+// Records of buffer tb in the buffer now, and the sequence number of the
+// oldest. Controller only (after quiesce).
+static uint
+tb_held(struct tbuf *tb)
+{
+  return tb->full ? tb->mask + 1 : tb->head;
+}
+
+static uint
+tb_first_seq(struct tbuf *tb)
+{
+  return tb->stop ? 0 : tb->head - tb_held(tb);
+}
+
 // ---- recording --------------------------------------------------------------
+
+// A record being written: where, and what to undo when done.
+struct slot {
+  struct tbuf *tb;
+  struct trace_rec *r;
+  uint eflags;
+};
+
+// Start recording an event of type on this CPU: turn interrupts off, mark
+// the CPU busy, apply the filters and take the next record of its buffer
+// (header filled in: tsc, seq, type, cpu, pid). Returns 1 with s->r to fill
+// (all TRACE_NWORDS payload words), or 0 if the event is not recorded. Either
+// way the caller ends with slot_close(s).
+static inline __attribute__((always_inline)) int
+slot_open(struct slot *s, int type)
+{
+  struct cpu *c;
+  struct tbuf *tb;
+  struct trace_rec *r;
+  uint seq;
+  int id, pid;
+
+  s->eflags = readeflags();
+  cli();
+  s->tb = 0;
+  if(readgs() == 0)              // this CPU is still booting
+    return 0;
+  asm volatile("movl %%gs:0, %0" : "=r"(c));
+  id = c - cpus;
+  tb = s->tb = &tbufs[id];
+  xchg(&tb->busy, 1);            // a full barrier: the controller sees it
+  if(((trace_live >> type) & 1) == 0 || tb->recs == 0)
+    return 0;
+  pid = c->proc ? c->proc->pid : 0;
+  if(cfg.pid && pid != cfg.pid)
+    return 0;
+  seq = tb->head;
+  if(tb->full && tb->stop){
+    if(seq != 0xFFFFFFFF)        // a dropped event still takes a sequence number
+      tb->head = seq + 1;
+    return 0;
+  }
+  tb->head = seq + 1;
+  if(seq == tb->mask)
+    tb->full = 1;
+  r = s->r = &tb->recs[seq & tb->mask];
+  r->tsc = rdtsc();
+  r->seq = seq;
+  *(uint *)&r->type = type | id << 16;   // type, cpu, flags = 0: one store
+  r->pid = pid;
+  return 1;
+}
+
+// Finish what slot_open() began: the record (if any) is complete.
+static inline __attribute__((always_inline)) void
+slot_close(struct slot *s)
+{
+  asm volatile("" ::: "memory");  // x86 keeps stores in order: busy goes last
+  if(s->tb)
+    s->tb->busy = 0;
+  if(s->eflags & FL_IF)
+    sti();
+}
 
 // Record one event of type with payload w[TRACE_NWORDS] in this CPU's
 // buffer, if tracing is on for type and the current process passes the
 // pid filter. Never sleeps, takes no lock.
 void
-trace_record(int type, const uint *w)
+trace_record(int type, const uint *__restrict w)
 {
-  struct cpu *c;
-  struct tbuf *tb;
-  struct trace_rec *r;
-  int pid, i;
-  uint eflags;
+  struct slot s;
+  uint *__restrict d;
 
-  // pushcli()/popcli() without their nesting count: nothing below nests,
-  // and under emulation each saved eflags read is costly.
-  eflags = readeflags();
-  cli();
-  c = mycpu();
-  tb = &tbufs[c - cpus];
-  xchg(&tb->busy, 1);            // a full barrier: the controller sees it
-  if(((trace_live >> type) & 1) == 0 || tb->recs == 0)
-    goto out;
-  pid = c->proc ? c->proc->pid : 0;
-  if(cfg.pid && pid != cfg.pid)
-    goto out;
-  if(tb->held == cfg.cap){
-    tb->lost++;
-    if(cfg.mode == TRACE_STOP){
-      tb->recorded++;            // the dropped event still uses a sequence number
-      goto out;
-    }
-  } else {
-    tb->held++;
+  if(slot_open(&s, type)){
+    d = s.r->w;
+    d[0] = w[0]; d[1] = w[1]; d[2] = w[2]; d[3] = w[3];
+    d[4] = w[4]; d[5] = w[5]; d[6] = w[6];
   }
-  r = &tb->recs[tb->widx];
-  if(++tb->widx == cfg.cap)
-    tb->widx = 0;
-  r->tsc = rdtsc();
-  r->seq = tb->recorded++;
-  r->type = type;
-  r->cpu = c - cpus;
-  r->flags = 0;
-  r->pid = pid;
-  for(i = 0; i < TRACE_NWORDS; i++)
-    r->w[i] = w[i];
-  if(type == TEV_FAULT){         // (here: saves a pushcli and an rdtsc)
-    if(c->proc && c->proc->tf)
-      r->w[1] = c->proc->tf->eip;
-    if(w[4])                     // w[4] = low half of the fault's start tsc
-      r->w[4] = (uint)r->tsc - w[4];
-  }
-out:
-  asm volatile("" ::: "memory");  // x86 keeps stores in order: busy goes last
-  tb->busy = 0;
-  if(eflags & FL_IF)
-    sti();
+  slot_close(&s);
 }
 
-// The recording half of trace_fault(). trace_record() fills in the user
-// eip of the current trap or system call, and turns the start time t0
-// (passed in the cycles word) into the cycles the fault took.
+// The recording half of trace_fault(): the user eip of the current trap or
+// system call, and the cycles since the fault began at t0.
 void
 trace_fault_slow(uint va, uint err, int how, uint64 t0)
 {
-  uint w[TRACE_NWORDS] = { va, 0, err, (uint)how, (uint)t0 };
+  struct slot s;
+  struct proc *p;
+  uint *d;
 
-  if(w[4] == 0 && t0)
-    w[4] = 1;                    // (0 means "no start time")
-  trace_record(TEV_FAULT, w);
+  if(slot_open(&s, TEV_FAULT)){
+    d = s.r->w;
+    p = cpus[s.r->cpu].proc;
+    d[0] = va;
+    d[1] = p && p->tf ? p->tf->eip : 0;
+    d[2] = err;
+    d[3] = how;
+    d[4] = t0 ? (uint)s.r->tsc - (uint)t0 : 0;
+    d[5] = d[6] = 0;
+  }
+  slot_close(&s);
 }
 
 // Record an event whose payload is nlead (0 or 1) words (lead), then the
 // string s padded to slen bytes, then one word tail (if it fits).
 void
-trace_str_event(int type, int nlead, uint lead, const char *s, int slen, uint tail)
+trace_str_event(int type, int nlead, uint lead, const char *str, int slen, uint tail)
 {
-  uint w[TRACE_NWORDS];
-  char *b = (char *)&w[nlead];
-  int i, end = 1;
+  struct slot s;
+  uint *d;
+  char *b;
+  int i;
 
-  memset(w, 0, sizeof(w));
-  if(nlead)
-    w[0] = lead;
-  for(i = 0; i < slen - 1; i++){
-    if(end && s && s[i])
-      b[i] = s[i];
-    else
-      end = 0;
+  if(slot_open(&s, type)){
+    d = s.r->w;
+    d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = d[6] = 0;
+    if(nlead)
+      d[0] = lead;
+    b = (char *)&d[nlead];
+    for(i = 0; str && i < slen - 1 && str[i]; i++)
+      b[i] = str[i];
+    if(nlead + slen / 4 < TRACE_NWORDS)
+      d[nlead + slen / 4] = tail;
   }
-  if(nlead + slen / 4 < TRACE_NWORDS)
-    w[nlead + slen / 4] = tail;
-  trace_record(type, w);
+  slot_close(&s);
 }
 
 // ---- control ------------------------------------------------------------------
@@ -226,8 +279,9 @@ clear_buffers(void)
   int i, k;
 
   for(i = 0; i < NCPU; i++){
-    tbufs[i].widx = tbufs[i].held = 0;
-    tbufs[i].recorded = tbufs[i].lost = 0;
+    tbufs[i].head = 0;
+    tbufs[i].full = 0;
+    tbufs[i].stop = cfg.mode == TRACE_STOP;
   }
   for(k = 0; k < VM_NCOUNTERS; k++)
     cfg.vm_acc[k] = 0;
@@ -250,15 +304,20 @@ free_buffers(void)
   cfg.nbufs = 0;
 }
 
-// Give every CPU a buffer of cap records (the old ones are freed). 0,
-// -EINVAL if cap is 0 or too big, -ENOMEM.
+// Give every CPU a buffer of at least want records, rounded up to a power
+// of two (the old buffers are freed first). 0, -EINVAL if want is 0 or more
+// than the largest block (4 MiB) holds, -ENOMEM (then no buffers are left).
 static int
-alloc_buffers(uint cap)
+alloc_buffers(uint want)
 {
-  uint bytes;
+  uint bytes, cap, most = (PGSIZE << BUDDY_MAXORDER) / sizeof(struct trace_rec);
   int order, i;
 
-  if(cap == 0 || cap > ((PGSIZE << BUDDY_MAXORDER) / sizeof(struct trace_rec)))
+  if(want == 0 || want > most)
+    return -EINVAL;
+  for(cap = 1; cap < want; cap <<= 1)
+    ;
+  if(cap > most)
     return -EINVAL;
   bytes = cap * sizeof(struct trace_rec);
   for(order = 0; (PGSIZE << order) < bytes; order++)
@@ -272,8 +331,10 @@ alloc_buffers(uint cap)
     }
     tbufs[i].order = order;
   }
+  for(; i > 0; i--)
+    tbufs[i - 1].mask = cap - 1;
   cfg.cap = cap;
-  cfg.nbufs = i;
+  cfg.nbufs = ncpu < NCPU ? ncpu : NCPU;
   clear_buffers();
   return 0;
 }
@@ -322,6 +383,8 @@ ctl_locked(int cmd, int arg)
     cfg.pid = arg;
     return 0;
   case TRACE_SIZE:
+    if(arg <= 0)
+      return -EINVAL;
     return alloc_buffers((uint)arg);
   case TRACE_MODE:
     if(arg != TRACE_FLIGHT && arg != TRACE_STOP)
@@ -364,10 +427,10 @@ trace_status(struct trace_status *st)
   st->cap = cfg.cap;
   st->recsize = sizeof(struct trace_rec);
   st->ncpu = ncpu < TRACE_MAXCPU ? ncpu : TRACE_MAXCPU;
-  for(i = 0; i < st->ncpu; i++){
-    st->cpu[i].recorded = tbufs[i].recorded;
-    st->cpu[i].lost = tbufs[i].lost;
-    st->cpu[i].held = tbufs[i].held;
+  for(i = 0; i < st->ncpu && i < cfg.nbufs; i++){
+    st->cpu[i].recorded = tbufs[i].head;
+    st->cpu[i].held = tb_held(&tbufs[i]);
+    st->cpu[i].lost = st->cpu[i].recorded - st->cpu[i].held;
   }
   releasesleep(&ctl);
 }
@@ -519,17 +582,17 @@ static uint
 send_cpu(int c)
 {
   struct tbuf *tb = &tbufs[c];
-  uint i, idx, n, cap = cfg.cap;
+  uint i, n, held = tb_held(tb), cap = tb->mask + 1;
+  uint idx = tb_first_seq(tb) & tb->mask;     // the oldest record
 
-  idx = tb->held == cap ? tb->widx : 0;
   frame_word(c);
-  frame_word(tb->recorded);
-  frame_word(tb->lost);
-  frame_word(tb->held);
-  frame_word(tb->held ? tb->recs[idx].seq : tb->recorded);
+  frame_word(tb->head);
+  frame_word(tb->head - held);
+  frame_word(held);
+  frame_word(tb_first_seq(tb));
   frame_send(FR_CPU);
-  for(i = 0; i < tb->held; i += n){
-    n = tb->held - i < RECS_PER_FRAME ? tb->held - i : RECS_PER_FRAME;
+  for(i = 0; i < held; i += n){
+    n = held - i < RECS_PER_FRAME ? held - i : RECS_PER_FRAME;
     frame_word(c);
     frame_word(n);
     if(idx + n <= cap){
@@ -538,10 +601,10 @@ send_cpu(int c)
       frame_bytes(&tb->recs[idx], (cap - idx) * sizeof(struct trace_rec));
       frame_bytes(&tb->recs[0], (idx + n - cap) * sizeof(struct trace_rec));
     }
-    idx = (idx + n) % cap;
+    idx = (idx + n) & tb->mask;
     frame_send(FR_RECORDS);
   }
-  return tb->held;
+  return held;
 }
 
 // Write every buffer to COM2 as a framed stream (FORMAT.md). Recording is
@@ -560,7 +623,7 @@ trace_dump(void)
   send_header();
   for(c = 0; c < cfg.nbufs; c++){
     total += send_cpu(c);
-    lost += tbufs[c].lost;
+    lost += tbufs[c].head - tb_held(&tbufs[c]);
   }
   frame_word(fr.seq);
   frame_word(total);

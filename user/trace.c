@@ -6,7 +6,7 @@
 //   trace on | off | clear | status | dump
 //   trace events fault,page_alloc,...|all     which event types to record
 //   trace pid N                               only process N (0: all)
-//   trace size N                              records per CPU
+//   trace size N                              records per CPU (rounded up to a power of two)
 //   trace mode flight|stop                    overwrite oldest / drop newest when full
 //   trace mark LABEL [N]                      put a marker event in the log
 //   trace bench [N]                           cycles one event costs, off and on
@@ -75,6 +75,37 @@ parse_events(const char *list)
   return mask;
 }
 
+// A decimal number >= 0 (at most 9 digits); anything else is a usage error.
+static int
+parse_num(const char *s)
+{
+  int n = 0, i;
+
+  for(i = 0; s[i]; i++)
+    if(s[i] < '0' || s[i] > '9' || i >= 9){
+      fprintf(2, "trace: '%s' is not a number\n", s);
+      exit(2);
+    }
+  if(i == 0)
+    usage();
+  for(i = 0; s[i]; i++)
+    n = n * 10 + (s[i] - '0');
+  return n;
+}
+
+// Set the buffer size; say so when the kernel rounded it up.
+static void
+set_size(int n)
+{
+  struct trace_status st;
+
+  ctl(TRACE_SIZE, n, 0, "size");
+  memset(&st, 0, sizeof(st));
+  ctl(TRACE_STATUS, 0, (const char *)&st, "status");
+  if((int)st.cap != n)
+    fprintf(2, "trace: buffer size %d records per cpu (a power of two)\n", st.cap);
+}
+
 static int
 parse_mode(const char *s)
 {
@@ -140,7 +171,11 @@ cmd_run(int argc, char **argv)
         exit(2);
       argc -= 2; argv += 2;
     } else if(argc >= 2 && strcmp(argv[0], "-s") == 0){
-      size = atoi(argv[1]); argc -= 2; argv += 2;
+      if((size = parse_num(argv[1])) == 0){
+        fprintf(2, "trace: size must be at least 1\n");
+        exit(2);
+      }
+      argc -= 2; argv += 2;
     } else if(argc >= 2 && strcmp(argv[0], "-m") == 0){
       mode = parse_mode(argv[1]); argc -= 2; argv += 2;
     } else
@@ -150,7 +185,7 @@ cmd_run(int argc, char **argv)
     usage();
   ctl(TRACE_OFF, 0, 0, "off");
   if(size > 0)
-    ctl(TRACE_SIZE, size, 0, "size");
+    set_size(size);
   if(mode >= 0)
     ctl(TRACE_MODE, mode, 0, "mode");
   ctl(TRACE_MASK, mask, 0, "events");
@@ -235,15 +270,15 @@ main(int argc, char **argv)
       exit(2);
     ctl(TRACE_MASK, m, 0, "events");
   } else if(strcmp(c, "pid") == 0 && argc == 3)
-    ctl(TRACE_PID, atoi(argv[2]), 0, "pid");
+    ctl(TRACE_PID, parse_num(argv[2]), 0, "pid");
   else if(strcmp(c, "size") == 0 && argc == 3)
-    ctl(TRACE_SIZE, atoi(argv[2]), 0, "size");
+    set_size(parse_num(argv[2]));
   else if(strcmp(c, "mode") == 0 && argc == 3)
     ctl(TRACE_MODE, parse_mode(argv[2]), 0, "mode");
   else if(strcmp(c, "mark") == 0 && (argc == 3 || argc == 4))
     ctl(TRACE_MARK, argc == 4 ? atoi(argv[3]) : 0, argv[2], "mark");
   else if(strcmp(c, "bench") == 0)
-    cmd_bench(argc >= 3 ? atoi(argv[2]) : 100000);
+    cmd_bench(argc >= 3 ? parse_num(argv[2]) : 100000);
   else
     usage();
   exit(0);

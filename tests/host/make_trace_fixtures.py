@@ -8,7 +8,11 @@ trace_lost_flight.bin  flight mode, cap 50: 130 events on cpu 0 -> 80 lost
 trace_lost_stop.bin    stop mode, cap 50: 130 events on cpu 0 -> 80 lost
 trace_flipped.bin    trace_clean.bin with one byte flipped in its 2nd records frame
 trace_truncated.bin  trace_clean.bin cut in the middle of its last records frame
-(trace_kernel.bin is a real dump made by the kernel: see test_trace_decoder.py.)
+trace_kernel.bin is a real dump made by the kernel (2 CPUs), not by this script:
+    /usr/bin/python3 tools/run.py --com2 tests/host/fixtures/trace_kernel.bin -- \
+        'trace run sh -c "ls / | grep e | wc; trace mark phase 7"'
+(regenerate it when kernel/trace_events.h changes; test_trace_decoder.py
+checks it against the event list).
 """
 import os
 import sys

@@ -241,8 +241,17 @@ def test_kernel_dump():
     assert d.table.enums == src.enums and d.table.counters == src.counters
     df = to_frame(d)
     assert len(df) == len(d.records) > 0
-    assert "fault" in set(df.type)
-    if d.summary()["kernel_lost"] == 0 and not d.config.get("pid"):
-        assert counter_agreement(d, df).agree.all()
+    assert {"fault", "page_alloc", "page_free", "fork", "exec", "exit", "marker"} <= set(df.type)
+    # `trace run sh -c "ls / | grep e | wc; trace mark phase 7"`: every exec'd
+    # program was forked, and exited with status 0.
+    forks, execs, exits = (df[df.type == t] for t in ("fork", "exec", "exit"))
+    assert {"sh", "ls", "grep", "wc", "trace"} <= set(execs.name)
+    for row in execs.itertuples():
+        assert row.pid in set(forks.child)
+        assert list(exits[exits.pid == row.pid].status) == [0]
+    assert list(df[df.type == "marker"].label) == ["phase"]
+    assert d.summary()["kernel_lost"] == 0 and not d.config.get("pid")
+    agree = counter_agreement(d, df)
+    assert len(agree) and agree.agree.all()
     buf = io.StringIO()
     write_csv(df, buf)
