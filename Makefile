@@ -194,7 +194,7 @@ trace: all
 	  --com2 $(TRACEDIR)/dump.bin -- "trace run $(TRACEOPTS) $(CMD)"
 	PYTHONPATH=trace $(PYTHON) -m ktrace decode $(TRACEDIR)/dump.bin \
 	  --csv $(TRACEDIR)/events.csv --json $(TRACEDIR)/trace.json --elf $(OUT)/kernel.elf \
-	  | tee $(TRACEDIR)/report.txt
+	  > $(TRACEDIR)/report.txt; st=$$?; cat $(TRACEDIR)/report.txt; exit $$st
 	@echo "trace: results in $(TRACEDIR)/ (events.csv, trace.json, report.txt)"
 
 # ---- benchmarks (bench helper) ---------------------------------------------
