@@ -18,6 +18,7 @@
 #include "kernel/memstat.h"
 #include "kernel/kalloctest.h"
 #include "user/user.h"
+#include "user/lib/cycles.h"
 
 #define CAL_TICKS 32              // a power of two: cycles per tick is a shift
 #define HZ        100
@@ -25,15 +26,6 @@
 #define FRAG_SEED 12345
 
 static uint khz;                  // TSC kHz
-
-static uint64
-rdtsc(void)
-{
-  uint lo, hi;
-
-  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-  return ((uint64)hi << 32) | lo;
-}
 
 // TSC kHz: cycles over CAL_TICKS ticks, starting on a tick edge.
 static uint

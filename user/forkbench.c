@@ -21,6 +21,7 @@
 #include "kernel/mman.h"
 #include "kernel/tracectl.h"
 #include "user/user.h"
+#include "user/lib/cycles.h"
 
 #define PG 4096
 
@@ -28,43 +29,6 @@ typedef unsigned long long u64;
 
 static const int sizes[] = { 0, 64, 256, 1024 };
 #define NSIZES ((int)(sizeof(sizes) / sizeof(sizes[0])))
-
-static u64
-rdtsc(void)
-{
-  u64 t;
-
-  asm volatile("rdtsc" : "=A"(t));
-  return t;
-}
-
-// Decimal text of v (no 64-bit division in user space: repeated
-// subtraction of powers of ten).
-static char *
-u64str(u64 v, char *buf)
-{
-  static const u64 pow10[] = {
-    10000000000000000000ULL, 1000000000000000000ULL, 100000000000000000ULL,
-    10000000000000000ULL, 1000000000000000ULL, 100000000000000ULL, 10000000000000ULL,
-    1000000000000ULL, 100000000000ULL, 10000000000ULL, 1000000000ULL, 100000000ULL,
-    10000000ULL, 1000000ULL, 100000ULL, 10000ULL, 1000ULL, 100ULL, 10ULL, 1ULL };
-  int i, j = 0, started = 0;
-  char d;
-
-  for(i = 0; i < (int)(sizeof(pow10) / sizeof(pow10[0])); i++){
-    d = '0';
-    while(v >= pow10[i]){
-      v -= pow10[i];
-      d++;
-    }
-    if(d != '0' || started || i == 19){
-      buf[j++] = d;
-      started = 1;
-    }
-  }
-  buf[j] = 0;
-  return buf;
-}
 
 struct result {
   u64 fork_cycles;       // fork() call in the parent

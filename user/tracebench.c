@@ -15,17 +15,9 @@
 #include "kernel/mman.h"
 #include "kernel/tracectl.h"
 #include "user/user.h"
+#include "user/lib/cycles.h"
 
 typedef unsigned long long u64;
-
-static u64
-rdtsc(void)
-{
-  u64 t;
-
-  asm volatile("rdtsc" : "=A"(t));
-  return t;
-}
 
 // Cycles to map, touch and unmap pages fresh pages.
 static u64

@@ -19,6 +19,7 @@
 #include "kernel/memstat.h"
 #include "kernel/tracectl.h"
 #include "user/user.h"
+#include "user/lib/cycles.h"
 
 #define PG    4096
 #define MAPRW (MAP_PRIVATE | MAP_ANONYMOUS)
@@ -27,53 +28,6 @@
 #define NZERO    2000
 
 typedef unsigned long long u64;
-
-static inline u64
-rdtsc(void)
-{
-  u64 t;
-
-  asm volatile("rdtsc" : "=A"(t));
-  return t;
-}
-
-// n / d for 64-bit n (no libgcc in user programs): shift and subtract.
-static u64
-div64(u64 n, uint d)
-{
-  u64 q = 0, r = 0;
-  int i;
-
-  if(d == 0)
-    return 0;
-  for(i = 63; i >= 0; i--){
-    r = (r << 1) | ((n >> i) & 1);
-    if(r >= d){
-      r -= d;
-      q |= 1ULL << i;
-    }
-  }
-  return q;
-}
-
-// Decimal text of v in buf (at least 21 bytes); returns buf.
-static char *
-u64str(u64 v, char *buf)
-{
-  char tmp[21];
-  int i = 0, j = 0;
-  u64 q;
-
-  do {
-    q = div64(v, 10);
-    tmp[i++] = '0' + (int)(v - q * 10);
-    v = q;
-  } while(v);
-  while(i > 0)
-    buf[j++] = tmp[--i];
-  buf[j] = 0;
-  return buf;
-}
 
 // Print s right-aligned in a field of width w.
 static void
@@ -120,7 +74,7 @@ null_syscall(void)
 
   for(i = 0; i < NSYSCALL; i++)
     getpid();
-  return div64(rdtsc() - t0, NSYSCALL);
+  return u64div(rdtsc() - t0, NSYSCALL);
 }
 
 // Zero a page the way the kernel's memset does (rep stosl).
@@ -143,7 +97,7 @@ zero_page(char *page)
   t0 = rdtsc();
   for(i = 0; i < NZERO; i++)
     zero_stosl(page);
-  return div64(rdtsc() - t0, NZERO);
+  return u64div(rdtsc() - t0, NZERO);
 }
 
 // Cycles of one lazy fault: touch every page of a fresh lazy mapping.
@@ -161,7 +115,7 @@ lazy_fault(uint len)
     p[i] = 1;
   t = rdtsc() - t0;
   munmap(p, len);
-  return div64(t, len / PG);
+  return u64div(t, len / PG);
 }
 
 enum mode { LAZY, POPULATE, EAGER, NMODES };

@@ -16,6 +16,7 @@
 #include "kernel/mman.h"
 #include "kernel/tracectl.h"
 #include "user/user.h"
+#include "user/lib/cycles.h"
 
 #define PG 4096
 
@@ -23,15 +24,6 @@ typedef unsigned long long u64;
 
 static const int pcts[] = { 1, 10, 50, 100 };
 static const char *modes[] = { "lazy", "populate", "vm.lazy=0" };
-
-static u64
-rdtsc(void)
-{
-  u64 t;
-
-  asm volatile("rdtsc" : "=A"(t));
-  return t;
-}
 
 // Run one phase; print its csv line unless quiet (a warm-up, unmarked).
 // Returns 0, or -1 if mmap failed.
