@@ -2,7 +2,7 @@
 
     $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench report results/latest
     kbench: results/latest: 16 runs parsed, 0 failed, 1 skipped, 0 problems
-    kbench: wrote 10 tables, 6 plots, results/latest/REPORT.md
+    kbench: wrote 11 tables, 7 plots, results/latest/REPORT.md
     $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench check results/latest
     kbench: results/latest: 16 runs parsed, 0 failed, 1 skipped, 0 problems
 
@@ -10,8 +10,9 @@
 `report` also writes, into the run folder and nowhere else:
   lazy_vs_eager.csv fault_cost.csv alloc_by_order.csv kmalloc_by_size.csv
   fragmentation.csv trace_overhead.csv fork_cost.csv fork_compare.csv
-  trace_phases.csv fault_timeline.csv, the PNGs lazy_vs_eager_cycles, lazy_vs_eager_pages,
-  alloc_cost_by_order, fragmentation, fork_cost, fault_timeline, and REPORT.md.
+  msync_compare.csv trace_phases.csv fault_timeline.csv, the PNGs lazy_vs_eager_cycles,
+  lazy_vs_eager_pages, alloc_cost_by_order, fragmentation, fork_cost, msync_compare,
+  fault_timeline, and REPORT.md.
 `report` exits 0 unless there was nothing to report.
 """
 import argparse
@@ -50,8 +51,10 @@ def build_tables(run):
         "fragrun": _t(run, "allocbench.fragrun"),
         "trace_overhead": transform.trace_overhead(_t(run, "tracebench.stats")),
         "fork_cost": transform.fork_cost(_t(run, "forkbench.runs")),
+        "msync_compare": transform.msync_compare(_t(run, "msyncbench.runs")),
     }
     tables["fork_compare"] = transform.fork_compare(tables["fork_cost"])
+    tables["msync_wide"] = transform.msync_wide(tables["msync_compare"])
     frag = _t(run, "allocbench.frag")
     if len(frag):
         chk = transform.check_free_lists(frag)
@@ -99,12 +102,14 @@ FIGURES = [
                                                                       t["kmalloc_by_size"])),
     ("fragmentation.png", lambda t, f: plot.fragmentation(t["fragmentation"])),
     ("fork_cost.png", lambda t, f: plot.fork_cost(t["fork_cost"])),
+    ("msync_compare.png", lambda t, f: plot.msync_compare(t["msync_compare"])),
     ("fault_timeline.png", lambda t, f: plot.fault_timeline(
         t["fault_timeline"], f.get("phases", pd.DataFrame(columns=["complete"])),
         f.get("alloc_timeline"))),
 ]
 CSVS = ["lazy_vs_eager", "fault_cost", "alloc_by_order", "kmalloc_by_size", "fragmentation",
-        "trace_overhead", "fork_cost", "fork_compare", "trace_phases", "fault_timeline"]
+        "trace_overhead", "fork_cost", "fork_compare", "msync_compare", "trace_phases",
+        "fault_timeline"]
 
 
 def cmd_check(args):

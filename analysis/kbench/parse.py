@@ -25,6 +25,13 @@ Formats (one line each; integers are decimal):
                      checked against these schemas)
   tracebench         csvstat,NAME,VALUE  and  "touch N pages: ..." (N, the workload)
   forkbench          csv,policy,npages,child,fork_cycles,total_cycles,pgalloc,pgfree,faults,cow_faults
+  msyncbench         csv,file_pages,pct,dirtied,mode,cycles,pages_written,bytes_written
+                     (header line first; mode "dirty" = vm.msync_all=0, only
+                     pages with the PTE dirty bit written back; "full" =
+                     vm.msync_all=1, every present page; pct = share of the
+                     file's pages written before the msync, dirtied = how
+                     many pages that is; cycles = the fastest msync(MS_SYNC);
+                     pages/bytes_written = vmstat msync counter deltas)
   COM2 dumps         trace/FORMAT.md, decoded by ktrace (trace/ktrace)
 """
 import glob
@@ -52,6 +59,8 @@ FRAGRUN = [("seed", int), ("allocs", int), ("failed", int), ("held_blocks", int)
 FORK = [("policy", str), ("npages", int), ("child", str), ("fork_cycles", int),
         ("total_cycles", int), ("pgalloc", int), ("pgfree", int), ("faults", int),
         ("cow_faults", int)]
+MSYNC = [("file_pages", int), ("pct", int), ("dirtied", int), ("mode", str), ("cycles", int),
+         ("pages_written", int), ("bytes_written", int)]
 ALLOC_TABLES = {"buddy": BUDDY, "kmalloc": KMALLOC, "frag": FRAG, "fragrun": FRAGRUN}
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.=]*$")
@@ -237,9 +246,30 @@ def parse_forkbench(lines, source="forkbench"):
     return t
 
 
+def parse_msyncbench(lines, source="msyncbench"):
+    """msyncbench output -> Tables: runs (the MSYNC schema)."""
+    t = Tables()
+    runs = []
+    for i, line in _csv_lines(lines, source, t.problems):
+        kind, _, rest = line.partition(",")
+        values = rest.split(",") if rest else []
+        if kind != "csv":
+            t.problems.append(Problem(source, i, "unknown line kind %r" % kind, line))
+            continue
+        if _is_header(values, MSYNC):
+            _check_header(values, MSYNC, source, i, line, t.problems)
+            continue
+        try:
+            runs.append(_convert(values, MSYNC))
+        except ValueError as e:
+            t.problems.append(Problem(source, i, str(e), line))
+    t["runs"] = _frame(runs, MSYNC)
+    return t
+
+
 PARSERS = {"vmbench": parse_vmbench, "vmphases": parse_vmbench,
            "allocbench": parse_allocbench, "tracebench": parse_tracebench,
-           "forkbench": parse_forkbench}
+           "forkbench": parse_forkbench, "msyncbench": parse_msyncbench}
 
 
 def load_trace(path):

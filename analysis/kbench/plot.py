@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from .transform import MODE_ORDER  # noqa: E402
 
 COLORS = {"lazy": "tab:blue", "populate": "tab:orange", "vm.lazy=0": "tab:red",
-          "eager": "tab:red", "cow": "tab:green"}
+          "eager": "tab:red", "cow": "tab:green", "dirty": "tab:green", "full": "tab:red"}
 NOTE = "qemu TCG (software emulation): host TSC cycles; compare within one run"
 
 
@@ -191,6 +191,58 @@ def fork_cost(fork):
     fig.suptitle(title, fontsize=11)
     _note(fig)
     fig.tight_layout()
+    return fig
+
+
+def msync_compare(table):
+    """msync(MS_SYNC) of a shared file mapping by the share of pages written
+    before it, dirty-bit write-back vs full (vm.msync_all=1). Left: cycles
+    (median over boots, whiskers min..max, log scale); right: pages written
+    back (exact, vmstat msync counter)."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.6))
+    if table.empty:
+        ax.text(0.5, 0.5, "no msyncbench data", ha="center", transform=ax.transAxes)
+        return fig
+    modes = [m for m in ("dirty", "full") if m in set(table["mode"])] + \
+        sorted(set(table["mode"]) - {"dirty", "full"})
+    pcts = sorted(table["pct"].unique())
+    x = np.arange(len(pcts))
+    width = 0.8 / max(1, len(modes))
+    labels = {"dirty": "dirty bit (vm.msync_all=0)", "full": "all present pages (vm.msync_all=1)"}
+    for i, m in enumerate(modes):
+        t = table[table["mode"] == m].set_index("pct").reindex(pcts)
+        off = x + (i - (len(modes) - 1) / 2) * width
+        y = t["cycles"].to_numpy(dtype=float) / 1e6
+        lo = y - t["cycles_min"].to_numpy(dtype=float) / 1e6
+        hi = t["cycles_max"].to_numpy(dtype=float) / 1e6 - y
+        ax.bar(off, y, width, label=labels.get(m, m), color=COLORS.get(m),
+               yerr=[lo, hi], capsize=3, error_kw={"elinewidth": 0.8})
+        pw = t["pages_written"].to_numpy(dtype=float)
+        ax2.bar(off, pw, width, label=labels.get(m, m), color=COLORS.get(m))
+        for xx, v in zip(off, pw):
+            if not np.isnan(v):
+                ax2.text(xx, v, "%d" % v, ha="center", va="bottom", fontsize=7)
+    first = table.drop_duplicates("pct").set_index("pct").reindex(pcts)
+    ticks = ["%d%%\n(%d pages)" % (p, d) for p, d in zip(pcts, first["dirtied"])]
+    npages = int(table["file_pages"].iloc[0])
+    for a in (ax, ax2):
+        a.set_xticks(x)
+        a.set_xticklabels(ticks, fontsize=8)
+        a.set_xlabel("share of the file's pages written before msync")
+        a.grid(axis="y", alpha=0.3)
+    h, lab = ax2.get_legend_handles_labels()
+    fig.legend(h, lab, loc="upper center", ncol=len(modes), fontsize=8,
+               bbox_to_anchor=(0.5, 0.93), frameon=False)
+    ax.set_yscale("log")
+    ax.set_ylabel("Mcycles per msync(MS_SYNC) (log)")
+    ax.set_title("Time (median over boots of the fastest run)", fontsize=10)
+    ax2.set_ylabel("pages written back (vmstat msync_pages)")
+    ax2.set_ylim(0, npages * 1.15)
+    ax2.set_title("Pages written back (exact)", fontsize=10)
+    fig.suptitle("Dirty-bit vs full msync of a %d-page (%d KiB) MAP_SHARED file mapping"
+                 % (npages, npages * 4), fontsize=11)
+    _note(fig)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.9))
     return fig
 
 

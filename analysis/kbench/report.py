@@ -12,12 +12,11 @@ import math
 
 import pandas as pd
 
-from .transform import modes_wide, cow_present, fork_compare
+from .transform import modes_wide, cow_present, fork_compare, msync_wide
 
-SKIP_MSYNC = ("**Skipped: file-backed `mmap`/`msync` is not implemented in this kernel "
-              "yet**, so there is no dirty-bit vs full-write-back data. When a `msyncbench` "
-              "program exists (user/msyncbench.c), bench/run_bench.py runs it; its parser "
-              "and this section are still to be written.")
+SKIP_MSYNC = ("**Skipped: no msyncbench data in this run** (the program was not built, "
+              "not selected, or its runs failed: see Runs and Problems), so there is no "
+              "dirty-bit vs full-write-back comparison.")
 
 
 def _fmt(v, f):
@@ -147,6 +146,48 @@ def section_fork(fork):
     return s
 
 
+def section_msync(table):
+    s = ["## Dirty-bit vs full msync (msyncbench)", ""]
+    if table is None or table.empty:
+        return s + [SKIP_MSYNC, ""]
+    n = int(table["file_pages"].iloc[0])
+    t = table[["pct", "dirtied", "mode", "cycles", "cycles_min", "cycles_max",
+               "pages_written", "bytes_written", "boots"]].copy()
+    t["pct"] = ["%d%%" % p for p in t["pct"]]
+    t["range"] = ["%.2f..%.2f" % (a / 1e6, b / 1e6)
+                  for a, b in zip(t["cycles_min"], t["cycles_max"])]
+    t["cycles"] = t["cycles"] / 1e6
+    t = t[["pct", "dirtied", "mode", "cycles", "range", "pages_written", "bytes_written",
+           "boots"]]
+    s += ["A %d-page (%d KiB) file mapped `MAP_SHARED`, every page present; write one byte "
+          "in `dirtied` pages (spread over the file), then time `msync(MS_SYNC)` of the "
+          "whole mapping. `dirty` = vm.msync_all=0 (only pages whose PTE dirty bit is set "
+          "are written back), `full` = vm.msync_all=1 (every present page: the baseline). "
+          "Mcycles = median over boots of each boot's fastest run (min..max over boots); "
+          "pages and bytes written are the vmstat msync counters' deltas (exact)."
+          % (n, n * 4), "",
+          md_table(t, {"cycles": "{:.2f}"}, {"cycles": "Mcycles", "range": "Mcyc range",
+                                              "pages_written": "pages written",
+                                              "bytes_written": "bytes written"}), ""]
+    w = msync_wide(table)
+    if not w.empty:
+        r = w.copy()
+        r["pct"] = ["%d%%" % p for p in w["pct"]]
+        r["dirty_cycles"] = w["dirty_cycles"] / 1e6
+        r["full_cycles"] = w["full_cycles"] / 1e6
+        r["full_over_dirty_cycles"] = [_ratio(v) for v in w["full_over_dirty_cycles"]]
+        r["full_over_dirty_pages"] = [_ratio(v) for v in w["full_over_dirty_pages"]]
+        r = r.drop(columns="file_pages")
+        s += ["Full over dirty-bit write-back (above 1x: the dirty bit saves that much):", "",
+              md_table(r, {"dirty_cycles": "{:.2f}", "full_cycles": "{:.2f}"},
+                       {"dirty_cycles": "dirty Mcyc", "full_cycles": "full Mcyc",
+                        "full_over_dirty_cycles": "full/dirty time",
+                        "dirty_pages": "dirty pages", "full_pages": "full pages",
+                        "full_over_dirty_pages": "full/dirty pages"}), ""]
+    s += ["![msync](msync_compare.png)", ""]
+    return s
+
+
 def section_alloc(buddy, km, frag, fragrun):
     s = ["## Buddy allocator and kmalloc (allocbench)", ""]
     if buddy.empty:
@@ -245,6 +286,14 @@ def key_figures(tables):
                        "%.1f%% slower with tracing on." % (v.get("event_on", float("nan")),
                                                          v.get("event_off", float("nan")),
                                                          v["slowdown"]))
+    m = tables.get("msync_compare")
+    w = msync_wide(m) if m is not None and not m.empty else pd.DataFrame()
+    if not w.empty:
+        parts = ["%d%% dirty (%d pages): %s the time, %s the pages" % (
+            r.pct, r.dirtied, _ratio(r.full_over_dirty_cycles), _ratio(r.full_over_dirty_pages))
+            for r in w.itertuples()]
+        out.append("Full msync (vm.msync_all=1) vs dirty-bit msync of a %d-page shared "
+                   "mapping: " % w["file_pages"].iloc[0] + "; ".join(parts) + ".")
     k = tables["fork_cost"]
     cmp = fork_compare(k) if not k.empty else pd.DataFrame()
     if not cmp.empty:
@@ -299,7 +348,7 @@ def render(facts, tables, problems):
     s += [""]
     s += section_lazy(tables["lazy_vs_eager"], tables["fault_cost"], tables.get("trace_phases"),
                       facts.get("trace_summary"))
-    s += ["## Dirty-bit vs full msync", "", SKIP_MSYNC, ""]
+    s += section_msync(tables.get("msync_compare"))
     s += section_fork(tables["fork_cost"])
     s += section_alloc(tables["alloc_by_order"], tables.get("kmalloc_by_size"),
                        tables["fragmentation"], tables.get("fragrun"))

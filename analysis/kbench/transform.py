@@ -258,6 +258,61 @@ def cow_present(fork):
     return bool((fork["policy"] == "cow").any() or (fork["cow_faults"] > 0).any())
 
 
+# ---- msync ---------------------------------------------------------------------------
+
+MSYNC_MODES = ["dirty", "full"]
+
+
+def msync_compare(runs):
+    """msyncbench rows (boot, file_pages, pct, dirtied, mode, cycles,
+    pages_written, bytes_written) -> tidy: one row per (file_pages, pct,
+    mode): dirtied, cycles (median over boots, min, max), pages_written,
+    bytes_written (exact: medians), boots, and the ratios to the "dirty"
+    row of the same pct: cycles_vs_dirty, pages_vs_dirty (on a "full" row:
+    how much more the full write-back costs; 1.0 on the dirty row).
+    Rows by pct, then dirty before full."""
+    cols = ["file_pages", "pct", "dirtied", "mode", "cycles", "cycles_min", "cycles_max",
+            "pages_written", "bytes_written", "boots", "cycles_vs_dirty", "pages_vs_dirty"]
+    if runs.empty:
+        return pd.DataFrame(columns=cols)
+    t = over_boots(runs, ["file_pages", "pct", "dirtied", "mode"], ["cycles"],
+                   ["pages_written", "bytes_written"])
+    base = t[t["mode"] == "dirty"].set_index(["file_pages", "pct"])
+    key = pd.MultiIndex.from_frame(t[["file_pages", "pct"]])
+    base_c = base["cycles"].reindex(key).to_numpy(dtype=float)
+    base_p = base["pages_written"].reindex(key).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["cycles_vs_dirty"] = t["cycles"].to_numpy(dtype=float) / base_c
+        t["pages_vs_dirty"] = t["pages_written"].to_numpy(dtype=float) / base_p
+    t["_k"] = t["mode"].map(lambda m: (MSYNC_MODES.index(m) if m in MSYNC_MODES
+                                       else len(MSYNC_MODES), m))
+    t = t.sort_values(["file_pages", "pct", "_k"]).drop(columns="_k")
+    return t.reset_index(drop=True)[cols]
+
+
+def msync_wide(table):
+    """msync_compare's table -> one row per (file_pages, pct) measured in both
+    modes: dirtied, dirty_cycles, full_cycles, full_over_dirty_cycles,
+    dirty_pages, full_pages, full_over_dirty_pages (pages written)."""
+    cols = ["file_pages", "pct", "dirtied", "dirty_cycles", "full_cycles",
+            "full_over_dirty_cycles", "dirty_pages", "full_pages", "full_over_dirty_pages"]
+    if table.empty or not set(MSYNC_MODES) <= set(table["mode"]):
+        return pd.DataFrame(columns=cols)
+    keys = ["file_pages", "pct", "dirtied"]
+    d = table[table["mode"] == "dirty"].set_index(keys)
+    f = table[table["mode"] == "full"].set_index(keys)
+    j = d[["cycles", "pages_written"]].join(f[["cycles", "pages_written"]], how="inner",
+                                            lsuffix="_d", rsuffix="_f")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = pd.DataFrame({
+            "dirty_cycles": j["cycles_d"], "full_cycles": j["cycles_f"],
+            "full_over_dirty_cycles": j["cycles_f"] / j["cycles_d"],
+            "dirty_pages": j["pages_written_d"], "full_pages": j["pages_written_f"],
+            "full_over_dirty_pages": j["pages_written_f"] / j["pages_written_d"]})
+    out = out.reset_index().sort_values(["file_pages", "pct"]).reset_index(drop=True)
+    return out[cols]
+
+
 # ---- the traced run -------------------------------------------------------------------
 
 def phases(events):

@@ -79,6 +79,21 @@ def test_forkbench_golden():
     assert (r["policy"] == "eager").all()
 
 
+def test_msyncbench_golden():
+    t = parse.parse_msyncbench(lines("msyncbench.out"), "msyncbench.out")
+    assert t.problems == []
+    r = t["runs"]
+    assert len(r) == 8
+    assert list(r["pct"].unique()) == [1, 10, 50, 100]
+    assert list(r["dirtied"].unique()) == [2, 25, 128, 256]
+    assert list(r["mode"][:2]) == ["dirty", "full"]
+    assert (r["file_pages"] == 256).all()
+    row = r[(r["pct"] == 10) & (r["mode"] == "dirty")].iloc[0]
+    assert (row["cycles"], row["pages_written"], row["bytes_written"]) == (64993532, 25, 102400)
+    assert (r[r["mode"] == "full"]["pages_written"] == 256).all()
+    assert (r["bytes_written"] == r["pages_written"] * 4096).all()
+
+
 def test_vmphases_uses_vmbench_format():
     t = parse.parse_vmbench(lines("vmphases.out"), "vmphases.out")
     assert t.problems == []
@@ -130,9 +145,22 @@ def test_forkbench_malformed_lines():
     assert list(t["runs"]["npages"]) == [0, 256]
 
 
+def test_msyncbench_malformed_lines():
+    t = parse.parse_msyncbench(lines("msyncbench_bad.out"), "msyncbench_bad.out")
+    r = dict(reasons(t.problems))
+    assert sorted(r) == [4, 5, 6, 7, 8, 9]
+    assert r[4].startswith("expected 7 fields")
+    assert r[5] == "field cycles: '6499x532' is not an integer"
+    assert r[6].startswith("header differs")
+    assert r[7] == "field mode is empty"
+    assert r[8] == "unknown line kind 'csvstat'"
+    assert "interleaved" in r[9]
+    assert list(zip(t["runs"]["pct"], t["runs"]["mode"])) == [(1, "dirty"), (100, "full")]
+
+
 def test_empty_and_garbage_input():
     for p in (parse.parse_vmbench, parse.parse_allocbench, parse.parse_tracebench,
-              parse.parse_forkbench):
+              parse.parse_forkbench, parse.parse_msyncbench):
         t = p([], "x")
         assert t.problems == []
         assert all(df.empty for df in t.values())
@@ -273,6 +301,49 @@ def test_fork_compare_cow_vs_eager():
     assert row["cow_faults"] == 2
 
 
+def msync_runs():
+    """The golden msyncbench output as two boots: boot 2 has every cycle
+    figure doubled (same page counts)."""
+    r = parse.parse_msyncbench(lines("msyncbench.out"))["runs"]
+    b2 = r.assign(cycles=r["cycles"] * 2)
+    return pd.concat([r.assign(boot=1), b2.assign(boot=2)], ignore_index=True)
+
+
+def test_msync_compare_medians_and_ratios():
+    t = transform.msync_compare(msync_runs())
+    assert len(t) == 8
+    assert list(zip(t["pct"], t["mode"]))[:4] == [(1, "dirty"), (1, "full"), (10, "dirty"),
+                                                  (10, "full")]
+    d = t.set_index(["pct", "mode"])
+    assert d.loc[(10, "dirty"), "cycles"] == 1.5 * 64993532         # median of x and 2x
+    assert (d.loc[(10, "dirty"), "cycles_min"], d.loc[(10, "dirty"), "cycles_max"]) == \
+        (64993532, 2 * 64993532)
+    assert d.loc[(10, "dirty"), "boots"] == 2
+    assert d.loc[(1, "full"), "pages_written"] == 256
+    assert d.loc[(1, "full"), "bytes_written"] == 1048576
+    assert d.loc[(1, "dirty"), "cycles_vs_dirty"] == 1.0
+    assert d.loc[(1, "full"), "cycles_vs_dirty"] == pytest.approx(897892862 / 5285022)
+    assert d.loc[(1, "full"), "pages_vs_dirty"] == 128.0
+    assert d.loc[(100, "full"), "pages_vs_dirty"] == 1.0
+    w = transform.msync_wide(t)
+    assert list(w["pct"]) == [1, 10, 50, 100]
+    assert list(w["dirtied"]) == [2, 25, 128, 256]
+    assert list(w["dirty_pages"]) == [2, 25, 128, 256]
+    assert list(w["full_pages"]) == [256] * 4
+    assert list(w["full_over_dirty_pages"]) == [128.0, 256 / 25, 2.0, 1.0]
+    assert w.set_index("pct").loc[50, "full_over_dirty_cycles"] == \
+        pytest.approx(804339684 / 407874346)
+
+
+def test_msync_compare_empty_and_one_mode():
+    assert transform.msync_compare(pd.DataFrame()).empty
+    assert transform.msync_wide(transform.msync_compare(pd.DataFrame())).empty
+    r = msync_runs()
+    t = transform.msync_compare(r[r["mode"] == "full"])
+    assert len(t) == 4 and t["cycles_vs_dirty"].isna().all()
+    assert transform.msync_wide(t).empty
+
+
 # ---- the traced run --------------------------------------------------------------------
 
 def sim_trace(tmp_path, truncate=0, drop_end_marker=False):
@@ -369,3 +440,18 @@ def test_report_end_to_end(tmp_path):
     lv = pd.read_csv(dst / "lazy_vs_eager.csv")
     assert len(lv) == 6
     assert cli.main(["check", str(dst)]) == 1
+
+
+def test_report_with_msync_data(tmp_path):
+    dst = tmp_path / "run"
+    shutil.copytree(os.path.join(FIX, "run"), dst)
+    shutil.copy(os.path.join(FIX, "msyncbench.out"), dst / "raw" / "msyncbench.1.out")
+    assert cli.main(["report", str(dst)]) == 0
+    assert (dst / "msync_compare.png").stat().st_size > 0
+    m = pd.read_csv(dst / "msync_compare.csv")
+    assert len(m) == 8 and set(m["mode"]) == {"dirty", "full"}
+    text = (dst / "REPORT.md").read_text()
+    sec = text.split("## Dirty-bit vs full msync")[1].split("\n## ")[0]
+    assert "Skipped" not in sec
+    assert "| 1% | 2 | 5.29 | 897.89 | 169.89x | 2 | 256 | 128.00x |" in sec
+    assert "Full msync (vm.msync_all=1) vs dirty-bit msync of a 256-page" in text
