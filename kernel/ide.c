@@ -1,7 +1,9 @@
 // PIO driver for the primary ATA channel. Disk 0 (master) is the boot disk,
 // disk 1 (slave) the file system. A buf's dev picks the drive. Requests wait
-// in a FIFO queue; the head is on the controller, and each sector moves
-// through the data port when the controller interrupts for it.
+// in a FIFO queue; the head is on the controller. Both drives are set to
+// "multiple" mode with one block's worth of sectors per data transfer, so a
+// whole block moves through the data port at once and costs one interrupt
+// (sector-at-a-time PIO costs one per sector, which an emulator makes slow).
 #include "types.h"
 #include "param.h"
 #include "x86.h"
@@ -30,8 +32,9 @@
 #define ST_DRQ  0x08
 #define ST_ERR  0x01
 
-#define CMD_READ  0x20       // READ SECTORS (PIO, one interrupt per sector)
-#define CMD_WRITE 0x30       // WRITE SECTORS
+#define CMD_READ_MULT  0xC4  // READ MULTIPLE: one interrupt per data block
+#define CMD_WRITE_MULT 0xC5  // WRITE MULTIPLE
+#define CMD_SET_MULT   0xC6  // SET MULTIPLE MODE: sectors per data block
 
 #define SECTSIZE   512
 #define SECTS_PER_BLOCK (BSIZE / SECTSIZE)
@@ -39,7 +42,6 @@
 static struct {
   struct spinlock lock;      // guards the queue and the fields below
   struct buf *head;          // request in progress; its qnext follow
-  int sectors;               // sectors of head already moved
   int present[2];            // which drives answered at boot
 } ide;
 
@@ -69,6 +71,22 @@ ide_probe(int drive)
   return 0;
 }
 
+// Ask a drive to move SECTS_PER_BLOCK sectors per data transfer, polling
+// with its interrupt masked. Panics if the drive refuses: every later
+// request depends on it, and it happens at boot, before any user runs.
+static void
+ide_set_multiple(int drive)
+{
+  outb(ATA_CTRL, 2);                   // nIEN: no interrupt for this one
+  outb(ATA_DRIVE, 0xE0 | (drive << 4));
+  if(ide_wait() < 0)
+    panic("ide: drive not ready");
+  outb(ATA_COUNT, SECTS_PER_BLOCK);
+  outb(ATA_CMD, CMD_SET_MULT);
+  if(ide_wait() < 0)
+    panic("ide: drive refused multiple mode");
+}
+
 void
 ide_init(void)
 {
@@ -77,6 +95,9 @@ ide_init(void)
   ide_wait();
   ide.present[1] = ide_probe(1);
   ide.present[0] = 1;
+  for(int d = 0; d < 2; d++)
+    if(ide.present[d])
+      ide_set_multiple(d);
   outb(ATA_DRIVE, 0xE0);
   outb(ATA_CTRL, 0);
   if(!ide.present[1])
@@ -89,7 +110,6 @@ ide_start(struct buf *b)
 {
   uint sector = b->blockno * SECTS_PER_BLOCK;
 
-  ide.sectors = 0;
   ide_wait();
   outb(ATA_CTRL, 0);
   outb(ATA_COUNT, SECTS_PER_BLOCK);
@@ -98,17 +118,17 @@ ide_start(struct buf *b)
   outb(ATA_LBA2, (sector >> 16) & 0xFF);
   outb(ATA_DRIVE, 0xE0 | ((b->dev & 1) << 4) | ((sector >> 24) & 0x0F));
   if(b->dirty){
-    outb(ATA_CMD, CMD_WRITE);
+    outb(ATA_CMD, CMD_WRITE_MULT);
     while((inb(ATA_STATUS) & (ST_BSY | ST_DRQ)) != ST_DRQ)
       ;
-    outsl(ATA_DATA, b->data, SECTSIZE / 4);  // the first sector goes now
+    outsl(ATA_DATA, b->data, BSIZE / 4);  // the whole block goes now
   } else {
-    outb(ATA_CMD, CMD_READ);
+    outb(ATA_CMD, CMD_READ_MULT);
   }
 }
 
-// Interrupt: one more sector of the head request is done. When the whole
-// block is, mark it, wake its waiter and start the next request.
+// Interrupt: the head request's block has been read (and waits in the data
+// port) or written. Mark it, wake its waiter and start the next request.
 void
 ide_intr(void)
 {
@@ -124,21 +144,8 @@ ide_intr(void)
   st = inb(ATA_STATUS);          // reading status acknowledges the interrupt
   if(st & (ST_ERR | ST_DF))
     panic("ide_intr: disk error");
-  if(!b->dirty){
-    insl(ATA_DATA, b->data + ide.sectors * SECTSIZE, SECTSIZE / 4);
-    ide.sectors++;
-  } else {
-    ide.sectors++;               // the controller has taken a sector
-    if(ide.sectors < SECTS_PER_BLOCK){
-      while((inb(ATA_STATUS) & (ST_BSY | ST_DRQ)) != ST_DRQ)
-        ;
-      outsl(ATA_DATA, b->data + ide.sectors * SECTSIZE, SECTSIZE / 4);
-    }
-  }
-  if(ide.sectors < SECTS_PER_BLOCK){
-    release(&ide.lock);
-    return;
-  }
+  if(!b->dirty)
+    insl(ATA_DATA, b->data, BSIZE / 4);
   b->valid = 1;
   b->dirty = 0;
   ide.head = b->qnext;

@@ -1,11 +1,12 @@
 // mkfs: build a file-system image for the kernel (host tool).
 //
-//   mkfs IMG [--runcmd "TEXT"] FILES...
+//   mkfs IMG [--size BLOCKS] [--runcmd "TEXT"] FILES...
 //
-// Makes an FSSIZE-block image with an empty log, a root directory holding
-// "." and "..", and one regular file per FILES argument, named after its
-// last path component with a leading '_' removed. --runcmd stores TEXT as
-// the file /runcmd. Only used blocks are written, so the image is sparse.
+// Makes an image of FSSIZE blocks (or BLOCKS: tests that fill the disk use a
+// small one) with an empty log, a root directory holding "." and "..", and
+// one regular file per FILES argument, named after its last path component
+// with a leading '_' removed. --runcmd stores TEXT as the file /runcmd.
+// Only used blocks are written, so the image is sparse.
 // Prints nothing on success; exits 1 with a message on failure.
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,32 +158,57 @@ add_file(const char *name, const char *data, uint len)
   put_data(inum, data, len);
 }
 
+// Largest --size: block numbers times sectors per block must fit the
+// driver's 28-bit sector addresses.
+#define MAXSIZE ((1u << 28) / (BSIZE / 512))
+
 int
 main(int argc, char *argv[])
 {
-  uint nbitmap, ninodeblocks, i, len, b;
-  const char *runcmd = 0, *name;
-  char *data, blk[BSIZE];
+  uint nbitmap, ninodeblocks, i, len, b, size = FSSIZE, nfiles = 0;
+  const char *runcmd = 0, *name, **files;
+  char *data, *end, blk[BSIZE];
   int argi;
 
   if(argc < 2)
-    die("usage: mkfs IMG [--runcmd TEXT] FILES...", 0);
+    die("usage: mkfs IMG [--size BLOCKS] [--runcmd TEXT] FILES...", 0);
+  if((files = calloc(argc, sizeof(*files))) == 0)
+    die("out of memory", 0);
+  for(argi = 2; argi < argc; argi++){
+    int is_runcmd = strcmp(argv[argi], "--runcmd") == 0;
+    int is_size = strcmp(argv[argi], "--size") == 0;
+    if(!is_runcmd && !is_size){
+      files[nfiles++] = argv[argi];
+      continue;
+    }
+    if(++argi >= argc)
+      die("option needs an argument", argv[argi - 1]);
+    if(is_runcmd){
+      runcmd = argv[argi];
+    } else {
+      size = strtoul(argv[argi], &end, 10);
+      if(*end || size == 0 || size > MAXSIZE)
+        die("--size: not a block count in range", argv[argi]);
+    }
+  }
   ninodeblocks = (NINODES + IPB - 1) / IPB;
-  nbitmap = (FSSIZE + BPB - 1) / BPB;
+  nbitmap = (size + BPB - 1) / BPB;
   sb.magic = FSMAGIC;
-  sb.size = FSSIZE;
+  sb.size = size;
   sb.ninodes = NINODES;
   sb.nlog = LOGSIZE;
   sb.logstart = 2;
   sb.inodestart = sb.logstart + sb.nlog;
   sb.bmapstart = sb.inodestart + ninodeblocks;
   next_block = sb.bmapstart + nbitmap;
-  sb.nblocks = FSSIZE - next_block;
+  if(next_block >= size)
+    die("--size: too small for the log, inodes and bitmap", 0);
+  sb.nblocks = size - next_block;
 
   img = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0666);
   if(img < 0)
     die("cannot create", argv[1]);
-  if(ftruncate(img, (off_t)FSSIZE * BSIZE) < 0)
+  if(ftruncate(img, (off_t)size * BSIZE) < 0)
     die("cannot size the image", argv[1]);
   if((inodes = calloc(NINODES, sizeof(*inodes))) == 0)
     die("out of memory", 0);
@@ -197,18 +223,12 @@ main(int argc, char *argv[])
   add_entry(".", ROOTINO);
   add_entry("..", ROOTINO);
 
-  for(argi = 2; argi < argc; argi++){
-    if(strcmp(argv[argi], "--runcmd") == 0){
-      if(++argi >= argc)
-        die("--runcmd needs an argument", 0);
-      runcmd = argv[argi];
-      continue;
-    }
-    name = strrchr(argv[argi], '/');
-    name = name ? name + 1 : argv[argi];
+  for(i = 0; i < nfiles; i++){
+    name = strrchr(files[i], '/');
+    name = name ? name + 1 : files[i];
     if(name[0] == '_')
       name++;
-    data = slurp(argv[argi], &len);
+    data = slurp(files[i], &len);
     add_file(name, data, len);
     free(data);
   }

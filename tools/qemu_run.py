@@ -65,15 +65,18 @@ def user_programs():
     return [os.path.join(USER_DIR, n) for n in names]
 
 
-def make_image(path, runcmd=None, programs=None, extra=()):
+def make_image(path, runcmd=None, programs=None, extra=(), disk_blocks=None):
     """Write a fresh file-system image at path holding the user programs
     (default: every out/user/_NAME) and extra host files; runcmd, if not
-    None, becomes /runcmd. Raises ImageError if mkfs fails."""
+    None, becomes /runcmd; disk_blocks, if given, is the image's size in
+    blocks (default: the kernel's FSSIZE). Raises ImageError if mkfs fails."""
     if not os.access(MKFS, os.X_OK):
         raise ImageError("%s is missing: run make first" % MKFS)
     if programs is None:
         programs = user_programs()
     argv = [MKFS, path]
+    if disk_blocks is not None:
+        argv += ["--size", str(disk_blocks)]
     if runcmd is not None:
         argv += ["--runcmd", runcmd]
     argv += list(programs) + list(extra)
@@ -85,14 +88,14 @@ def make_image(path, runcmd=None, programs=None, extra=()):
     return path
 
 
-def temp_image(runcmd=None, programs=None, extra=()):
+def temp_image(runcmd=None, programs=None, extra=(), disk_blocks=None):
     """make_image() into a new file under out/tmp/; returns its path.
     The caller removes it."""
     os.makedirs(TMP_DIR, exist_ok=True)
     fd, path = tempfile.mkstemp(prefix="fs-", suffix=".img", dir=TMP_DIR)
     os.close(fd)
     try:
-        make_image(path, runcmd, programs, extra)
+        make_image(path, runcmd, programs, extra, disk_blocks)
     except BaseException:
         remove_quietly(path)
         raise
@@ -377,11 +380,12 @@ class RunResult:
 
 def run(cmd=None, image=None, cpus=2, mem=128, timeout=120, com2=None,
         keep_image=False, raw=False, on_output=None, kernel=None, qemu=None,
-        programs=None):
+        programs=None, disk_blocks=None):
     """Run one command line in a fresh guest and return a RunResult.
 
-    Without image, a temporary image is made with /runcmd = cmd (removed
-    afterwards unless keep_image; result.image names it). With image, that
+    Without image, a temporary image of disk_blocks blocks (default FSSIZE)
+    is made with /runcmd = cmd (removed afterwards unless keep_image;
+    result.image names it). With image, that
     image is booted as it is (its /runcmd is the caller's business).
     on_output(text), if given, is called with each output line as it
     arrives (every line if raw). Never raises for guest trouble: a
@@ -391,7 +395,7 @@ def run(cmd=None, image=None, cpus=2, mem=128, timeout=120, com2=None,
     tmp = None
     if image is None:
         try:
-            tmp = temp_image(cmd or "", programs)
+            tmp = temp_image(cmd or "", programs, disk_blocks=disk_blocks)
         except ImageError as e:
             res.message = str(e)
             return res

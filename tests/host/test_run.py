@@ -64,3 +64,30 @@ def test_given_image_and_keep(tmp_path):
     assert (p.returncode, p.stdout) == (0, "from image\n"), p.stderr
     st, out = qemu_run.fsck(img)
     assert st == 0, out
+
+
+def test_small_disk_image(tmp_path):
+    # A 4 MiB disk: the kernel takes the size from the superblock (disktest
+    # runs out of space on a small one).
+    img = str(tmp_path / "small.img")
+    qemu_run.make_image(img, "sh -c 'cat /ls /ls /ls /ls /ls /ls /ls /ls > big'; echo done",
+                        disk_blocks=4096)
+    assert os.path.getsize(img) == 4096 * 1024
+    st, out = qemu_run.fsck(img)
+    assert st == 0, out
+    res = qemu_run.run(image=img, timeout=60)
+    assert res.kind == "ok", res
+    assert res.output[-1] == "done", res.output
+    st, out = qemu_run.fsck(img)
+    assert st == 0, out
+
+
+def test_disk_size_errors(tmp_path):
+    img = str(tmp_path / "bad.img")
+    for blocks in (0, 100, 1 << 28):
+        try:
+            qemu_run.make_image(img, "echo", disk_blocks=blocks)
+        except qemu_run.ImageError as e:
+            assert "--size" in str(e)
+        else:
+            raise AssertionError("mkfs accepted %d blocks" % blocks)
