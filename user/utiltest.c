@@ -470,6 +470,66 @@ find_more(void)
   test_expect("cd ft/a; find .. x.txt", "../a/x.txt\n", 0);
 }
 
+// An entry that vanishes between find reading its directory and looking
+// at the entry is unreadable: find must report it and walk on. find's
+// output goes to a pipe read one byte first: find has then read the
+// directory, and it cannot reach the victim, which comes after more than a
+// pipe's worth (4096 bytes) of output, before the victim is removed.
+#define NBEFORE 240     // lines of 18 bytes before the victim
+static void
+find_unreadable(void)
+{
+  static char got[8192], want[8192], err[128];
+  char name[32];
+  CHECK(mkdir("uf") == 0);
+  want[0] = 0;
+  for (int i = 0; i < NBEFORE; i++) {
+    snprintf(name, sizeof(name), "uf/f%013d", i);   // DIRSIZ-long names
+    test_write_file(name, "");
+    strcat(want, name);
+    strcat(want, "\n");
+  }
+  test_write_file("uf/victim", "");
+  test_write_file("uf/g", "");
+  strcat(want, "uf/g\n");
+  int p[2];
+  CHECK(pipe(p) == 0);
+  int pid = test_fork();
+  if (pid == 0) {
+    close(1);
+    dup(p[1]);
+    close(p[0]);
+    close(p[1]);
+    close(2);
+    if (open("uf.err", O_CREATE | O_WRONLY | O_TRUNC) != 2)
+      exit(99);
+    char *argv[] = {"find", "uf", 0};
+    exec("/find", argv);
+    exit(98);
+  }
+  close(p[1]);
+  int n = read(p[0], got, 1), r;
+  CHECK_EQ(n, 1);
+  CHECK(unlink("uf/victim") == 0);
+  while (n < (int)sizeof(got) - 1 && (r = read(p[0], got + n, sizeof(got) - 1 - n)) > 0)
+    n += r;
+  got[n] = 0;
+  close(p[0]);
+  CHECK_EQ(test_wait(pid), 1);
+  if (strcmp(got, want) != 0)
+    test_fail("find printed %d bytes, want %d (every entry but the victim)",
+              strlen(got), strlen(want));
+  int fd = open("uf.err", O_RDONLY);
+  CHECK(fd >= 0);
+  n = read(fd, err, sizeof(err) - 1);
+  close(fd);
+  CHECK(n > 0);
+  err[n] = 0;
+  snprintf(want, sizeof(want), "find: uf/victim: %s\n", strerror(ENOENT));
+  if (strcmp(err, want) != 0)
+    test_fail("find's error was \"%s\", want \"%s\"", err, want);
+}
+
 // 150 levels: a path of about 1800 bytes.
 static void
 find_deeper(void)
@@ -523,9 +583,8 @@ static struct test tests[] = {
   TEST(ls_out), TEST(kill_prog), TEST(free_prog),
   TEST(sh_pipes), TEST(sh_redirect), TEST(sh_lists), TEST(sh_background), TEST(sh_status),
   TEST(sh_script), TEST(sh_cd),
-  // added by helper D2
   TEST(xargs_long_lines), TEST(xargs_errors), TEST(find_more), TEST(find_deeper),
-  TEST(sleep_more),
+  TEST(find_unreadable), TEST(sleep_more),
 };
 
 int
