@@ -29,7 +29,6 @@
 #define ELF_PF_W     2
 #define ELF_PF_R     4
 #define EXEC_MAXPH   32            // most program headers we accept
-#define EXEC_MAXARGBYTES (64 * 1024)   // argument strings + argv, at most
 
 struct elf32_hdr {
   uint   magic;
@@ -206,29 +205,45 @@ load_program(struct image *im, struct inode *ip, uint *entry)
   return 0;
 }
 
+// Where the string s goes on the user stack when the one before it (or
+// the top) starts at above: just below it, 4-byte aligned.
+static uint
+arg_below(uint above, const char *s)
+{
+  return (above - (strlen(s) + 1)) & ~3;
+}
+
 // Build the user stack: argument strings at the top, then the argv array,
 // then argc and a fake return address, with *sp pointing at the latter.
+// Returns 0, -E2BIG if there are more than MAXARG arguments or strings and
+// argv take more than ARGMAX bytes, or a copy-out error.
 static int
 build_stack(struct image *im, char **argv, uint *sp)
 {
-  uint uargv[MAXARG + 1], top = USTACK_TOP, frame[3];
-  int argc, len, r;
+  uint top = USTACK_TOP, uargv, frame[3], zero = 0;
+  int argc, r;
 
   for(argc = 0; argv[argc]; argc++){
     if(argc >= MAXARG)
       return -E2BIG;
-    len = strlen(argv[argc]) + 1;
-    if(USTACK_TOP - top + len > EXEC_MAXARGBYTES)
+    top = arg_below(top, argv[argc]);
+    if(USTACK_TOP - top + (argc + 2) * sizeof(uint) > ARGMAX)
       return -E2BIG;
-    top = (top - len) & ~3;
-    if((r = vm_copyout_space(im->pgdir, im->vmas, top, argv[argc], len)) < 0)
+    if((r = vm_copyout_space(im->pgdir, im->vmas, top, argv[argc],
+                             strlen(argv[argc]) + 1)) < 0)
       return r;
-    uargv[argc] = top;
   }
-  uargv[argc] = 0;
-  top -= (argc + 1) * sizeof(uint);
-  if((r = vm_copyout_space(im->pgdir, im->vmas, top, uargv, (argc + 1) * sizeof(uint))) < 0)
+  // argv[]: the strings' addresses, found again the same way, then a 0.
+  uargv = top - (argc + 1) * sizeof(uint);
+  top = USTACK_TOP;
+  for(int i = 0; i < argc; i++){
+    top = arg_below(top, argv[i]);
+    if((r = vm_copyout_space(im->pgdir, im->vmas, uargv + 4 * i, &top, 4)) < 0)
+      return r;
+  }
+  if((r = vm_copyout_space(im->pgdir, im->vmas, uargv + 4 * argc, &zero, 4)) < 0)
     return r;
+  top = uargv;
   frame[0] = 0xFFFFFFFF;      // fake return address: main must not return
   frame[1] = argc;
   frame[2] = top;             // argv

@@ -7,7 +7,8 @@
 #define KSTACKSIZE    8192   // per-process kernel stack (an order-1 buddy block)
 #define NDEV          10     // device major numbers
 #define ROOTDEV       1      // disk holding the root file system
-#define MAXARG        32     // most exec arguments
+#define MAXARG        1023   // most exec arguments (argv with its 0 fills a page)
+#define ARGMAX        (32 * 1024)  // bytes of exec argument strings plus argv, at most
 #define MAXPATH       128    // longest path name
 #define MAXOPBLOCKS   10     // most blocks one file-system operation writes
 #define WRITEOPBLOCKS 64     // ... except one piece of a write(), which may write this many

@@ -10,7 +10,6 @@
 #include "memstat.h"
 #include "vma.h"
 
-#define EXEC_ARGBUF (4 * PGSIZE)   // all exec argument strings together, at most
 
 int
 sys_fork(void)
@@ -134,13 +133,15 @@ sys_kalloctest(void)
   return kalloc_test(mode, uva);
 }
 
-// exec(path, argv): copy the path and the argument strings into one kernel
-// buffer, then load the program. Returns only on failure (with -errno); on
-// success the process continues in the new program.
+// exec(path, argv): copy the argument strings into one kernel buffer
+// (ARGMAX bytes) and their pointers into another (MAXARG + 1 entries), then
+// load the program. Returns only on failure (-E2BIG past either limit,
+// -EFAULT, -ENOMEM, or exec's errors); on success the process continues
+// in the new program.
 int
 sys_exec(void)
 {
-  char path[MAXPATH], *buf, *argv[MAXARG + 1];
+  char path[MAXPATH], *buf, **argv;
   uint uargv, uarg, used = 0;
   int i, r;
 
@@ -148,8 +149,12 @@ sys_exec(void)
     return r;
   if((r = arguint(1, &uargv)) < 0)
     return r;
-  if((buf = kmalloc(EXEC_ARGBUF)) == 0)
-    return -ENOMEM;
+  buf = kmalloc(ARGMAX);
+  argv = kmalloc((MAXARG + 1) * sizeof(char *));
+  if(buf == 0 || argv == 0){
+    r = -ENOMEM;
+    goto out;
+  }
   for(i = 0; ; i++){
     if(i > MAXARG){
       r = -E2BIG;
@@ -163,7 +168,7 @@ sys_exec(void)
       argv[i] = 0;
       break;
     }
-    r = copyinstr(myproc(), buf + used, uarg, EXEC_ARGBUF - used);
+    r = copyinstr(myproc(), buf + used, uarg, ARGMAX - used);
     if(r < 0){
       r = r == -ENAMETOOLONG ? -E2BIG : -EFAULT;
       goto out;
@@ -174,5 +179,6 @@ sys_exec(void)
   r = exec(path, argv);
 out:
   kfree(buf);
+  kfree(argv);
   return r;
 }

@@ -813,8 +813,9 @@ mknod_devices(void)
   CHECK(unlink("cons") == 0);
 }
 
-// exec's argument limits: exactly MAXARG arguments work, too many bytes
-// of them fail with E2BIG and leave the caller running.
+// exec's argument limits: exactly MAXARG arguments work, and so do as many
+// bytes of them as ARGMAX allows; one more argument, or one that crosses
+// ARGMAX, fails with E2BIG and leaves the caller running.
 static void
 exec_limits(void)
 {
@@ -839,7 +840,33 @@ exec_limits(void)
   close(p[0]);
   CHECK_EQ(test_wait(pid), 0);
   CHECK_EQ(n, 2 * (MAXARG - 1));                // "a a ... a\n"
-  // MAXARG strings of 12000 bytes: more than the 256 KiB user stack
+  // Bytes: each 99-letter argument takes 104 of ARGMAX (string, NUL,
+  // alignment, pointer), "echo" 8 and argv's 0 another 4: 314 fit, 315 not.
+  char *word = malloc(100);
+  CHECK(word != 0);
+  memset(word, 'w', 99);
+  word[99] = 0;
+  for (int i = 1; i <= 315; i++)
+    args[i] = word;
+  args[316] = 0;
+  CHECK_ERR(exec("/echo", args), E2BIG);
+  args[315] = 0;
+  CHECK(pipe(p) == 0);
+  if ((pid = test_fork()) == 0) {
+    close(1);
+    dup(p[1]);
+    exec("/echo", args);
+    exit(99);
+  }
+  close(p[1]);
+  int total = 0;
+  while ((r = read(p[0], buf, sizeof(buf))) > 0)
+    total += r;
+  close(p[0]);
+  CHECK_EQ(test_wait(pid), 0);
+  CHECK_EQ(total, 314 * 100);
+  free(word);
+  // MAXARG strings of 12000 bytes: far more than ARGMAX
   char *huge = malloc(12000);
   CHECK(huge != 0);
   memset(huge, 'b', 11999);

@@ -390,20 +390,36 @@ sh_cd(void)
   test_expect("cd cdt/f", "", 1);
 }
 
-// ---- added by helper D2 ----
+// ---- more xargs, find and sleep ----
 
 // A file with one line of words 1..n.
 static void
 write_words(const char *path, int n)
 {
-  static char line[1024];
+  static char line[8192];
   line[0] = 0;
   for (int i = 1; i <= n; i++)
     snprintf(line + strlen(line), sizeof(line) - strlen(line), i < n ? "%d " : "%d\n", i);
   test_write_file(path, line);
 }
 
-// Lines with more words than one command can take: all words are used.
+// A file with one line of n words of len letters each.
+static void
+write_long_words(const char *path, int n, int len)
+{
+  static char line[48 * 1024];
+  int at = 0;
+  for (int i = 0; i < n && at + len + 1 < (int)sizeof(line); i++) {
+    memset(line + at, 'a' + i % 26, len);
+    at += len;
+    line[at++] = i < n - 1 ? ' ' : '\n';
+  }
+  line[at] = 0;
+  test_write_file(path, line);
+}
+
+// Lines with more words (MAXARG) or bytes (ARGMAX) than one exec takes
+// run in several pieces, and every word is used.
 static void
 xargs_long_lines(void)
 {
@@ -414,11 +430,23 @@ xargs_long_lines(void)
     snprintf(want + strlen(want), sizeof(want) - strlen(want), "%d\n", i);
   test_expect("xargs -n 1 echo < w40", want, 0);
   test_expect("xargs -n 7 echo < w40 | wc", "6 40 111\n", 0);
-  // one run per line, and a line too long for one run takes two
-  test_expect("xargs echo < w40 | wc", "2 40 111\n", 0);
-  test_expect("xargs echo a b < w40 | wc", "2 44 119\n", 0);
-  write_words("w31", 31);
-  test_expect("xargs echo < w31 | wc", "1 31 84\n", 0);
+  test_expect("xargs echo < w40 | wc", "1 40 111\n", 0);
+  // 1500 words: 1022 fit beside "echo" (MAXARG 1023), the rest in a second run
+  write_words("w1500", 1500);
+  test_expect("xargs echo < w1500 | wc", "2 1500 6393\n", 0);
+  test_expect("xargs echo a b < w1500 | wc", "2 1504 6401\n", 0);
+  test_expect("xargs -n 1022 echo < w1500 | wc", "2 1500 6393\n", 0);
+  test_expect("xargs -n 1023 echo < w1500", "", 1);    // no room for a word
+  // 400 words of 99 bytes: 314 fit in ARGMAX (32 KiB) beside "echo"
+  write_long_words("wbig", 400, 99);
+  test_expect("xargs echo < wbig | wc", "2 400 40000\n", 0);
+  test_expect("xargs -n 1000 echo < wbig | wc", "2 400 40000\n", 0);
+  // one word longer than ARGMAX: its run fails, the next still happens
+  write_long_words("whuge", 1, 33000);
+  test_expect("xargs echo < whuge", "", 1);
+  expect_contains("xargs echo < whuge", "argument list too long", 1);
+  test_expect("(cat whuge; echo ok) | xargs echo", "ok\n", 1);
+  test_expect("cat whuge | xargs echo", "", 1);
 }
 
 static void

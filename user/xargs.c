@@ -1,6 +1,6 @@
 // xargs [-n N] CMD [ARGS...]: run CMD ARGS plus words read from stdin:
-// once per input line (a line with more words than fit in one run takes
-// several), or with -n N for every N words. A failing run does not stop
+// once per input line (a line with more words or bytes than one exec takes,
+// MAXARG and ARGMAX, runs in several), or with -n N for every N words. A failing run does not stop
 // the rest; the exit status is 1 if any run failed, else 0.
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -48,15 +48,31 @@ run(char **words, int n)
   free(argv);
 }
 
+// The next byte of stdin, read in blocks; -1 at the end (or an error).
+static int
+next_byte(void)
+{
+  static char buf[512];
+  static int len, at;
+  if (at == len) {
+    len = read(0, buf, sizeof(buf));
+    at = 0;
+    if (len <= 0) {
+      len = 0;
+      return -1;
+    }
+  }
+  return (uchar)buf[at++];
+}
+
 // Read one line from stdin into malloc'd memory; 0 at end of input.
 static char *
 read_line(void)
 {
-  int cap = 128, n = 0;
+  int cap = 128, n = 0, c;
   char *line = malloc(cap);
-  char c;
   int got = 0;
-  while (line && read(0, &c, 1) == 1) {
+  while (line && (c = next_byte()) >= 0) {
     got = 1;
     if (c == '\n')
       break;
@@ -103,10 +119,55 @@ split(char *line, char **words)
   return n;
 }
 
+// Words waiting for a run, copied from their lines, and the bytes exec
+// will need for them; a run takes at most limit words and ARGMAX bytes.
+static char **pending;
+static int npending, limit, fixed_bytes, pending_bytes;
+
+// Bytes one argument takes in exec's budget: its string with the NUL,
+// rounded up to 4, and its argv slot.
+static int
+arg_bytes(const char *s)
+{
+  return ((strlen(s) + 1 + 3) & ~3) + sizeof(char *);
+}
+
+// Run the pending words (if any) and forget them.
+static void
+flush(void)
+{
+  if (npending == 0)
+    return;
+  run(pending, npending);
+  while (npending > 0)
+    free(pending[--npending]);
+  pending_bytes = 0;
+}
+
+// Queue a copy of word, running the queue first if the word would not
+// fit in the same exec, and after if the queue is then full.
+static void
+add_word(const char *word)
+{
+  int b = arg_bytes(word);
+  if (npending > 0 && fixed_bytes + pending_bytes + b > ARGMAX)
+    flush();
+  char *copy = malloc(strlen(word) + 1);
+  if (copy == 0) {
+    fprintf(2, "xargs: out of memory\n");
+    exit(1);
+  }
+  strcpy(copy, word);
+  pending[npending++] = copy;
+  pending_bytes += b;
+  if (npending == limit)
+    flush();
+}
+
 int
 main(int argc, char **argv)
 {
-  int per_run = 0;       // 0: one run per line
+  int per_run = 0;   // -n N: words per run; 0: one run per line
   int i = 1;
   if (i + 1 < argc && strcmp(argv[i], "-n") == 0) {
     per_run = atoi(argv[i + 1]);
@@ -126,9 +187,11 @@ main(int argc, char **argv)
     fprintf(2, "xargs: too many arguments\n");
     return 1;
   }
-  int room = MAXARG - nfixed;   // words one run can take
-  char **pending = malloc(room * sizeof(char *));   // -n: words waiting
-  int npending = 0;
+  fixed_bytes = sizeof(char *);                      // argv's final 0
+  for (int k = 0; k < nfixed; k++)
+    fixed_bytes += arg_bytes(fixed[k]);
+  limit = per_run ? per_run : MAXARG - nfixed;
+  pending = malloc(limit * sizeof(char *));
   if (pending == 0) {
     fprintf(2, "xargs: out of memory\n");
     return 1;
@@ -141,33 +204,13 @@ main(int argc, char **argv)
       return 1;
     }
     int n = split(line, words);
-    if (per_run == 0) {
-      // a line too long for one run is run in several, as Unix xargs does
-      for (int w = 0; w < n; w += room)
-        run(words + w, n - w < room ? n - w : room);
-      free(words);
-      free(line);
-      continue;
-    }
-    // -n: words must outlive the line, so copy each one.
-    for (int w = 0; w < n; w++) {
-      char *copy = malloc(strlen(words[w]) + 1);
-      if (copy == 0) {
-        fprintf(2, "xargs: out of memory\n");
-        return 1;
-      }
-      strcpy(copy, words[w]);
-      pending[npending++] = copy;
-      if (npending == per_run) {
-        run(pending, npending);
-        while (npending > 0)
-          free(pending[--npending]);
-      }
-    }
+    for (int w = 0; w < n; w++)
+      add_word(words[w]);
+    if (per_run == 0)
+      flush();       // one run per line (several if it is too long for one)
     free(words);
     free(line);
   }
-  if (npending > 0)
-    run(pending, npending);
+  flush();
   return failed;
 }

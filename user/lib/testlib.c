@@ -188,6 +188,18 @@ read_reason(int fd, char *buf, int max)
     *nl = 0;
 }
 
+// Let a test child start: close our ends of its go pipe. A child waits for
+// the end of that pipe, so it starts once everybody that shares its pages
+// (us, the watchdog) has closed the pipe: their copy-on-write faults after
+// fork are over (the call of close made them) and the pipe is freed by the
+// child itself, so a test comparing free memory sees nobody else's.
+static void
+send_go(int go[2])
+{
+  close(go[0]);
+  close(go[1]);
+}
+
 // Run one test in a child under a watchdog, in a new directory
 // /SUITE.INDEX (the suite name cut to 10 characters);
 // 1 if it passed.
@@ -195,15 +207,20 @@ static int
 run_one(const char *suite, struct test *t, int index)
 {
   char reason[500];
-  int fds[2];
+  int fds[2], go[2];
   int before = test_freepages();   // before anything of this test exists
-  if (pipe(fds) < 0) {
+  if (pipe(fds) < 0 || pipe(go) < 0) {
     printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));
     return 0;
   }
   int pid = fork();
   if (pid == 0) {
     close(fds[0]);
+    close(go[1]);
+    char g;
+    while (read(go[0], &g, 1) > 0)   // until we and the watchdog have closed it
+      ;
+    close(go[0]);
     report_fd = fds[1];
     char dir[24], prefix[11];
     strncpy(prefix, suite, 10);
@@ -216,10 +233,12 @@ run_one(const char *suite, struct test *t, int index)
   }
   int dog = pid < 0 ? -1 : fork();
   if (dog == 0) {
+    send_go(go);
     sleep(timeout_ticks);
     exit(0);
   }
   close(fds[1]);
+  send_go(go);
   if (pid < 0 || dog < 0) {
     printf("FAIL %s.%s: fork: %s\n", suite, t->name, strerror(errno));
     if (pid > 0) {
