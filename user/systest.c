@@ -455,22 +455,11 @@ exec_errors(void)
   many[MAXARG + 1] = 0;
   CHECK_ERR(exec("/echo", many), E2BIG);
   // still alive and well after the failures; a good exec works
-  int p[2];
-  CHECK(pipe(p) == 0);
-  int pid = test_fork();
-  if (pid == 0) {
-    close(1);
-    dup(p[1]);
-    char *args[] = { "echo", "exec", "works", 0 };
-    exec("/echo", args);
-    exit(99);
-  }
-  close(p[1]);
-  int n = read(p[0], buf, 100);
-  CHECK_EQ(n, 11);
+  char *args[] = { "echo", "exec", "works", 0 };
+  int out, pid = test_spawn("/echo", args, 0, &out);
+  CHECK_EQ(test_read_all(out, buf, 100), 11);
   CHECK(memcmp(buf, "exec works\n", 11) == 0);
   CHECK_EQ(test_wait(pid), 0);
-  close(p[0]);
 }
 
 static void
@@ -824,22 +813,9 @@ exec_limits(void)
   for (int i = 1; i < MAXARG; i++)
     args[i] = "a";
   args[MAXARG] = 0;
-  int p[2];
-  CHECK(pipe(p) == 0);
-  int pid = test_fork();
-  if (pid == 0) {
-    close(1);
-    dup(p[1]);
-    exec("/echo", args);
-    exit(99);
-  }
-  close(p[1]);
-  int n = 0, r;
-  while ((r = read(p[0], buf + n, sizeof(buf) - n)) > 0)
-    n += r;
-  close(p[0]);
+  int out, pid = test_spawn("/echo", args, 0, &out);
+  CHECK_EQ(test_read_all(out, buf, sizeof(buf)), 2 * (MAXARG - 1));  // "a a ... a\n"
   CHECK_EQ(test_wait(pid), 0);
-  CHECK_EQ(n, 2 * (MAXARG - 1));                // "a a ... a\n"
   // Bytes: each 99-letter argument takes 104 of ARGMAX (string, NUL,
   // alignment, pointer), "echo" 8 and argv's 0 another 4: 314 fit, 315 not.
   char *word = malloc(100);
@@ -851,20 +827,9 @@ exec_limits(void)
   args[316] = 0;
   CHECK_ERR(exec("/echo", args), E2BIG);
   args[315] = 0;
-  CHECK(pipe(p) == 0);
-  if ((pid = test_fork()) == 0) {
-    close(1);
-    dup(p[1]);
-    exec("/echo", args);
-    exit(99);
-  }
-  close(p[1]);
-  int total = 0;
-  while ((r = read(p[0], buf, sizeof(buf))) > 0)
-    total += r;
-  close(p[0]);
+  pid = test_spawn("/echo", args, 0, &out);
+  CHECK_EQ(test_read_all(out, buf, sizeof(buf)), 314 * 100);
   CHECK_EQ(test_wait(pid), 0);
-  CHECK_EQ(total, 314 * 100);
   free(word);
   // MAXARG strings of 12000 bytes: far more than ARGMAX
   char *huge = malloc(12000);

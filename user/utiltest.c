@@ -520,39 +520,18 @@ find_unreadable(void)
   test_write_file("uf/victim", "");
   test_write_file("uf/g", "");
   strcat(want, "uf/g\n");
-  int p[2];
-  CHECK(pipe(p) == 0);
-  int pid = test_fork();
-  if (pid == 0) {
-    close(1);
-    dup(p[1]);
-    close(p[0]);
-    close(p[1]);
-    close(2);
-    if (open("uf.err", O_CREATE | O_WRONLY | O_TRUNC) != 2)
-      exit(99);
-    char *argv[] = {"find", "uf", 0};
-    exec("/find", argv);
-    exit(98);
-  }
-  close(p[1]);
-  int n = read(p[0], got, 1), r;
-  CHECK_EQ(n, 1);
+  char *argv[] = {"find", "uf", 0};
+  int out, pid = test_spawn("/find", argv, "uf.err", &out);
+  CHECK_EQ(read(out, got, 1), 1);
   CHECK(unlink("uf/victim") == 0);
-  while (n < (int)sizeof(got) - 1 && (r = read(p[0], got + n, sizeof(got) - 1 - n)) > 0)
-    n += r;
-  got[n] = 0;
-  close(p[0]);
+  test_read_all(out, got + 1, sizeof(got) - 1);
   CHECK_EQ(test_wait(pid), 1);
   if (strcmp(got, want) != 0)
     test_fail("find printed %d bytes, want %d (every entry but the victim)",
               strlen(got), strlen(want));
   int fd = open("uf.err", O_RDONLY);
   CHECK(fd >= 0);
-  n = read(fd, err, sizeof(err) - 1);
-  close(fd);
-  CHECK(n > 0);
-  err[n] = 0;
+  CHECK(test_read_all(fd, err, sizeof(err)) > 0);
   snprintf(want, sizeof(want), "find: uf/victim: %s\n", strerror(ENOENT));
   if (strcmp(err, want) != 0)
     test_fail("find's error was \"%s\", want \"%s\"", err, want);

@@ -50,6 +50,52 @@ test_fork(void)
   return pid;
 }
 
+int
+test_spawn(const char *path, char **argv, const char *errpath, int *out)
+{
+  int p[2];
+  if (pipe(p) < 0)
+    test_fail("pipe: %s", strerror(errno));
+  int pid = test_fork();
+  if (pid == 0) {
+    close(1);
+    dup(p[1]);
+    close(p[0]);
+    close(p[1]);
+    if (errpath) {
+      close(2);
+      if (open(errpath, O_CREATE | O_WRONLY | O_TRUNC) != 2)
+        exit(126);
+    }
+    exec((char *)path, argv);
+    exit(127);
+  }
+  close(p[1]);
+  *out = p[0];
+  return pid;
+}
+
+int
+test_read_all(int fd, char *buf, int max)
+{
+  char skip[256];
+  int kept = 0, total = 0, r;
+  for (;;) {
+    if (kept < max - 1)
+      r = read(fd, buf + kept, max - 1 - kept);
+    else
+      r = read(fd, skip, sizeof(skip));   // drain what does not fit
+    if (r <= 0)
+      break;
+    total += r;
+    if (kept < max - 1)
+      kept += r;
+  }
+  buf[kept] = 0;
+  close(fd);
+  return total;
+}
+
 // Children reaped while waiting for another one, kept for their own turn.
 #define NSAVED 64
 static struct { int pid, status; } saved[NSAVED];
@@ -116,20 +162,7 @@ test_sh(const char *cmd, char *out, int max, int merge)
     exit(127);
   }
   close(fds[1]);
-  int len = 0, n;
-  char skip[128];
-  for (;;) {
-    if (len < max - 1)
-      n = read(fds[0], out + len, max - 1 - len);
-    else
-      n = read(fds[0], skip, sizeof(skip));   // drain what does not fit
-    if (n <= 0)
-      break;
-    if (len < max - 1)
-      len += n;
-  }
-  out[len] = 0;
-  close(fds[0]);
+  test_read_all(fds[0], out, max);
   return test_wait(pid);
 }
 

@@ -56,6 +56,14 @@ void test_write_file(const char *path, const char *data);
 
 // fork, failing the test if it fails.
 int  test_fork(void);
+// Run the program at path with argv in a child whose stdout goes into a
+// pipe, and whose stderr goes to the file errpath (created) unless
+// errpath is 0. *out gets the pipe's read end. Returns the child's pid (a
+// child whose exec fails exits 127); fails the test if pipe or fork does.
+int  test_spawn(const char *path, char **argv, const char *errpath, int *out);
+// Read fd to its end into buf (at most max-1 bytes kept, NUL-terminated)
+// and close it. Returns the bytes read, kept or not.
+int  test_read_all(int fd, char *buf, int max);
 // Wait for child pid (any child if 0); its status. Other children reaped
 // meanwhile are remembered for later calls. Fails the test if there is none.
 int  test_wait(int pid);
