@@ -10,7 +10,6 @@
 #include "memstat.h"
 #include "vma.h"
 
-
 int
 sys_fork(void)
 {

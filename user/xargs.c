@@ -1,7 +1,8 @@
 // xargs [-n N] CMD [ARGS...]: run CMD ARGS plus words read from stdin:
-// once per input line (a line with more words or bytes than one exec takes,
-// MAXARG and ARGMAX, runs in several), or with -n N for every N words. A failing run does not stop
-// the rest; the exit status is 1 if any run failed, else 0.
+// once per input line (a line with more words or bytes than one exec
+// takes, MAXARG and ARGMAX, runs in several), or with -n N for every N
+// words. A failing run does not stop the rest; the exit status is 1 if any
+// run failed, else 0.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "user/user.h"

@@ -242,8 +242,14 @@ run_one(const char *suite, struct test *t, int index)
   char reason[500];
   int fds[2], go[2];
   int before = test_freepages();   // before anything of this test exists
-  if (pipe(fds) < 0 || pipe(go) < 0) {
+  if (pipe(fds) < 0) {
     printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));
+    return 0;
+  }
+  if (pipe(go) < 0) {
+    printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));
+    close(fds[0]);
+    close(fds[1]);
     return 0;
   }
   int pid = fork();
