@@ -1172,8 +1172,14 @@ run(struct test *t, int lazy)
 
   curtest = t->name;
   before = freepages();
-  if(pipe(go) < 0 || (pid = fork()) < 0){
-    printf("FAIL vm.%s: pipe or fork failed\n", t->name);
+  if(pipe(go) < 0){
+    printf("FAIL vm.%s: pipe failed\n", t->name);
+    return 0;
+  }
+  if((pid = fork()) < 0){
+    printf("FAIL vm.%s: fork failed\n", t->name);
+    close(go[0]);
+    close(go[1]);
     return 0;
   }
   if(pid == 0){
