@@ -385,8 +385,8 @@ def run(cmd=None, image=None, cpus=2, mem=128, timeout=120, com2=None,
 
     Without image, a temporary image of disk_blocks blocks (default FSSIZE)
     is made with /runcmd = cmd (removed afterwards unless keep_image;
-    result.image names it). With image, that
-    image is booted as it is (its /runcmd is the caller's business).
+    result.image names it). With image, that image is booted as it is (its
+    /runcmd is the caller's business).
     on_output(text), if given, is called with each output line as it
     arrives (every line if raw). Never raises for guest trouble: a
     timeout, panic or early qemu exit is reported in the result."""
