@@ -1,7 +1,8 @@
 # Build and run the kernel. Everything generated goes under out/.
 #
 #   make              out/kernel.img out/fs.img out/kernel.elf out/mkfs out/fsck
-#                     and out/user/_NAME for every user/NAME.c
+#                     and out/user/_NAME for every user/NAME.c, user/test/NAME.c
+#                     and user/bench/NAME.c
 #   make qemu         boot (a window if there is a display, else like qemu-nox)
 #   make qemu-nox     boot with the console on this terminal (COM1); ^A x quits
 #   make qemu-gdb     boot stopped, waiting for gdb (see .gdbinit)
@@ -37,7 +38,7 @@ DEPFLAGS = -MMD -MP
 # The boot sector is optimised for size: it must fit in 510 bytes.
 BOOTCFLAGS := -m32 -march=i386 -fno-pic -fno-builtin -fno-strict-aliasing -Os \
   -Wall -Werror -ffreestanding -fno-stack-protector -nostdinc \
-  -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -I.
+  -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -I. -Ikernel
 
 # ---- host dependencies ---------------------------------------------------
 DEPSTAMP := $(OUT)/.deps-installed
@@ -55,8 +56,10 @@ deps:
 	@mkdir -p $(OUT) && touch $(DEPSTAMP)
 
 # ---- kernel ----------------------------------------------------------------
-# Every kernel/*.c and kernel/*.S is part of the kernel; entry.S goes first.
-KSRCS := kernel/entry.S $(filter-out kernel/entry.S,$(sort $(wildcard kernel/*.c kernel/*.S)))
+# Every .c and .S file in a subsystem folder (kernel/SUBSYSTEM/) is part of
+# the kernel; arch/entry.S goes first. kernel/*.h is the user-space interface.
+KENTRY := kernel/arch/entry.S
+KSRCS := $(KENTRY) $(filter-out $(KENTRY),$(sort $(wildcard kernel/*/*.c kernel/*/*.S)))
 KOBJS := $(patsubst %,$(OUT)/%.o,$(basename $(KSRCS)))
 APBIN := $(OUT)/boot/apstart.bin
 
@@ -78,8 +81,8 @@ $(APBIN): $(OUT)/boot/apstart.o
 	$(LD) $(LDFLAGS) -N --no-warn-rwx-segments -e ap_start -Ttext 0x7000 -o $(OUT)/boot/apstart.elf $<
 	$(OBJCOPY) -S -O binary -j .text $(OUT)/boot/apstart.elf $@
 
-$(OUT)/kernel.elf: $(KOBJS) $(APBIN) kernel/kernel.ld
-	$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KOBJS) -b binary $(APBIN)
+$(OUT)/kernel.elf: $(KOBJS) $(APBIN) kernel/arch/kernel.ld
+	$(LD) $(LDFLAGS) -T kernel/arch/kernel.ld -o $@ $(KOBJS) -b binary $(APBIN)
 
 # ---- boot sector and disk image ------------------------------------------
 $(OUT)/boot/bootasm.o: boot/bootasm.S | $(DEPSTAMP)
@@ -107,8 +110,11 @@ $(OUT)/kernel.img: $(OUT)/bootblock $(OUT)/kernel.elf
 # ---- user programs -------------------------------------------------------
 ULIBSRCS := $(sort $(wildcard user/lib/*.c user/lib/*.S))
 ULIBOBJS := $(patsubst %,$(OUT)/%.o,$(basename $(ULIBSRCS)))
-UPROGSRCS := $(sort $(wildcard user/*.c))
-UPROGS := $(patsubst user/%.c,$(OUT)/user/_%,$(UPROGSRCS))
+# Utilities are user/NAME.c, in-guest test suites user/test/NAME.c, benchmark
+# programs user/bench/NAME.c; each becomes out/user/_NAME (/NAME in the image).
+UPROGDIRS := user user/test user/bench
+UPROGSRCS := $(sort $(foreach d,$(UPROGDIRS),$(wildcard $(d)/*.c)))
+UPROGS := $(addprefix $(OUT)/user/_,$(basename $(notdir $(UPROGSRCS))))
 
 $(OUT)/user/%.o: user/%.c | $(DEPSTAMP)
 	@mkdir -p $(@D)
@@ -118,8 +124,12 @@ $(OUT)/user/%.o: user/%.S | $(DEPSTAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ASFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(OUT)/user/_%: $(OUT)/user/%.o $(ULIBOBJS) user/user.ld
-	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $< $(ULIBOBJS)
+# One link rule per folder: out/user/_NAME from out/user[/test|/bench]/NAME.o.
+define UPROG_LINK
+$$(patsubst $(1)/%.c,$$(OUT)/user/_%,$$(wildcard $(1)/*.c)): $$(OUT)/user/_%: $$(OUT)/$(1)/%.o $$(ULIBOBJS) user/user.ld
+	$$(LD) $$(LDFLAGS) -T user/user.ld -o $$@ $$< $$(ULIBOBJS)
+endef
+$(foreach d,$(UPROGDIRS),$(eval $(call UPROG_LINK,$(d))))
 
 # Keep the per-program objects (make would delete them as intermediates).
 .SECONDARY:

@@ -8,7 +8,7 @@
 #   AP_START_PA - 8:  C function to call (never returns)
 #   AP_START_PA - 12: physical address of the boot page directory
 # We switch to protected mode, turn on paging with 4 MiB pages, and call it.
-#include "kernel/mmu.h"
+#include "kernel/arch/mmu.h"
 
 #define AP_START_PA 0x7000
 #define SEL_CODE 0x08

@@ -3,7 +3,7 @@
 # We: mask interrupts, open the A20 gate, load a flat GDT, enter 32-bit
 # protected mode, set up a stack just below ourselves and call bootmain()
 # (bootmain.c), which loads the kernel and never returns.
-#include "kernel/mmu.h"
+#include "kernel/arch/mmu.h"
 
 #define SEL_CODE 0x08            /* GDT slot 1 (same as the kernel's SEG_KCODE) */
 #define SEL_DATA 0x10            /* GDT slot 2 (same as the kernel's SEG_KDATA) */

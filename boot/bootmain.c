@@ -3,7 +3,7 @@
 // their physical addresses and jump to its entry point.
 // Must stay tiny: bootasm + this file fit in 510 bytes.
 #include "kernel/types.h"
-#include "kernel/x86.h"
+#include "kernel/arch/x86.h"
 
 #define SECT 512
 #define ELF_MAGIC 0x464C457FU    // "\x7FELF" little-endian

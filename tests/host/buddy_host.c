@@ -1,5 +1,5 @@
-// Host unit test for the buddy allocator and kmalloc (kernel/buddy.c,
-// kernel/kmalloc.c). Built -m32 so kernel pointers are 32 bits; "physical"
+// Host unit test for the buddy allocator and kmalloc (kernel/mm/buddy.c,
+// kernel/mm/kmalloc.c). Built -m32 so kernel pointers are 32 bits; "physical"
 // memory is an mmap'd arena placed at KERNBASE + its physical address, so
 // the kernel's P2V/V2P arithmetic holds unchanged.
 // Prints "PASS host.buddy.NAME" / "FAIL host.buddy.NAME: why"; exits 1 on failure.

@@ -1,6 +1,6 @@
 // Host-side stand-ins for the kernel services buddy.c and kmalloc.c use, so
 // they can be unit-tested as an ordinary 32-bit Linux program. Deliberately
-// does not include kernel/defs.h (its printf/memset clash with libc's).
+// does not include kernel/core/defs.h (its printf/memset clash with libc's).
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -54,7 +54,7 @@ host_arena(unsigned lo, unsigned hi)
 }
 
 // Stand-ins for the trace and vmstat hooks inside page_alloc/page_free
-// (kernel/trace.h, kernel/vmstat.h): tracing stays off, counters go nowhere.
+// (kernel/trace/trace.h, kernel/vmstat.h): tracing stays off, counters go nowhere.
 volatile unsigned trace_live;
 unsigned vmstat_counters[256];
 

@@ -16,8 +16,8 @@ KFLAGS = ["-m32", "-fno-pic", "-O2", "-Wall", "-Werror", "-ffreestanding",
           "-fno-builtin", "-fno-stack-protector", "-nostdinc",
           "-I" + ROOT, "-I" + os.path.join(ROOT, "kernel")]
 PROGRAMS = {
-    "buddy_host": ["buddy", "kmalloc"],
-    "vma_host": ["buddy", "kmalloc", "vma"],
+    "buddy_host": ["mm/buddy", "mm/kmalloc"],
+    "vma_host": ["mm/buddy", "mm/kmalloc", "mm/vma"],
 }
 
 
@@ -25,7 +25,7 @@ def build(prog):
     os.makedirs(OUT, exist_ok=True)
     objs = []
     for name in PROGRAMS[prog]:
-        obj = os.path.join(OUT, name + ".o")
+        obj = os.path.join(OUT, os.path.basename(name) + ".o")
         subprocess.run(["gcc"] + KFLAGS + ["-c", os.path.join(ROOT, "kernel", name + ".c"),
                                            "-o", obj], check=True)
         objs.append(obj)

@@ -1,4 +1,4 @@
-// Host unit test for the mapping list (kernel/vma.c): insert, split, unmap
+// Host unit test for the mapping list (kernel/mm/vma.c): insert, split, unmap
 // (trim, punch, remove), merge, gap search and sbrk. Page-table work is
 // stubbed: vm_unmap_range records the ranges it is asked to drop.
 // Prints "PASS host.vma.NAME" / "FAIL host.vma.NAME"; exits 1 on failure.
@@ -9,8 +9,8 @@
 #include "kernel/types.h"
 #include "kernel/mman.h"
 #include "kernel/errno.h"
-#include "kernel/proc.h"
-#include "kernel/vma.h"
+#include "kernel/proc/proc.h"
+#include "kernel/mm/vma.h"
 
 void buddy_init(uint pa_start, uint pa_end);
 int  host_arena(unsigned lo, unsigned hi);

@@ -1,5 +1,5 @@
 """A reference writer of the dump format, for tests and fixtures. It mirrors
-what kernel/trace.c does (the per-CPU ring in flight or stop mode, the
+what kernel/trace/trace.c does (the per-CPU ring in flight or stop mode, the
 header text, the frames), from a list of events.
 
     >>> w = SimWriter(ncpu=2, cap=4, mode="stop")

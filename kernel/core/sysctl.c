@@ -1,0 +1,58 @@
+// Run-time kernel settings by name ("vm.lazy"), read and changed with the
+// sysctl system call. Each setting is an int with an allowed range; a
+// subsystem adds a line to the table for a new one.
+#include "types.h"
+#include "param.h"
+#include "errno.h"
+#include "core/spinlock.h"
+#include "proc/proc.h"
+#include "core/defs.h"
+#include "mm/vm.h"
+#include "mm/vma.h"
+
+struct setting {
+  const char *name;
+  int *value;
+  int min, max;
+};
+
+static const struct setting settings[] = {
+  { "vm.lazy", &vm_lazy, 0, 1 },    // 1: sbrk/mmap pages on first touch; 0: at once
+  { "vm.cow",  &vm_cow,  0, 1 },    // 1: fork shares private pages copy-on-write; 0: copies
+  { "vm.msync_all", &vm_msync_all, 0, 1 },  // 1: msync writes every present page; 0: dirty ones
+};
+
+static const struct setting *
+find_setting(const char *name)
+{
+  uint i;
+
+  for(i = 0; i < NELEM(settings); i++)
+    if(strncmp(settings[i].name, name, MAXPATH) == 0)
+      return &settings[i];
+  return 0;
+}
+
+// int sysctl(const char *name, int newval): the setting's old value; if
+// newval is not -1 the setting becomes newval. -ENOENT (no such setting),
+// -EINVAL (newval out of range), -EFAULT, -ENAMETOOLONG.
+int
+sys_sysctl(void)
+{
+  char name[MAXPATH];
+  const struct setting *s;
+  int newval, old, r;
+
+  if((r = argstr(0, name, sizeof(name))) < 0)
+    return r;
+  if(argint(1, &newval) < 0)
+    return -EFAULT;
+  if((s = find_setting(name)) == 0)
+    return -ENOENT;
+  if(newval != -1 && (newval < s->min || newval > s->max))
+    return -EINVAL;
+  old = *s->value;
+  if(newval != -1)
+    *s->value = newval;
+  return old;
+}

@@ -1,0 +1,182 @@
+// PIO driver for the primary ATA channel. Disk 0 (master) is the boot disk,
+// disk 1 (slave) the file system. A buf's dev picks the drive. Requests wait
+// in a FIFO queue; the head is on the controller. Both drives are set to
+// "multiple" mode with one block's worth of sectors per data transfer, so a
+// whole block moves through the data port at once and costs one interrupt
+// (sector-at-a-time PIO costs one per sector, which an emulator makes slow).
+#include "types.h"
+#include "param.h"
+#include "arch/x86.h"
+#include "arch/traps.h"
+#include "core/spinlock.h"
+#include "core/sleeplock.h"
+#include "proc/proc.h"
+#include "fs/buf.h"
+#include "core/defs.h"
+
+// Primary-channel registers (I/O ports).
+#define ATA_DATA     0x1F0
+#define ATA_ERROR    0x1F1
+#define ATA_COUNT    0x1F2
+#define ATA_LBA0     0x1F3
+#define ATA_LBA1     0x1F4
+#define ATA_LBA2     0x1F5
+#define ATA_DRIVE    0x1F6   // 0xE0 | drive<<4 | LBA bits 24..27
+#define ATA_STATUS   0x1F7   // read
+#define ATA_CMD      0x1F7   // write
+#define ATA_CTRL     0x3F6   // device control: 0 = interrupts on
+
+#define ST_BSY  0x80
+#define ST_DRDY 0x40
+#define ST_DF   0x20
+#define ST_DRQ  0x08
+#define ST_ERR  0x01
+
+#define CMD_READ_MULT  0xC4  // READ MULTIPLE: one interrupt per data block
+#define CMD_WRITE_MULT 0xC5  // WRITE MULTIPLE
+#define CMD_SET_MULT   0xC6  // SET MULTIPLE MODE: sectors per data block
+
+#define SECTSIZE   512
+#define SECTS_PER_BLOCK (BSIZE / SECTSIZE)
+
+static struct {
+  struct spinlock lock;      // guards the queue and the fields below
+  struct buf *head;          // request in progress; its qnext follow
+  int present[2];            // which drives answered at boot
+} ide;
+
+// Spin until the controller is not busy. Returns 0, or -1 if it reports
+// an error or a device fault.
+static int
+ide_wait(void)
+{
+  int st;
+
+  while(((st = inb(ATA_STATUS)) & (ST_BSY | ST_DRDY)) != ST_DRDY)
+    if((st & ST_BSY) == 0 && (st & (ST_ERR | ST_DF)))
+      return -1;
+  return (st & (ST_ERR | ST_DF)) ? -1 : 0;
+}
+
+// Select drive and look for a status other than "nothing there".
+static int
+ide_probe(int drive)
+{
+  int i;
+
+  outb(ATA_DRIVE, 0xE0 | (drive << 4));
+  for(i = 0; i < 1000; i++)
+    if(inb(ATA_STATUS) != 0)
+      return 1;
+  return 0;
+}
+
+// Ask a drive to move SECTS_PER_BLOCK sectors per data transfer, polling
+// with its interrupt masked. Panics if the drive refuses: every later
+// request depends on it, and it happens at boot, before any user runs.
+static void
+ide_set_multiple(int drive)
+{
+  outb(ATA_CTRL, 2);                   // nIEN: no interrupt for this one
+  outb(ATA_DRIVE, 0xE0 | (drive << 4));
+  if(ide_wait() < 0)
+    panic("ide: drive not ready");
+  outb(ATA_COUNT, SECTS_PER_BLOCK);
+  outb(ATA_CMD, CMD_SET_MULT);
+  if(ide_wait() < 0)
+    panic("ide: drive refused multiple mode");
+}
+
+void
+ide_init(void)
+{
+  initlock(&ide.lock, "ide");
+  ioapic_enable(IRQ_IDE, ncpu - 1);
+  ide_wait();
+  ide.present[1] = ide_probe(1);
+  ide.present[0] = 1;
+  for(int d = 0; d < 2; d++)
+    if(ide.present[d])
+      ide_set_multiple(d);
+  outb(ATA_DRIVE, 0xE0);
+  outb(ATA_CTRL, 0);
+  if(!ide.present[1])
+    printf("ide: no disk 1 (file system)\n");
+}
+
+// Program the controller for the queue head. Caller holds ide.lock.
+static void
+ide_start(struct buf *b)
+{
+  uint sector = b->blockno * SECTS_PER_BLOCK;
+
+  ide_wait();
+  outb(ATA_CTRL, 0);
+  outb(ATA_COUNT, SECTS_PER_BLOCK);
+  outb(ATA_LBA0, sector & 0xFF);
+  outb(ATA_LBA1, (sector >> 8) & 0xFF);
+  outb(ATA_LBA2, (sector >> 16) & 0xFF);
+  outb(ATA_DRIVE, 0xE0 | ((b->dev & 1) << 4) | ((sector >> 24) & 0x0F));
+  if(b->dirty){
+    outb(ATA_CMD, CMD_WRITE_MULT);
+    while((inb(ATA_STATUS) & (ST_BSY | ST_DRQ)) != ST_DRQ)
+      ;
+    outsl(ATA_DATA, b->data, BSIZE / 4);  // the whole block goes now
+  } else {
+    outb(ATA_CMD, CMD_READ_MULT);
+  }
+}
+
+// Interrupt: the head request's block has been read (and waits in the data
+// port) or written. Mark it, wake its waiter and start the next request.
+void
+ide_intr(void)
+{
+  struct buf *b;
+  int st;
+
+  acquire(&ide.lock);
+  if((b = ide.head) == 0){
+    inb(ATA_STATUS);             // acknowledge a stray interrupt
+    release(&ide.lock);
+    return;
+  }
+  st = inb(ATA_STATUS);          // reading status acknowledges the interrupt
+  if(st & (ST_ERR | ST_DF))
+    panic("ide_intr: disk error");
+  if(!b->dirty)
+    insl(ATA_DATA, b->data, BSIZE / 4);
+  b->valid = 1;
+  b->dirty = 0;
+  ide.head = b->qnext;
+  wakeup(b);
+  if(ide.head)
+    ide_start(ide.head);
+  release(&ide.lock);
+}
+
+// Read b from disk if it is not valid, or write it if it is dirty; sleep
+// until done. Caller holds b->lock.
+void
+ide_rw(struct buf *b)
+{
+  struct buf **pp;
+
+  if(!holdingsleep(&b->lock))
+    panic("ide_rw: buf not locked");
+  if(b->valid && !b->dirty)
+    panic("ide_rw: nothing to do");
+  if(b->dev > 1 || !ide.present[b->dev])
+    panic("ide_rw: no such disk");
+
+  acquire(&ide.lock);
+  b->qnext = 0;
+  for(pp = &ide.head; *pp; pp = &(*pp)->qnext)
+    ;
+  *pp = b;
+  if(ide.head == b)
+    ide_start(b);
+  while(!(b->valid && !b->dirty))
+    sleep(b, &ide.lock);
+  release(&ide.lock);
+}

@@ -1,0 +1,267 @@
+// The mounted file system: superblock, free-block bitmap, start-up
+// (log recovery, freeing orphaned inodes) and the reaper that frees
+// unlinked files in transactions of their own.
+//
+// Everything here that changes the disk runs inside a log operation.
+#include "types.h"
+#include "param.h"
+#include "errno.h"
+#include "stat.h"
+#include "core/spinlock.h"
+#include "core/sleeplock.h"
+#include "proc/proc.h"
+#include "fs.h"
+#include "fs/buf.h"
+#include "fs/file.h"
+#include "fs/fsint.h"
+#include "fsstat.h"
+#include "core/defs.h"
+
+struct superblock sb;
+
+static struct {
+  struct spinlock lock;
+  uint hint;                 // no block below this is known to be free
+} bmap_alloc;
+
+static struct {
+  struct spinlock lock;
+  struct inode *list;        // unlinked inodes whose last reference went
+  int busy;                  // a process is freeing them
+} reap;
+
+// Fill a fresh block with zeros (inside the caller's operation).
+static void
+bzero(uint dev, uint bno)
+{
+  struct buf *b = bread(dev, bno);
+
+  memset(b->data, 0, BSIZE);
+  log_write(b);
+  brelse(b);
+}
+
+// Look for a clear bit in bitmap blocks for [from, to); set it and return
+// the block number, or 0 if there is none.
+static uint
+bitmap_take(uint dev, uint from, uint to)
+{
+  struct buf *b;
+  uint base, i, bno;
+  int bit;
+
+  for(base = from - from % BPB; base < to; base += BPB){
+    b = bread(dev, BBLOCK(base, sb));
+    for(i = (from > base ? from - base : 0) / 8; i < BSIZE; i++){
+      if(b->data[i] == 0xFF)
+        continue;
+      for(bit = 0; bit < 8; bit++){
+        bno = base + i * 8 + bit;
+        if(bno < from || bno >= to || (b->data[i] & (1 << bit)))
+          continue;
+        b->data[i] |= 1 << bit;
+        log_write(b);
+        brelse(b);
+        return bno;
+      }
+      if(base + i * 8 + 8 >= to)
+        break;
+    }
+    brelse(b);
+  }
+  return 0;
+}
+
+// Allocate a zeroed disk block; *bno gets its number. Returns 0 or -ENOSPC.
+int
+balloc(uint dev, uint *bno)
+{
+  uint hint, b;
+
+  acquire(&bmap_alloc.lock);
+  hint = bmap_alloc.hint;
+  release(&bmap_alloc.lock);
+
+  b = bitmap_take(dev, hint, sb.size);
+  if(b == 0 && hint > 0)
+    b = bitmap_take(dev, 0, hint);
+  if(b == 0)
+    return -ENOSPC;
+  acquire(&bmap_alloc.lock);
+  if(bmap_alloc.hint <= hint)
+    bmap_alloc.hint = b + 1;
+  release(&bmap_alloc.lock);
+  bzero(dev, b);
+  *bno = b;
+  return 0;
+}
+
+// Mark block bno free.
+void
+bfree(uint dev, uint bno)
+{
+  struct buf *b;
+  uint i = bno % BPB;
+
+  if(bno >= sb.size)
+    panic("bfree: block out of range");
+  b = bread(dev, BBLOCK(bno, sb));
+  if((b->data[i / 8] & (1 << (i % 8))) == 0)
+    panic("bfree: block already free");
+  b->data[i / 8] &= ~(1 << (i % 8));
+  log_write(b);
+  brelse(b);
+  acquire(&bmap_alloc.lock);
+  if(bno < bmap_alloc.hint)
+    bmap_alloc.hint = bno;
+  release(&bmap_alloc.lock);
+}
+
+// Count the clear bits of the bitmap for blocks [0, sb.size).
+static uint
+count_free_blocks(uint dev)
+{
+  struct buf *b;
+  uint base, bno, n = 0;
+
+  for(base = 0; base < sb.size; base += BPB){
+    b = bread(dev, BBLOCK(base, sb));
+    for(bno = base; bno < base + BPB && bno < sb.size; bno++)
+      if((b->data[(bno - base) / 8] & (1 << (bno % 8))) == 0)
+        n++;
+    brelse(b);
+  }
+  return n;
+}
+
+// Count the disk inodes of type 0 (inode 0 is never used).
+static uint
+count_free_inodes(uint dev)
+{
+  struct buf *b = 0;
+  struct dinode *dip;
+  uint inum, n = 0;
+
+  for(inum = 1; inum < sb.ninodes; inum++){
+    if(b == 0 || inum % IPB == 0){
+      if(b)
+        brelse(b);
+      b = bread(dev, IBLOCK(inum, sb));
+    }
+    dip = (struct dinode *)b->data + inum % IPB;
+    if(dip->type == 0)
+      n++;
+  }
+  if(b)
+    brelse(b);
+  return n;
+}
+
+// Fill *st for the file system on dev. The counts are a snapshot: they
+// include the changes of operations that have not committed yet.
+void
+fs_stat(uint dev, struct fsstat *st)
+{
+  memset(st, 0, sizeof(*st));
+  st->bsize = BSIZE;
+  st->size = sb.size;
+  st->nblocks = sb.nblocks;
+  st->free_blocks = count_free_blocks(dev);
+  st->ninodes = sb.ninodes;
+  st->free_inodes = count_free_inodes(dev);
+  st->maxfile = MAXFILE;
+  st->mem_inodes = icache_count();
+}
+
+// Hand an unlinked inode (ref 1, nlink 0) to the reaper; the reference
+// goes with it. Its blocks are freed at the end of the current operation.
+void
+fs_reap_add(struct inode *ip)
+{
+  acquire(&reap.lock);
+  ip->reapnext = reap.list;
+  reap.list = ip;
+  release(&reap.lock);
+}
+
+// Free the queued inodes, each in a transaction that owns the whole log,
+// so that any file can be truncated at once. Called outside operations.
+void
+fs_reap(void)
+{
+  struct inode *ip;
+
+  acquire(&reap.lock);
+  if(reap.busy || reap.list == 0){
+    release(&reap.lock);
+    return;
+  }
+  reap.busy = 1;
+  while((ip = reap.list) != 0){
+    reap.list = ip->reapnext;
+    release(&reap.lock);
+    begin_op_large();
+    ilock(ip);
+    ifree_locked(ip);
+    iunlock(ip);
+    end_op();
+    iput(ip);                  // no longer valid: just drops the reference
+    acquire(&reap.lock);
+  }
+  reap.busy = 0;
+  release(&reap.lock);
+}
+
+// Queue every inode that is allocated but has no links: a crash came
+// between an unlink and the freeing of the file.
+static void
+find_orphans(uint dev)
+{
+  struct buf *b;
+  struct dinode *dip;
+  struct inode *ip;
+  uint inum;
+
+  for(inum = 1; inum < sb.ninodes; inum++){
+    b = bread(dev, IBLOCK(inum, sb));
+    dip = (struct dinode *)b->data + inum % IPB;
+    if(dip->type != 0 && dip->nlink == 0){
+      brelse(b);
+      if((ip = iget(dev, inum)) == 0)
+        break;
+      printf("fs: freeing orphaned inode %d\n", inum);
+      fs_reap_add(ip);
+      continue;
+    }
+    brelse(b);
+  }
+}
+
+// Mount the file system on dev: read the superblock, replay the log,
+// free orphans. Called once by the first process (it may sleep).
+void
+fs_init(int dev)
+{
+  struct buf *b;
+  uint nbitmap;
+
+  initlock(&bmap_alloc.lock, "balloc");
+  initlock(&reap.lock, "reap");
+  icache_init();
+  b = bread(dev, 1);
+  memmove(&sb, b->data, sizeof(sb));
+  brelse(b);
+  if(sb.magic != FSMAGIC)
+    panic("fs_init: not a file system (bad magic)");
+  if(sb.size < 8 || sb.ninodes < 2 || sb.bmapstart >= sb.size)
+    panic("fs_init: bad superblock");
+  log_init(dev, &sb);
+  nbitmap = (sb.size + BPB - 1) / BPB;
+  if((int)nbitmap + 4 > log_capacity())
+    panic("fs_init: log too small to truncate a file in one transaction");
+  if(log_capacity() < WRITEOPBLOCKS + MAXOPBLOCKS)
+    panic("fs_init: log too small for a write (image from an older mkfs?)");
+  bmap_alloc.hint = sb.bmapstart + nbitmap;
+  find_orphans(dev);
+  fs_reap();
+}

@@ -1,0 +1,261 @@
+// Write-ahead log: makes each file-system operation atomic across crashes.
+//
+// A system call brackets its disk updates with begin_op()/end_op() and
+// writes modified buffers with log_write() instead of bwrite(). Nothing
+// reaches its home location until the transaction commits:
+//   1. copy every logged block into the log area on disk,
+//   2. write the header with the block count (the commit point),
+//   3. copy the blocks to their home locations,
+//   4. write the header with count 0.
+// A crash before 2 loses the transaction; after 2, recovery at boot redoes
+// step 3. Several concurrent operations share one transaction (group
+// commit): it commits when the last of them ends. Each operation reserves
+// log slots up front: MAXOPBLOCKS for begin_op(), n for begin_op_n(n) (a
+// piece of a write() takes WRITEOPBLOCKS), and waits until that much room
+// is free. begin_op_large() reserves the whole log for one operation
+// (truncating a big file), waiting until no other operation is open.
+#include "types.h"
+#include "param.h"
+#include "core/spinlock.h"
+#include "core/sleeplock.h"
+#include "proc/proc.h"
+#include "fs.h"
+#include "fs/buf.h"
+#include "logfmt.h"
+#include "fs/fsint.h"
+#include "core/defs.h"
+
+static struct {
+  struct spinlock lock;
+  uint dev;
+  uint start;                // header block; data blocks follow it
+  int cap;                   // data blocks the log can hold
+  int outstanding;           // operations between begin_op and end_op
+  int reserved;              // log slots the open operations reserved
+  int large;                 // the open operation owns the whole log
+  int large_waiting;         // a large operation waits: hold back others
+  int committing;            // commit() running: everyone waits
+  struct logheader lh;       // blocks of the open transaction
+} log;
+
+static void commit(void);
+
+// Copy the header to/from its disk block.
+static void
+head_read(void)
+{
+  struct buf *b = bread(log.dev, log.start);
+
+  memmove(&log.lh, b->data, sizeof(log.lh));
+  brelse(b);
+}
+
+static void
+head_write(void)
+{
+  struct buf *b = bread(log.dev, log.start);
+
+  memmove(b->data, &log.lh, sizeof(log.lh));
+  bwrite(b);
+  brelse(b);
+}
+
+// Redo a committed transaction found in the log at boot.
+static void
+recover(void)
+{
+  struct buf *lb, *hb;
+  uint i;
+
+  head_read();
+  if(log.lh.n > (uint)log.cap)
+    panic("log: corrupt header");
+  for(i = 0; i < log.lh.n; i++){
+    lb = bread(log.dev, log.start + 1 + i);
+    hb = bread(log.dev, log.lh.block[i]);
+    memmove(hb->data, lb->data, BSIZE);
+    bwrite(hb);
+    brelse(hb);
+    brelse(lb);
+  }
+  if(log.lh.n)
+    printf("log: recovered %d blocks\n", log.lh.n);
+  log.lh.n = 0;
+  head_write();
+}
+
+// Set up the log described by sb on dev and recover it. Called once, by
+// fs_init, before any transaction.
+void
+log_init(int dev, struct superblock *sb)
+{
+  if(sizeof(struct logheader) > BSIZE)
+    panic("log_init: header too big");
+  if(sb->nlog < 2)
+    panic("log_init: no log");
+  initlock(&log.lock, "log");
+  log.dev = dev;
+  log.start = sb->logstart;
+  log.cap = sb->nlog - 1;
+  if(log.cap > LOGSIZE - 1)
+    log.cap = LOGSIZE - 1;
+  recover();
+}
+
+// Data blocks one begin_op_large() operation may log.
+int
+log_capacity(void)
+{
+  return log.cap;
+}
+
+// Open an operation that may log up to n blocks (n <= WRITEOPBLOCKS).
+// Sleeps until the transaction has room for it. Close it with end_op_n(n).
+void
+begin_op_n(int n)
+{
+  if(n < 1 || n > WRITEOPBLOCKS || n > log.cap)
+    panic("begin_op_n: bad reservation");
+  acquire(&log.lock);
+  while(log.committing || log.large || log.large_waiting ||
+        log.lh.n + log.reserved + n > log.cap)
+    sleep(&log, &log.lock);
+  log.outstanding++;
+  log.reserved += n;
+  release(&log.lock);
+}
+
+// Open an operation that may log up to MAXOPBLOCKS blocks.
+void
+begin_op(void)
+{
+  begin_op_n(MAXOPBLOCKS);
+}
+
+// Open an operation that owns the whole log (log_capacity() blocks).
+void
+begin_op_large(void)
+{
+  acquire(&log.lock);
+  while(log.large_waiting)
+    sleep(&log, &log.lock);
+  log.large_waiting = 1;
+  while(log.committing || log.outstanding > 0)
+    sleep(&log, &log.lock);
+  log.large_waiting = 0;
+  log.large = 1;
+  log.outstanding = 1;
+  log.reserved = log.cap;
+  release(&log.lock);
+}
+
+// Close the caller's operation, opened by begin_op_n(n) (or by
+// begin_op_large(), whose reservation goes whatever n is); the last one
+// out commits. Then free any unlinked inodes whose last reference went
+// away (they need their own transactions). Caller holds no sleeplocks of
+// the file system.
+void
+end_op_n(int n)
+{
+  int docommit = 0;
+
+  acquire(&log.lock);
+  if(log.outstanding <= 0 || log.committing)
+    panic("end_op: no open operation");
+  log.outstanding--;
+  log.reserved -= log.large ? log.reserved : n;
+  log.large = 0;
+  if(log.reserved < 0)
+    panic("end_op: reservations do not add up");
+  if(log.outstanding == 0){
+    log.committing = 1;
+    docommit = 1;
+  }
+  wakeup(&log);                  // room may have been freed
+  release(&log.lock);
+
+  if(docommit){
+    commit();
+    acquire(&log.lock);
+    log.committing = 0;
+    wakeup(&log);
+    release(&log.lock);
+  }
+  fs_reap();
+}
+
+// Close an operation opened by begin_op() or begin_op_large().
+void
+end_op(void)
+{
+  end_op_n(MAXOPBLOCKS);
+}
+
+// Copy each block of the transaction from the cache into the log area.
+static void
+log_copy_out(void)
+{
+  struct buf *from, *to;
+  uint i;
+
+  for(i = 0; i < log.lh.n; i++){
+    from = bread(log.dev, log.lh.block[i]);
+    to = bread(log.dev, log.start + 1 + i);
+    memmove(to->data, from->data, BSIZE);
+    bwrite(to);
+    brelse(to);
+    brelse(from);
+  }
+}
+
+// Write the (pinned, still cached) blocks to their home locations.
+static void
+install(void)
+{
+  struct buf *b;
+  uint i;
+
+  for(i = 0; i < log.lh.n; i++){
+    b = bread(log.dev, log.lh.block[i]);
+    bwrite(b);
+    bunpin(b);
+    brelse(b);
+  }
+}
+
+// Commit the transaction. Called with no lock held, with committing set,
+// so no operation is open and none can begin.
+static void
+commit(void)
+{
+  if(log.lh.n == 0)
+    return;
+  log_copy_out();
+  head_write();                  // the commit point
+  install();
+  log.lh.n = 0;
+  head_write();                  // the log is empty again
+}
+
+// Record that b (locked by the caller, modified) belongs to the open
+// transaction. Writing a block twice in one transaction uses one slot.
+void
+log_write(struct buf *b)
+{
+  uint i;
+
+  acquire(&log.lock);
+  if(log.outstanding < 1)
+    panic("log_write: outside of an operation");
+  for(i = 0; i < log.lh.n; i++)
+    if(log.lh.block[i] == b->blockno)
+      break;
+  if(i == log.lh.n){
+    if(log.lh.n >= (uint)log.cap)
+      panic("log_write: transaction too big");
+    log.lh.block[i] = b->blockno;
+    log.lh.n++;
+    bpin(b);
+  }
+  release(&log.lock);
+}

@@ -1,0 +1,491 @@
+// Processes: creation (userinit, fork), termination (exit, wait, kill),
+// sleeping and waking, and the per-CPU scheduler.
+//
+// Every process is a kmalloc'd struct proc on one list, protected by
+// ptable.lock together with each process's state, chan, killed, xstatus
+// and parent. A process's kernel stack is an order-1 buddy block. Both are
+// freed when the parent reaps the zombie in wait(); the user address space
+// and open files are released earlier, in exit().
+#include "types.h"
+#include "param.h"
+#include "arch/memlayout.h"
+#include "arch/mmu.h"
+#include "arch/x86.h"
+#include "errno.h"
+#include "core/spinlock.h"
+#include "proc/proc.h"
+#include "arch/trapframe.h"
+#include "core/defs.h"
+#include "mm/vm.h"
+#include "mm/vma.h"
+#include "trace/trace.h"
+
+static struct {
+  struct spinlock lock;
+  struct proc *list;        // all processes, newest first
+  int nextpid;
+} ptable;
+
+static struct proc *initproc;
+
+// Bumped whenever a process becomes RUNNABLE, so an idle CPU can tell
+// whether it missed a wakeup between its scan and its halt.
+static volatile uint runnable_gen;
+
+// Mark p RUNNABLE. Caller holds ptable.lock.
+static void
+set_runnable(struct proc *p)
+{
+  p->state = RUNNABLE;
+  runnable_gen++;
+}
+
+extern void trapret(void);  // trapasm.S: pop a trapframe and iret
+static void forkret(void);
+
+void
+proc_init(void)
+{
+  initlock(&ptable.lock, "ptable");
+  ptable.nextpid = 1;
+}
+
+// The process running on this CPU, or 0.
+struct proc *
+myproc(void)
+{
+  struct proc *p;
+
+  pushcli();
+  p = mycpu()->proc;
+  popcli();
+  return p;
+}
+
+// Take p off the process list. Caller holds ptable.lock.
+static void
+unlink_proc(struct proc *p)
+{
+  struct proc **pp;
+
+  for(pp = &ptable.list; *pp; pp = &(*pp)->next){
+    if(*pp == p){
+      *pp = p->next;
+      return;
+    }
+  }
+  panic("unlink_proc: not on the list");
+}
+
+// Free what remains of a process that is off the list: stack and struct.
+static void
+proc_free(struct proc *p)
+{
+  page_free(p->kstack, 1);
+  kfree(p);
+}
+
+// A new EMBRYO process with a pid and a kernel stack arranged so that its
+// first swtch() lands in forkret() and then returns through trapret with
+// p->tf. Returns 0 when out of memory.
+static struct proc *
+allocproc(void)
+{
+  struct proc *p;
+  char *sp;
+
+  if((p = kzalloc(sizeof(*p))) == 0)
+    return 0;
+  if((p->kstack = page_alloc(1)) == 0){
+    kfree(p);
+    return 0;
+  }
+  sp = p->kstack + KSTACKSIZE;
+  sp -= sizeof(*p->tf);
+  p->tf = (struct trapframe *)sp;
+  memset(p->tf, 0, sizeof(*p->tf));
+  sp -= sizeof(uint);
+  *(uint *)sp = (uint)trapret;
+  sp -= sizeof(*p->context);
+  p->context = (struct context *)sp;
+  memset(p->context, 0, sizeof(*p->context));
+  p->context->eip = (uint)forkret;
+
+  acquire(&ptable.lock);
+  p->pid = ptable.nextpid++;
+  p->state = EMBRYO;
+  p->next = ptable.list;
+  ptable.list = p;
+  release(&ptable.lock);
+  return p;
+}
+
+// Create the first process. It has no address space yet: its first run
+// (forkret) mounts the root file system and execs /init.
+void
+userinit(void)
+{
+  struct proc *p;
+
+  if((p = allocproc()) == 0)
+    panic("userinit: out of memory");
+  initproc = p;
+  p->tf->cs = SEL_UCODE;
+  p->tf->ds = p->tf->es = p->tf->ss = SEL_UDATA;
+  p->tf->fs = p->tf->gs = SEL_UDATA;
+  p->tf->eflags = FL_IF;
+  safestrcpy(p->name, "initcode", sizeof(p->name));
+  acquire(&ptable.lock);
+  set_runnable(p);
+  release(&ptable.lock);
+}
+
+// First run of the first process, in its own kernel context (so it may
+// sleep): set up the file system, then load /init over the empty process.
+static void
+start_init(struct proc *p)
+{
+  char *argv[] = { "init", 0 };
+  int r;
+
+  fs_init(ROOTDEV);
+  begin_op();
+  p->cwd = namei("/");
+  end_op();
+  if(p->cwd == 0)
+    panic("start_init: no root directory");
+  if((r = exec("/init", argv)) < 0){
+    printf("start_init: exec /init failed (%d)\n", r);
+    panic("start_init: no /init");
+  }
+}
+
+// Where every new process starts running in the kernel (via swtch from
+// the scheduler, which still holds ptable.lock). Returns to trapret.
+static void
+forkret(void)
+{
+  struct proc *p;
+
+  release(&ptable.lock);
+  p = myproc();
+  if(p == initproc && p->cwd == 0)
+    start_init(p);
+}
+
+// Create a child that is a copy of the current process: same mappings
+// (present private pages shared copy-on-write, or copied if vm.cow=0;
+// MAP_SHARED pages shared; untouched pages stay absent),
+// same open files and directory. Returns the child's pid to the parent
+// (the child sees 0), or -ENOMEM with everything undone.
+int
+fork(void)
+{
+  struct proc *cur = myproc(), *np;
+  int pid;
+
+  if((np = allocproc()) == 0)
+    return -ENOMEM;
+  if((np->pgdir = uvm_create()) == 0)
+    goto fail;
+  if(vma_dup_list(np->pgdir, &np->vmas, cur->pgdir, cur->vmas) < 0)
+    goto fail;
+  if(fd_copy_table(np, cur) < 0)
+    goto fail;
+  np->sz = cur->sz;
+  np->heapbase = cur->heapbase;
+  *np->tf = *cur->tf;
+  np->tf->eax = 0;
+  if(cur->cwd)
+    np->cwd = idup(cur->cwd);
+  safestrcpy(np->name, cur->name, sizeof(np->name));
+  pid = np->pid;
+
+  acquire(&ptable.lock);
+  np->parent = cur;
+  set_runnable(np);
+  release(&ptable.lock);
+  trace_fork(pid, cur->name);
+  return pid;
+
+fail:
+  if(np->ofile)
+    fd_close_all(np);       // whatever fd_copy_table left behind
+  vm_space_free(np->pgdir, np->vmas);
+  acquire(&ptable.lock);
+  unlink_proc(np);
+  release(&ptable.lock);
+  proc_free(np);
+  return -ENOMEM;
+}
+
+// Wake processes sleeping on chan. Caller holds ptable.lock.
+static void
+wakeup_locked(void *chan)
+{
+  struct proc *p;
+
+  for(p = ptable.list; p; p = p->next)
+    if(p->state == SLEEPING && p->chan == chan)
+      set_runnable(p);
+}
+
+void
+wakeup(void *chan)
+{
+  acquire(&ptable.lock);
+  wakeup_locked(chan);
+  release(&ptable.lock);
+}
+
+// Give up the CPU: switch to this CPU's scheduler. The caller holds
+// ptable.lock (and no other lock) and has changed p->state from RUNNING.
+static void
+sched(void)
+{
+  struct proc *p = myproc();
+  int intena;
+
+  if(!holding(&ptable.lock))
+    panic("sched: ptable lock not held");
+  if(mycpu()->ncli != 1)
+    panic("sched: other locks held");
+  if(p->state == RUNNING)
+    panic("sched: process still running");
+  if(readeflags() & FL_IF)
+    panic("sched: interrupts enabled");
+  intena = mycpu()->intena;
+  swtch(&p->context, mycpu()->scheduler);
+  mycpu()->intena = intena;
+}
+
+// Terminate the current process with status: close its files, drop its
+// directory and address space, hand its children to init, and become a
+// zombie for the parent's wait(). Does not return.
+void
+exit(int status)
+{
+  struct proc *p = myproc(), *q;
+  struct vma *vmas;
+  pde_t *pgdir;
+
+  if(p == initproc)
+    panic("exit: init exiting");
+  trace_exit(status, p->name);
+  fd_close_all(p);
+  if(p->cwd){
+    begin_op();
+    iput(p->cwd);
+    end_op();
+    p->cwd = 0;
+  }
+  pgdir = p->pgdir;
+  vmas = p->vmas;
+  pushcli();
+  p->pgdir = 0;           // from now on the process runs on the kernel directory
+  p->vmas = 0;
+  switchkvm();
+  popcli();
+  vm_space_free(pgdir, vmas);
+
+  acquire(&ptable.lock);
+  wakeup_locked(p->parent);
+  for(q = ptable.list; q; q = q->next){
+    if(q->parent == p){
+      q->parent = initproc;
+      if(q->state == ZOMBIE)
+        wakeup_locked(initproc);
+    }
+  }
+  p->xstatus = status;
+  p->state = ZOMBIE;
+  sched();
+  panic("exit: zombie ran again");
+}
+
+// Wait for a child to exit. Stores its exit status at user address
+// status_uva unless that is 0, frees the child and returns its pid.
+// -ECHILD if there are no children, -EFAULT for a bad status pointer,
+// -EINTR if the caller is killed while waiting.
+int
+wait(uint status_uva)
+{
+  struct proc *p = myproc(), *q;
+  int havekids, pid, status;
+
+  acquire(&ptable.lock);
+  for(;;){
+    havekids = 0;
+    for(q = ptable.list; q; q = q->next){
+      if(q->parent != p)
+        continue;
+      havekids = 1;
+      if(q->state == ZOMBIE)
+        break;
+    }
+    if(q){
+      pid = q->pid;
+      status = q->xstatus;
+      if(status_uva){
+        // Only this process reaps its children, so q stays put meanwhile.
+        release(&ptable.lock);
+        if(copyout(p, status_uva, &status, sizeof(status)) < 0)
+          return -EFAULT;
+        acquire(&ptable.lock);
+      }
+      unlink_proc(q);
+      release(&ptable.lock);
+      proc_free(q);
+      return pid;
+    }
+    if(!havekids){
+      release(&ptable.lock);
+      return -ECHILD;
+    }
+    if(p->killed){
+      release(&ptable.lock);
+      return -EINTR;
+    }
+    sleep(p, &ptable.lock);
+  }
+}
+
+// Mark process pid killed; it exits (status -1) when it next returns to
+// user mode, and a sleeping victim is woken to get there. 0, -ESRCH, or
+// -EPERM for init (pid 1), which must never exit.
+int
+kill(int pid)
+{
+  struct proc *p;
+
+  acquire(&ptable.lock);
+  for(p = ptable.list; p; p = p->next){
+    if(p->pid == pid && p->state != EMBRYO){
+      if(p == initproc){     // init must outlive everyone: refuse, don't panic later
+        release(&ptable.lock);
+        return -EPERM;
+      }
+      p->killed = 1;
+      if(p->state == SLEEPING)
+        set_runnable(p);
+      release(&ptable.lock);
+      return 0;
+    }
+  }
+  release(&ptable.lock);
+  return -ESRCH;
+}
+
+int
+killed(struct proc *p)
+{
+  int k;
+
+  acquire(&ptable.lock);
+  k = p->killed;
+  release(&ptable.lock);
+  return k;
+}
+
+void
+setkilled(struct proc *p)
+{
+  acquire(&ptable.lock);
+  p->killed = 1;
+  release(&ptable.lock);
+}
+
+// Sleep on chan, atomically releasing lk (reacquired before returning).
+// A wakeup(chan) after the caller checked its condition under lk is not
+// lost, because ptable.lock is taken before lk is let go.
+void
+sleep(void *chan, struct spinlock *lk)
+{
+  struct proc *p = myproc();
+
+  if(p == 0)
+    panic("sleep: no process");
+  if(lk == 0)
+    panic("sleep: no lock");
+  if(lk != &ptable.lock){
+    acquire(&ptable.lock);
+    release(lk);
+  }
+  p->chan = chan;
+  p->state = SLEEPING;
+  sched();
+  p->chan = 0;
+  if(lk != &ptable.lock){
+    release(&ptable.lock);
+    acquire(lk);
+  }
+}
+
+// Let another process run for a while (timer preemption).
+void
+yield(void)
+{
+  acquire(&ptable.lock);
+  set_runnable(myproc());
+  sched();
+  release(&ptable.lock);
+}
+
+// Each CPU's scheduler loop, entered once from main() and never left: pick
+// a RUNNABLE process, switch to it, and take over again when it calls
+// sched(). With nothing to run, halt until the next interrupt.
+void
+scheduler(void)
+{
+  struct cpu *c = mycpu();
+  struct proc *p;
+  int ran;
+  uint gen;
+
+  c->proc = 0;
+  for(;;){
+    sti();
+    ran = 0;
+    acquire(&ptable.lock);
+    gen = runnable_gen;
+    for(p = ptable.list; p; p = p->next){
+      if(p->state != RUNNABLE)
+        continue;
+      c->proc = p;
+      switchuvm(p);
+      p->state = RUNNING;
+      swtch(&c->scheduler, p->context);
+      switchkvm();
+      c->proc = 0;
+      ran = 1;
+    }
+    release(&ptable.lock);
+    if(ran)
+      continue;
+    // Nothing ran. Halt unless a process became runnable since the scan
+    // (e.g. woken by an interrupt right after release); "sti; hlt" lets no
+    // interrupt in between, so a wakeup cannot be slept through.
+    cli();
+    if(runnable_gen == gen)
+      asm volatile("sti; hlt");
+  }
+}
+
+// Print a line per process (pid, state, name) on the console; for ^P.
+void
+procdump(void)
+{
+  static const char *names[] = {
+    [UNUSED] "unused", [EMBRYO] "embryo", [SLEEPING] "sleep",
+    [RUNNABLE] "runble", [RUNNING] "run", [ZOMBIE] "zombie"
+  };
+  struct proc *p;
+  const char *st;
+
+  acquire(&ptable.lock);
+  for(p = ptable.list; p; p = p->next){
+    st = (uint)p->state < NELEM(names) && names[p->state] ? names[p->state] : "???";
+    printf("%d %s %s\n", p->pid, st, p->name);
+  }
+  release(&ptable.lock);
+}

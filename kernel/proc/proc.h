@@ -1,0 +1,61 @@
+// Per-CPU state and processes.
+#ifndef KPROC_H
+#define KPROC_H
+#include "types.h"
+#include "param.h"
+#include "core/spinlock.h"
+#include "arch/seg.h"        // struct segdesc, struct taskstate, NSEGS (owned by seg.c)
+
+// Callee-saved registers saved by swtch(); %eip is the return address swtch
+// pushed. Segment registers and caller-saved registers need no saving.
+struct context {
+  uint edi;
+  uint esi;
+  uint ebx;
+  uint ebp;
+  uint eip;
+};
+
+struct cpu {
+  uchar apicid;                // local APIC id
+  struct context *scheduler;   // swtch() here to enter the scheduler
+  struct taskstate ts;         // tells the CPU the kernel stack for traps from user mode
+  struct segdesc gdt[NSEGS];   // this CPU's GDT
+  volatile uint started;       // set when the CPU has started
+  int ncli;                    // depth of pushcli nesting
+  int intena;                  // were interrupts enabled before the first pushcli?
+  struct proc *proc;           // process running on this CPU, or 0
+};
+extern struct cpu cpus[NCPU];
+extern int ncpu;
+
+enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
+
+struct vma;   // a mapping in an address space (vma.h)
+
+// A process. Allocated with kmalloc; all processes are on one list.
+struct proc {
+  // ptable lock must be held when using these:
+  enum procstate state;
+  void *chan;                  // sleeping on chan if non-zero
+  int killed;                  // if non-zero, exit at the next return to user mode
+  int xstatus;                 // exit status for the parent's wait
+  int pid;
+  struct proc *parent;
+  struct proc *next;           // the list of all processes
+
+  // private to the process (no lock needed by the process itself):
+  uint sz;                     // top of the heap (the program break)
+  uint heapbase;               // start of the heap (page after the program's data)
+  pde_t *pgdir;                // page directory
+  struct vma *vmas;            // sorted list of mappings (address space)
+  char *kstack;                // bottom of the kernel stack
+  struct trapframe *tf;        // trap frame of the current system call or trap
+  struct context *context;     // swtch() here to run the process
+  struct file **ofile;         // open files, indexed by fd; grows on demand (fd.c)
+  int nofile;                  // slots in ofile
+  int fdfree;                  // every fd below this is in use (fd_alloc starts here)
+  struct inode *cwd;           // current directory
+  char name[16];               // program name, for debugging and kill messages
+};
+#endif
