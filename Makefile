@@ -176,8 +176,10 @@ qemu-gdb: all .gdbinit
 	@echo "qemu is waiting for gdb on port $(GDBPORT): run gdb in this directory"
 	$(QEMU) -nographic $(QEMUOPTS) $(SERIALS) -S -gdb tcp::$(GDBPORT)
 
+# CMD reaches the guest as typed: neither make ($? is one of its automatic
+# variables) nor the host shell expands it; single quotes in it are kept.
 run: all
-	$(PYTHON) tools/run.py --cpus $(CPUS) --mem $(MEM) --timeout $(TIMEOUT) --com2 $(COM2OUT) -- "$(CMD)"
+	$(PYTHON) tools/run.py --cpus $(CPUS) --mem $(MEM) --timeout $(TIMEOUT) --com2 $(COM2OUT) -- '$(subst ','\'',$(value CMD))'
 
 test: all
 	$(PYTHON) tests/run_all.py
