@@ -64,7 +64,7 @@ int
 main(void)
 {
   unsigned lo = 0x100000, hi = 0x900000;
-  struct vma *list = 0;
+  struct vma *list = 0, *v;
   struct proc p;
   int r;
 
@@ -90,6 +90,21 @@ main(void)
   check("unmap_many", r == 0 && strcmp(show(list), "35-40") == 0);
   r = vma_unmap(0, &list, 0x35000, 0x40000);
   check("unmap_all", r == 0 && list == 0);
+
+  // File offsets follow the pages: trimming the head advances the offset,
+  // a punched hole gives the tail its own, trimming the tail keeps it.
+  v = mk(&list, 0x10, 0x20, VMA_ANON);
+  v->offset = 0x40000;
+  r = vma_unmap(0, &list, 0x10000, 0x12000);
+  check("unmap_head_offset", r == 0 && list == v && v->start == 0x12000 && v->offset == 0x42000);
+  r = vma_unmap(0, &list, 0x14000, 0x15000);
+  check("unmap_punch_offset", r == 0 && strcmp(show(list), "12-14,15-20") == 0
+        && v->offset == 0x42000 && v->next->offset == 0x45000);
+  r = vma_unmap(0, &list, 0x1e000, 0x20000);
+  check("unmap_tail_offset", r == 0 && strcmp(show(list), "12-14,15-1e") == 0 && v->next->offset == 0x45000);
+  r = vma_unmap(0, &list, 0x11000, 0x16000);          // all of one, head of the next
+  check("unmap_many_offset", r == 0 && strcmp(show(list), "16-1e") == 0 && list->offset == 0x46000);
+  vma_unmap(0, &list, 0, USERTOP);
 
   mk(&list, 0x10, 0x20, VMA_ANON);
   mk(&list, 0x20, 0x28, VMA_ANON);
