@@ -161,5 +161,11 @@ main(void)
   check("brk_eager", vma_brk(&p, 0x2000) == 0x3000 && populated == 0x2000);
   vm_lazy = 1;
   check("mmap_nospace", vma_mmap(&p, 0, 0x7ffa0000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) == -ENOMEM);
+  // A hint whose first page is free but whose range meets a mapping goes elsewhere.
+  r = vma_mmap(&p, 0x40000, 0x3000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
+  vma_unmap(0, &p.vmas, 0x40000, 0x42000);
+  r = r == 0x40000 ? vma_mmap(&p, 0x41000, 0x2000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) : -1;
+  check("mmap_hint_overlap", r > 0 && r != 0x41000 && (r >= 0x43000 || r + 0x2000 <= 0x42000)
+        && vma_find(p.vmas, 0x42000) && vma_find(p.vmas, 0x42000)->start == 0x42000);
   return failures ? 1 : 0;
 }
