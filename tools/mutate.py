@@ -106,6 +106,9 @@ def restore_pending():
             shutil.copyfile(saved, os.path.join(ROOT, rel))
             os.remove(saved)
             print("restored %s (left mutated by an earlier run)" % rel)
+    for dirpath, dirs, files in os.walk(PENDING, topdown=False):
+        if dirpath != PENDING and not os.listdir(dirpath):
+            os.rmdir(dirpath)
 
 
 class Applied:
@@ -133,6 +136,7 @@ class Applied:
                     raise SystemExit("mutate.py: could not restore %s; original in %s"
                                      % (self.path, self.saved))
             os.remove(self.saved)
+            restore_pending()                  # only removes the empty folders now
         finally:
             for s, h in old.items():
                 signal.signal(s, h)
