@@ -52,6 +52,51 @@ same_stat(struct memstat *a, struct memstat *b)
          memcmp(a->free_blocks, b->free_blocks, sizeof(a->free_blocks)) == 0;
 }
 
+// Pages a kmalloc(size) takes from the buddy allocator and from kmalloc's
+// own page count, and whether it succeeded; the object is freed again.
+static int
+big_cost(unsigned size, unsigned *buddy_pages, unsigned *km_pages)
+{
+  struct memstat a, b;
+  void *p;
+
+  buddy_stat(&a);
+  kmalloc_stat(&a);
+  p = kmalloc(size);
+  buddy_stat(&b);
+  kmalloc_stat(&b);
+  *buddy_pages = a.free_pages - b.free_pages;
+  *km_pages = b.kmalloc_pages - a.kmalloc_pages;
+  kfree(p);
+  return p != 0;
+}
+
+// kmalloc(PGSIZE << k) takes exactly 1 << k pages for every k up to the
+// largest block (4 MiB), and one byte more takes the next order; past
+// 4 MiB kmalloc fails. 1 if so; otherwise 0 with the first problem in why.
+static int
+big_sizes_ok(char *why, int n)
+{
+  unsigned bp, kp;
+  int k;
+
+  for(k = 0; k <= MAXORDER; k++){
+    if(!big_cost(PGSIZE << k, &bp, &kp) || bp != 1u << k || kp != 1u << k){
+      snprintf(why, n, "kmalloc(%u) took %u pages (kmalloc_pages %u), want %u", PGSIZE << k, bp, kp, 1u << k);
+      return 0;
+    }
+    if(k < MAXORDER && (!big_cost((PGSIZE << k) + 1, &bp, &kp) || bp != 2u << k)){
+      snprintf(why, n, "kmalloc(%u) took %u pages, want %u", (PGSIZE << k) + 1, bp, 2u << k);
+      return 0;
+    }
+  }
+  if(big_cost((PGSIZE << MAXORDER) + 1, &bp, &kp) || bp != 0){
+    snprintf(why, n, "kmalloc(%u) succeeded", (PGSIZE << MAXORDER) + 1);
+    return 0;
+  }
+  return 1;
+}
+
 int
 main(void)
 {
@@ -60,6 +105,7 @@ main(void)
   struct memstat init, ms;
   void *p[8192];
   int i, n, k, ok;
+  char why[160];
 
   if(host_arena(pa_lo, pa_hi) < 0){
     printf("FAIL host.buddy.setup: cannot map the arena at 0x%x\n", KERNBASE + pa_lo);
@@ -140,6 +186,7 @@ main(void)
   kfree(p[0]);
   result("kzalloc", ok, "not zeroed");
   result("kmalloc_selftest", kmalloc_selftest() == 0, "kmalloc_selftest failed");
+  result("kmalloc_big_sizes", big_sizes_ok(why, sizeof(why)), why);
   buddy_stat(&ms);
   result("final", ms.free_pages == init.free_pages, "pages leaked");
   return failures ? 1 : 0;

@@ -43,8 +43,9 @@ def run(prog):
     print(proc.stdout, proc.stderr)
     lines = proc.stdout.splitlines()
     assert any(l.startswith("PASS ") for l in lines), proc.stdout + proc.stderr
-    assert not [l for l in lines if l.startswith("FAIL ")], proc.stdout
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fails = [l for l in lines if l.startswith("FAIL ")]
+    assert not fails, "\n".join(fails + [proc.stdout])
+    assert proc.returncode == 0, proc.stderr + proc.stdout
 
 
 def test_buddy_kmalloc():

@@ -64,7 +64,7 @@ int
 main(void)
 {
   unsigned lo = 0x100000, hi = 0x900000;
-  struct vma *list = 0;
+  struct vma *list = 0, *v;
   struct proc p;
   int r;
 
@@ -90,6 +90,21 @@ main(void)
   check("unmap_many", r == 0 && strcmp(show(list), "35-40") == 0);
   r = vma_unmap(0, &list, 0x35000, 0x40000);
   check("unmap_all", r == 0 && list == 0);
+
+  // File offsets follow the pages: trimming the head advances the offset,
+  // a punched hole gives the tail its own, trimming the tail keeps it.
+  v = mk(&list, 0x10, 0x20, VMA_ANON);
+  v->offset = 0x40000;
+  r = vma_unmap(0, &list, 0x10000, 0x12000);
+  check("unmap_head_offset", r == 0 && list == v && v->start == 0x12000 && v->offset == 0x42000);
+  r = vma_unmap(0, &list, 0x14000, 0x15000);
+  check("unmap_punch_offset", r == 0 && strcmp(show(list), "12-14,15-20") == 0
+        && v->offset == 0x42000 && v->next->offset == 0x45000);
+  r = vma_unmap(0, &list, 0x1e000, 0x20000);
+  check("unmap_tail_offset", r == 0 && strcmp(show(list), "12-14,15-1e") == 0 && v->next->offset == 0x45000);
+  r = vma_unmap(0, &list, 0x11000, 0x16000);          // all of one, head of the next
+  check("unmap_many_offset", r == 0 && strcmp(show(list), "16-1e") == 0 && list->offset == 0x46000);
+  vma_unmap(0, &list, 0, USERTOP);
 
   mk(&list, 0x10, 0x20, VMA_ANON);
   mk(&list, 0x20, 0x28, VMA_ANON);
@@ -146,5 +161,11 @@ main(void)
   check("brk_eager", vma_brk(&p, 0x2000) == 0x3000 && populated == 0x2000);
   vm_lazy = 1;
   check("mmap_nospace", vma_mmap(&p, 0, 0x7ffa0000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) == -ENOMEM);
+  // A hint whose first page is free but whose range meets a mapping goes elsewhere.
+  r = vma_mmap(&p, 0x40000, 0x3000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
+  vma_unmap(0, &p.vmas, 0x40000, 0x42000);
+  r = r == 0x40000 ? vma_mmap(&p, 0x41000, 0x2000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) : -1;
+  check("mmap_hint_overlap", r > 0 && r != 0x41000 && (r >= 0x43000 || r + 0x2000 <= 0x42000)
+        && vma_find(p.vmas, 0x42000) && vma_find(p.vmas, 0x42000)->start == 0x42000);
   return failures ? 1 : 0;
 }

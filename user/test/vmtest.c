@@ -9,6 +9,7 @@
 // and after (a difference is a leak, reported as a FAIL). Prints
 // "PASS vm.NAME" or "FAIL vm.NAME: reason" per test; exits 1 if any failed.
 #include "kernel/types.h"
+#include "kernel/stat.h"
 #include "kernel/memstat.h"
 #include "kernel/mman.h"
 #include "kernel/fcntl.h"
@@ -257,6 +258,24 @@ t_mmap_hint(void)
   CHECK(munmap(q, PG) == 0 && munmap(r, PG) == 0);
 }
 
+// A hint whose first page is free but whose range runs into a mapping is
+// not honoured: the new mapping goes elsewhere and the old one is intact.
+static void
+t_mmap_hint_overlap(void)
+{
+  char *a = map(3 * PG, RW, MAPRW), *q;
+
+  a[2 * PG] = 'k';
+  CHECK(munmap(a, 2 * PG) == 0);               // a and a + PG free, a + 2 * PG mapped
+  q = mmap(a + PG, 2 * PG, RW, MAPRW, -1, 0);
+  CHECK(q != MAP_FAILED && q != a + PG);
+  CHECK(q + 2 * PG <= a + 2 * PG || q >= a + 3 * PG);
+  q[0] = 'q';
+  q[PG] = 'q';
+  CHECK(a[2 * PG] == 'k');
+  CHECK(munmap(q, 2 * PG) == 0 && munmap(a + 2 * PG, PG) == 0);
+}
+
 #define MMAP_ERR(call, e) do { errno = 0; CHECK((call) == MAP_FAILED && errno == (e)); } while(0)
 
 // Argument errors of mmap, munmap and mprotect.
@@ -327,6 +346,48 @@ t_mprotect(void)
   CHECK(p[0] == 'A' && p[PG] == 'b' && p[2 * PG] == 'C');
   p[PG] = 'B';
   CHECK(munmap(p, 3 * PG) == 0);
+}
+
+// Write a fresh page (the TLB now maps it writable), make it read-only,
+// write again at once: the second write must kill this process.
+static void
+write_protect_write(void *arg)
+{
+  volatile char *p = map(PG, RW, MAPRW);
+
+  p[0] = 1;
+  if(mprotect((char *)p, PG, PROT_READ) < 0)
+    exit(60);
+  p[0] = 2;                                    // killed here
+  exit(61);
+}
+
+// Read a fresh page, make it PROT_NONE, read again at once: killed.
+static void
+read_none_read(void *arg)
+{
+  volatile char *p = map(PG, RW, MAPRW);
+  int c = p[0];
+
+  if(mprotect((char *)p, PG, PROT_NONE) < 0)
+    exit(62);
+  c += p[0];                                   // killed here
+  exit(63 + c);
+}
+
+// mprotect takes effect at once in the process that calls it, even for
+// a page it has just used: each child makes its own access, changes the
+// protection, and accesses again without anything in between.
+static void
+t_mprotect_now(void)
+{
+  int wst = in_child(write_protect_write, 0), rst = in_child(read_none_read, 0);
+
+  if(wst != -1)
+    printf("mprotect_now: write after PROT_READ: status %d, not killed\n", wst);
+  if(rst != -1)
+    printf("mprotect_now: read after PROT_NONE: status %d, not killed\n", rst);
+  CHECK(wst == -1 && rst == -1);
 }
 
 // Every kind of bad access kills only the child that made it.
@@ -1121,6 +1182,92 @@ t_file_map_errors(void)
   CHECK(unlink("mf.err") == 0);
 }
 
+// Unmapping the head of a shared file mapping before touching the rest
+// leaves every other page at its own file offset, for faults and msync.
+static void
+t_file_unmap_head(void)
+{
+  char *p;
+
+  make_file("mf.head", 4, 0);
+  p = map_file("mf.head", O_RDWR, 4 * PG, RW, SHRW, 0);
+  CHECK(munmap(p, PG) == 0);                   // nothing touched yet
+  CHECK(p[PG] == 1 && p[PG + 1] == 'B');
+  CHECK(p[3 * PG] == 3 && p[3 * PG + 1] == 'D');
+  p[PG + 5] = 'x';
+  CHECK(msync(p + PG, 3 * PG, MS_SYNC) == 0);
+  CHECK(file_byte("mf.head", PG + 5) == 'x');
+  CHECK(file_byte("mf.head", 5) == 'A' && file_byte("mf.head", 3 * PG + 5) == 'D');
+  CHECK(munmap(p + PG, 3 * PG) == 0);
+  CHECK(unlink("mf.head") == 0);
+}
+
+// msync of a shared mapping whose last page lies only partly inside the
+// file writes that part and no more: the file keeps its size.
+static void
+t_msync_partial_page(void)
+{
+  static char buf[3 * PG];
+  struct stat st;
+  char *p;
+  int fd, i, n;
+
+  make_file("mf.part", 2, 100);                // 2 pages + 100 bytes = 8292
+  p = map_file("mf.part", O_RDWR, 3 * PG, RW, SHRW, 0);
+  p[2 * PG + 50] = 'x';
+  p[2 * PG + 200] = 'y';                       // past the end of the file
+  CHECK(msync(p, 3 * PG, MS_SYNC) == 0);
+  CHECK((fd = open("mf.part", O_RDONLY)) >= 0);
+  CHECK(fstat(fd, &st) == 0);
+  if(st.size != 2 * PG + 100)
+    printf("msync_partial_page: size %d after msync\n", st.size);
+  CHECK(st.size == 2 * PG + 100);
+  n = read(fd, buf, sizeof(buf));
+  close(fd);
+  CHECK(n == 2 * PG + 100);
+  CHECK(buf[2 * PG] == 2 && buf[2 * PG + 50] == 'x');
+  for(i = 1; i < 100; i++)
+    CHECK(i == 50 || buf[2 * PG + i] == 'C');
+  p[2 * PG + 99] = 'z';                        // munmap writes back too
+  CHECK(munmap(p, 3 * PG) == 0);
+  CHECK(file_byte("mf.part", 2 * PG + 99) == 'z' && file_byte("mf.part", 2 * PG + 100) == -1);
+  CHECK(unlink("mf.part") == 0);
+}
+
+// A shared page made read-only and writable again by mprotect while a
+// child still maps it: the parent can write it, and the child sees that.
+static void
+t_file_shared_mprotect(void)
+{
+  char *p;
+  int tochild[2], toparent[2], pid, st;
+
+  make_file("mf.prot", 1, 0);
+  p = map_file("mf.prot", O_RDWR, PG, RW, SHRW, 0);
+  p[1] = 'a';
+  CHECK(pipe(tochild) == 0 && pipe(toparent) == 0);
+  if((pid = fork()) == 0){
+    signal_fd(toparent[1]);
+    wait_fd(tochild[0]);
+    exit(p[1] == 'w' ? 0 : 70);
+  }
+  CHECK(pid > 0);
+  wait_fd(toparent[0]);
+  CHECK(mprotect(p, PG, PROT_READ) == 0);
+  CHECK(p[1] == 'a');
+  CHECK(mprotect(p, PG, RW) == 0);
+  p[1] = 'w';
+  signal_fd(tochild[1]);
+  CHECK(wait(&st) == pid);
+  if(st != 0)
+    printf("file_shared_mprotect: child status %d (70: it did not see the write)\n", st);
+  CHECK(st == 0);
+  close(tochild[0]); close(tochild[1]); close(toparent[0]); close(toparent[1]);
+  CHECK(msync(p, PG, MS_SYNC) == 0 && file_byte("mf.prot", 1) == 'w');
+  CHECK(munmap(p, PG) == 0);
+  CHECK(unlink("mf.prot") == 0);
+}
+
 // ---- runner -------------------------------------------------------------------
 
 static struct test {
@@ -1135,9 +1282,11 @@ static struct test {
   { t_munmap_unmapped,   "munmap_unmapped" },
   { t_mmap_fixed,        "mmap_fixed" },
   { t_mmap_hint,         "mmap_hint" },
+  { t_mmap_hint_overlap, "mmap_hint_overlap" },
   { t_mmap_errors,       "mmap_errors" },
   { t_mmap_nospace,      "mmap_nospace" },
   { t_mprotect,          "mprotect" },
+  { t_mprotect_now,      "mprotect_now" },
   { t_bad_access,        "bad_access" },
   { t_oom_touch,         "oom_touch" },
   { t_fork_lazy,         "fork_lazy" },
@@ -1158,6 +1307,9 @@ static struct test {
   { t_file_fork_shared,  "file_fork_shared" },
   { t_file_self_io,      "file_self_io" },
   { t_file_map_errors,   "file_map_errors" },
+  { t_file_unmap_head,   "file_unmap_head" },
+  { t_msync_partial_page, "msync_partial_page" },
+  { t_file_shared_mprotect, "file_shared_mprotect" },
 };
 
 // Run one test in a child; 1 if it passed without leaking pages.
