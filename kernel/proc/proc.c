@@ -155,8 +155,8 @@ start_init(struct proc *p)
   if(p->cwd == 0)
     panic("start_init: no root directory");
   if((r = exec("/init", argv)) < 0){
-    printf("start_init: exec /init failed (%d)\n", r);
-    panic("start_init: no /init");
+    printf("file system damaged: cannot run /init (error %d); run fsck\n", -r);
+    power_off();
   }
 }
 
