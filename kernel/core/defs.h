@@ -190,6 +190,10 @@ int   pipe_alloc(struct file **rf, struct file **wf);
 void  pipe_close(struct pipe *pi, int writable);
 int   pipe_read(struct pipe *pi, uint uaddr, int n);
 int   pipe_write(struct pipe *pi, uint uaddr, int n);
+// faultinj.c: failing the nth allocation of a system call (SYS_failnth)
+int   fault_inject(void);                 // 1: fail this allocation
+void  fault_syscall_begin(struct proc *p);
+void  fault_syscall_end(struct proc *p);
 // ide.c: size of a disk
 uint  ide_blocks(uint dev);               // blocks on disk dev, 0 if unknown
 

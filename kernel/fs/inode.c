@@ -499,7 +499,8 @@ stati(struct inode *ip, struct stat *st)
 
 // Copy up to n bytes at offset off of ip to dst (a user address when
 // user_dst). Holes read as zeros. Returns bytes copied (0 at or past the
-// end) or -EFAULT / -EIO (a damaged block number). Caller holds ip->lock.
+// end) or -EFAULT / -ENOMEM (user page) / -EIO (a damaged block number).
+// Caller holds ip->lock.
 int
 readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
 {
@@ -527,8 +528,8 @@ readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
       r = either_copyout(user_dst, dst, bp->data + off % BSIZE, m);
       brelse(bp);
     }
-    if(r < 0)
-      return done > 0 ? (int)done : -EFAULT;
+    if(r < 0)                  // -EFAULT, or -ENOMEM for the user page
+      return done > 0 ? (int)done : r;
   }
   return done;
 }
@@ -564,10 +565,8 @@ writei(struct inode *ip, int user_src, uint src, uint off, uint n)
     if(m > n - done)
       m = n - done;
     // Fetch the bytes first, so a bad address allocates nothing.
-    if(user_src && (r = either_copyin(bounce, user_src, src, m)) < 0){
-      r = -EFAULT;
-      break;
-    }
+    if(user_src && (r = either_copyin(bounce, user_src, src, m)) < 0)
+      break;                   // -EFAULT, or -ENOMEM for the user page
     if((b = bmap(ip, off / BSIZE, 1)) < 0){
       r = b;
       break;

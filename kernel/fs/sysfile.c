@@ -111,10 +111,8 @@ sys_pipe(void)
     r = -ENOMEM;
     goto fail;
   }
-  if(copyout(p, uaddr, fds, sizeof(fds)) < 0){
-    r = -EFAULT;
+  if((r = copyout(p, uaddr, fds, sizeof(fds))) < 0)   // -EFAULT or -ENOMEM
     goto fail;
-  }
   return 0;
 
 fail:
@@ -567,5 +565,5 @@ sys_fsstat(void)
   if(arguint(0, &uaddr) < 0)
     return -EFAULT;
   fs_stat(ROOTDEV, &st);
-  return copyout(myproc(), uaddr, &st, sizeof(st)) < 0 ? -EFAULT : 0;
+  return copyout(myproc(), uaddr, &st, sizeof(st));   // 0, -EFAULT or -ENOMEM
 }

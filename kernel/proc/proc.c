@@ -311,7 +311,7 @@ int
 wait(uint status_uva)
 {
   struct proc *p = myproc(), *q;
-  int havekids, pid, status;
+  int havekids, pid, status, r;
 
   acquire(&ptable.lock);
   for(;;){
@@ -329,8 +329,8 @@ wait(uint status_uva)
       if(status_uva){
         // Only this process reaps its children, so q stays put meanwhile.
         release(&ptable.lock);
-        if(copyout(p, status_uva, &status, sizeof(status)) < 0)
-          return -EFAULT;
+        if((r = copyout(p, status_uva, &status, sizeof(status))) < 0)
+          return r;              // -EFAULT or -ENOMEM; q is still there
         acquire(&ptable.lock);
       }
       unlink_proc(q);
