@@ -251,6 +251,9 @@ log_write(struct buf *b)
     if(log.lh.block[i] == b->blockno)
       break;
   if(i == log.lh.n){
+    // (Unreachable: operations reserve their slots in begin_op_n and
+    // log at most that many blocks; a damaged disk cannot add any, since
+    // freeing touches only bitmap blocks, which sb_check makes fit.)
     if(log.lh.n >= (uint)log.cap)
       panic("log_write: transaction too big");
     log.lh.block[i] = b->blockno;

@@ -58,6 +58,8 @@ dirlookup(struct inode *dp, char *name, uint *poff, int *err)
   uint off;
   int n, i, r = -ENOENT;
 
+  // (Unreachable from a system call: every caller has checked dp->type
+  // under this lock, and a locked valid inode's type does not change.)
   if(dp->type != T_DIR)
     panic("dirlookup: not a directory");
   for(off = 0; off < dp->size; off += n * sizeof(de[0])){
