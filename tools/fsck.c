@@ -302,9 +302,19 @@ static void
 check_dir(uint inum, struct dinode *d)
 {
   struct dirent de;
-  uint off, n = d->size / sizeof(de);
+  uint off, n = d->size / sizeof(de), bn;
   char name[DIRSIZ + 1];
   int seen_dot = 0, seen_dotdot = 0;
+
+  // Directories grow an entry at a time: a hole means damage (and the
+  // kernel refuses to read past one).
+  for(bn = 0; bn < (d->size + BSIZE - 1) / BSIZE; bn++){
+    if(file_block(d, bn) == 0){
+      problem("directory %u: hole at block %u of its %u bytes", inum, bn, d->size);
+      n = bn * BSIZE / sizeof(de);
+      break;
+    }
+  }
 
   for(off = 0; off < n; off++){
     read_file(d, off * sizeof(de), &de, sizeof(de));

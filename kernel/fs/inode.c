@@ -519,7 +519,9 @@ readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
     m = BSIZE - off % BSIZE;
     if(m > n - done)
       m = n - done;
-    if((b = bmap(ip, off / BSIZE, 0)) < 0)
+    if((b = bmap(ip, off / BSIZE, 0)) == 0 && ip->type == T_DIR)
+      b = fs_bad(ip->inum, "directory hole at block", off / BSIZE);  // never written so
+    if(b < 0)
       return done > 0 ? (int)done : b;
     if(b == 0){
       r = either_copyout(user_dst, dst, zeros, m);

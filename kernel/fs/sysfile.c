@@ -495,6 +495,11 @@ sys_unlink(void)
     r = r < 0 ? r : -ENOTEMPTY;
     goto out_dp;
   }
+  if(ip->type == T_DIR && dp->nlink < 2){   // its ".." must be counted in dp
+    iunlockput(ip);
+    r = fs_bad(dp->inum, "link count", dp->nlink);
+    goto out_dp;
+  }
   // The entry was just read at off, so its block exists and writei, with
   // a kernel source, needs no memory: this cannot fail, but if it does,
   // nothing has changed yet.

@@ -281,6 +281,8 @@ CASES = [
      BAD + "size"),
     ("dir_size_odd", "run", field("/d", "size", 37), r"not a multiple",
      BAD + "directory size"),
+    ("dir_size_max_holes", "run", field("/d", "size", (NDIRECT + 256 + 256 * 256) * BSIZE),
+     r"hole at block", BAD + "directory hole at block"),
     ("dir_size_huge", "run", field("/d", "size", 0x7FFFFFF0), r"larger than MAXFILESIZE",
      BAD + "size"),
     ("symlink_size_huge", "run", field("/d/sl", "size", 0xFFFFFFFF), r"symlink target length|larger",
@@ -294,6 +296,7 @@ CASES = [
     ("nlink_negative", "run", field("/d/f", "nlink", -1), r"negative link count",
      BAD + "link count"),
     ("nlink_high", "run", field("/d/f", "nlink", 5), r"nlink 5 but 1", None),
+    ("parent_nlink_low", "run", field("/d", "nlink", 1), r"nlink 1 but 2", BAD + "link count"),
     ("dir_nlink_zero", "run", field("/d/sub", "nlink", 0), r"nlink 0 but", BAD + "type 0"),
     ("type_bogus", "run", field("/d/f", "type", 77), r"bad type 77", BAD + "type 77"),
 ]
