@@ -140,6 +140,20 @@ static int c_munmap_middle(void) { return munmap(mem + 4096, 4096); }
 static int c_mprotect_middle(void) { return mprotect(mem + 4096, 4096, PROT_READ); }
 static int c_msync(void) { return msync(mem, 2 * 4096, MS_SYNC); }
 static int c_trace_size(void) { return trace(TRACE_SIZE, 512, 0); }
+static int c_mmap_fixed_middle(void)
+{
+  return mmap_result(mmap(mem + 4096, 4096, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+                          -1, 0));
+}
+static int c_mknod(void) { return mknod("f", 1, 0); }
+static void s_mappings(void)
+{
+  s_shared();                   // a dirty shared file mapping, then
+  char *file = mem;
+  s_anon();                     // a touched private one, and a heap
+  s_brk();
+  mem = file;
+}
 
 static struct fcase cases[] = {
   { "getpid", s_none, c_getpid, 0 },     // allocates nothing: ends at once
@@ -172,6 +186,9 @@ static struct fcase cases[] = {
   { "mprotect_middle", s_anon, c_mprotect_middle, 0 },
   { "msync", s_shared, c_msync, 0 },
   { "trace_size", s_none, c_trace_size, 0 },
+  { "mmap_fixed_middle", s_anon, c_mmap_fixed_middle, 0 },
+  { "mknod", s_none, c_mknod, 0 },
+  { "fork_with_mappings", s_mappings, c_fork, a_fork },
 };
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))
 
