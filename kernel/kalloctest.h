@@ -8,7 +8,15 @@
 //   kalloctest(KAT_FRAG, &kat_frag)     random workload: snapshot the free
 //                                        lists while holding ~half of memory
 // The structures are read from and written back to user memory.
-// Self-tests and the workload assume nothing else allocates meanwhile.
+// Self-tests and the workload assume nothing else allocates meanwhile, and
+// the self-test takes every free page for a moment: so every mode but
+// KAT_TESTMODE fails with -EPERM unless the test mode is on. Only init
+// (pid 1) can turn it on, which it does at boot for a scripted run (a
+// /runcmd: make test, make bench, make run), never for an interactive one;
+// any process may turn it off for the rest of the boot:
+//   kalloctest(KAT_TESTMODE, (void *)1)  on (pid 1 only, else -EPERM)
+//   kalloctest(KAT_TESTMODE, 0)          off
+// Either returns the previous setting (0 or 1).
 #ifndef KKALLOCTEST_H
 #define KKALLOCTEST_H
 #include "memstat.h"
@@ -17,6 +25,7 @@
 #define KAT_BENCH    1
 #define KAT_KMBENCH  2
 #define KAT_FRAG     3
+#define KAT_TESTMODE 4
 
 #define KAT_MAXITERS 1000000   // most operations timed per call
 #define KAT_MAXBATCH 256       // most blocks held at once by the batch test

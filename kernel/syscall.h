@@ -36,4 +36,5 @@
 #define SYS_vmstat   33
 #define SYS_kalloctest 34
 #define SYS_fsstat   35
+#define SYS_failnth  36
 #endif

@@ -4,9 +4,11 @@
 //                         print "fsck: ok, N inodes, N blocks used"
 //   fsck IMG --dump PATH  print the contents of the file at PATH to stdout
 //
-// A committed transaction still in the log is replayed first, in memory
-// only (the kernel would redo it at boot); a note goes to stderr. The
-// image file itself is never changed.
+// A committed transaction still in the log is checked and replayed first,
+// in memory only (the kernel would redo it at boot); a note goes to
+// stderr. Only then is the superblock checked (the log may rewrite it, so
+// a log entry naming the superblock or the log itself is a problem). The
+// image file itself is never changed. Every problem found is named.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,10 @@ check_super(void)
   }
   ninodeblocks = (sb.ninodes + IPB - 1) / IPB;
   nbitmap = (sb.size + BPB - 1) / BPB;
+  if(sb.ninodes > 65536)
+    problem("superblock inode count %u: directory entries name at most 65535", sb.ninodes);
+  if(sb.nlog - 1 < WRITEOPBLOCKS + MAXOPBLOCKS || sb.nlog - 1 < nbitmap + 4)
+    problem("log of %u blocks too small for the largest operation", sb.nlog);
   if(sb.nlog < 2 || sb.nlog > LOGSIZE || sb.logstart < 2 ||
      sb.inodestart != sb.logstart + sb.nlog ||
      sb.bmapstart != sb.inodestart + ninodeblocks ||
@@ -87,27 +93,52 @@ check_super(void)
   return 0;
 }
 
-// Redo a committed transaction, in memory.
-static void
+// Find the log through the superblock (only its magic and log fields are
+// trusted yet), check the header and redo a committed transaction, in
+// memory. A transaction may write inode, bitmap and data blocks only; the
+// kernel refuses to boot a log that names anything else, so such entries
+// are problems and are not replayed. Returns 0, or -1 if there is no
+// usable log (nothing else can be trusted then).
+static int
 replay_log(void)
 {
-  struct logheader *lh = (struct logheader *)block(sb.logstart);
-  uint i;
+  struct superblock s;
+  struct logheader *lh;
+  uint i, first;
+  int bad = 0;
 
+  memcpy(&s, block(1), sizeof(s));
+  if(s.magic != FSMAGIC){
+    problem("bad magic 0x%x in superblock", s.magic);
+    return -1;
+  }
+  if(s.logstart != 2 || s.nlog < 2 || s.nlog > LOGSIZE || s.logstart + s.nlog > nblocks_img){
+    problem("superblock log region (start %u, %u blocks) is out of range", s.logstart, s.nlog);
+    return -1;
+  }
+  lh = (struct logheader *)block(s.logstart);
   if(lh->n == 0)
-    return;
-  if(lh->n > sb.nlog - 1){
-    problem("log header claims %u blocks, log holds %u", lh->n, sb.nlog - 1);
-    return;
+    return 0;
+  if(lh->n > s.nlog - 1){
+    problem("log header claims %u blocks, log holds %u", lh->n, s.nlog - 1);
+    return 0;
   }
-  fprintf(stderr, "fsck: replaying a committed log transaction (%u blocks)\n", lh->n);
+  first = s.logstart + s.nlog;
   for(i = 0; i < lh->n; i++){
-    if(lh->block[i] >= sb.size){
-      problem("log entry %u names block %u outside the image", i, lh->block[i]);
-      continue;
+    if(lh->block[i] < first || lh->block[i] >= nblocks_img || lh->block[i] >= s.size){
+      problem("log entry %u names block %u, %s", i, lh->block[i],
+              lh->block[i] == 1 ? "the superblock" :
+              lh->block[i] < first ? "the boot block or the log itself" :
+              "past the end of the file system");
+      bad = 1;
     }
-    memcpy(block(lh->block[i]), block(sb.logstart + 1 + i), BSIZE);
   }
+  if(bad)
+    return 0;
+  fprintf(stderr, "fsck: replaying a committed log transaction (%u blocks)\n", lh->n);
+  for(i = 0; i < lh->n; i++)
+    memcpy(block(lh->block[i]), block(s.logstart + 1 + i), BSIZE);
+  return 0;
 }
 
 // ---- walking an inode's blocks -------------------------------------------
@@ -138,6 +169,10 @@ walk_index(uint inum, uint ind, int depth, long base, long span, blockfn fn, voi
   for(i = 0; i < NINDIRECT; i++){
     if(a[i] == 0)
       continue;
+    if(a[i] == ind){
+      problem("inode %u: indirect block %u lists itself", inum, ind);
+      continue;
+    }
     if(depth > 1)
       walk_index(inum, a[i], depth - 1, base + i * span, span / NINDIRECT, fn, arg);
     else if(valid_block(inum, a[i]))
@@ -234,6 +269,8 @@ check_inodes(uint *ninodes_used)
       problem("inode %u: bad type %d", inum, d->type);
       continue;
     }
+    if(d->nlink < 0)
+      problem("inode %u: negative link count %d", inum, d->nlink);
     if(d->size > MAXFILESIZE)
       problem("inode %u: size %u larger than MAXFILESIZE", inum, d->size);
     if(d->type == T_DIR && d->size % sizeof(struct dirent))
@@ -265,9 +302,19 @@ static void
 check_dir(uint inum, struct dinode *d)
 {
   struct dirent de;
-  uint off, n = d->size / sizeof(de);
+  uint off, n = d->size / sizeof(de), bn;
   char name[DIRSIZ + 1];
   int seen_dot = 0, seen_dotdot = 0;
+
+  // Directories grow an entry at a time: a hole means damage (and the
+  // kernel refuses to read past one).
+  for(bn = 0; bn < (d->size + BSIZE - 1) / BSIZE; bn++){
+    if(file_block(d, bn) == 0){
+      problem("directory %u: hole at block %u of its %u bytes", inum, bn, d->size);
+      n = bn * BSIZE / sizeof(de);
+      break;
+    }
+  }
 
   for(off = 0; off < n; off++){
     read_file(d, off * sizeof(de), &de, sizeof(de));
@@ -277,6 +324,10 @@ check_dir(uint inum, struct dinode *d)
     name[DIRSIZ] = 0;
     if(de.inum >= sb.ninodes || dinode(de.inum)->type == 0){
       problem("directory %u: entry \"%s\" names free or bad inode %u", inum, name, de.inum);
+      continue;
+    }
+    if(de.inum == inum && strcmp(name, ".") != 0 && !(inum == ROOTINO && strcmp(name, "..") == 0)){
+      problem("directory %u: entry \"%s\" names the directory itself", inum, name);
       continue;
     }
     if(strcmp(name, ".") == 0){
@@ -314,6 +365,23 @@ dotdot(struct dinode *d)
   return de.inum;
 }
 
+// Does following parent[] up from directory inum reach the root? A walk
+// longer than the number of inodes is a cycle.
+static int
+reaches_root(uint inum)
+{
+  uint steps;
+
+  for(steps = 0; steps < sb.ninodes; steps++){
+    if(inum == ROOTINO)
+      return 1;
+    if(inum == 0 || inum >= sb.ninodes)
+      return 0;
+    inum = parent[inum];
+  }
+  return 0;
+}
+
 static void
 check_tree(void)
 {
@@ -337,6 +405,8 @@ check_tree(void)
         problem("directory %u is in no directory", inum);
       else if(dotdot(d) != want)
         problem("directory %u: \"..\" is %u, should be %u", inum, dotdot(d), want);
+      else if(!reaches_root(inum))
+        problem("directory %u is in a cycle of directories, not under the root", inum);
     }
     if(d->nlink == 0 && links[inum] == 0){
       fprintf(stderr, "fsck: note: inode %u has no links (freed at next boot)\n", inum);
@@ -440,9 +510,10 @@ main(int argc, char *argv[])
     perror("mmap");
     return 2;
   }
-  if(check_super() < 0)
+  if(replay_log() < 0 || check_super() < 0){
+    printf("fsck: %d problem%s found\n", problems, problems == 1 ? "" : "s");
     return 1;
-  replay_log();
+  }
   if(dumppath)
     return dump(dumppath);
 

@@ -48,6 +48,7 @@ int   trace(int cmd, int arg, const char *s);   // kernel/tracectl.h: TRACE_* co
 int   kalloctest(int mode, void *uaddr);    // kernel/kalloctest.h: allocator self-tests and benchmark
 struct fsstat;
 int   fsstat(struct fsstat *st);            // kernel/fsstat.h: free blocks and inodes
+int   failnth(int n);                       // fail the nth allocation of the next call; 1 if the last call had one
 
 // library (ulib.c, printf.c, umalloc.c, errno.c)
 extern int errno;

@@ -186,7 +186,11 @@ trap(struct trapframe *tf)
     {
       uint va = rcr2();
       r = vm_fault(p, va, tf->err);
-      if(r < 0)
+      if(r == -ENOMEM && p->pid == 1){
+        // init must not die: let the others run (and free memory, or be
+        // killed for want of it), then take the fault again.
+        yield();
+      } else if(r < 0)
         kill_user(p, fault_cause(r, tf->err), va, tf);
     }
     break;

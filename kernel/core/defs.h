@@ -166,7 +166,7 @@ struct inode *namei(char *path);          // follows symlinks; 0 if not found
 struct inode *namei_err(char *path, int follow, int *err);
 struct inode *nameiparent(char *path, char *name);
 struct inode *idup(struct inode *ip);
-void  ilock(struct inode *ip);
+int   ilock(struct inode *ip);          // 0, or -EIO: the disk inode is damaged
 void  iunlock(struct inode *ip);
 void  iput(struct inode *ip);
 void  iunlockput(struct inode *ip);
@@ -190,6 +190,12 @@ int   pipe_alloc(struct file **rf, struct file **wf);
 void  pipe_close(struct pipe *pi, int writable);
 int   pipe_read(struct pipe *pi, uint uaddr, int n);
 int   pipe_write(struct pipe *pi, uint uaddr, int n);
+// faultinj.c: failing the nth allocation of a system call (SYS_failnth)
+int   fault_inject(void);                 // 1: fail this allocation
+void  fault_syscall_begin(struct proc *p);
+void  fault_syscall_end(struct proc *p);
+// ide.c: size of a disk
+uint  ide_blocks(uint dev);               // blocks on disk dev, 0 if unknown
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
 #endif

@@ -83,6 +83,8 @@ int sys_lseek(void);
 int sys_symlink(void);
 int sys_readlink(void);
 int sys_fsstat(void);
+// Implemented in faultinj.c (mm).
+int sys_failnth(void);
 
 // Numbers without an entry return -ENOSYS.
 static int (*const syscalls[])(void) = {
@@ -121,6 +123,7 @@ static int (*const syscalls[])(void) = {
   [SYS_trace]      = sys_trace,
   [SYS_vmstat]     = sys_vmstat,
   [SYS_fsstat]     = sys_fsstat,
+  [SYS_failnth]    = sys_failnth,
 };
 
 // Run the system call named by the trap frame's %eax and leave its result
@@ -131,8 +134,10 @@ syscall(void)
   struct proc *p = myproc();
   uint num = p->tf->eax;
 
+  fault_syscall_begin(p);
   if(num < NELEM(syscalls) && syscalls[num])
     p->tf->eax = syscalls[num]();
   else
     p->tf->eax = -ENOSYS;
+  fault_syscall_end(p);
 }

@@ -266,7 +266,7 @@ static int
 console_read(int user_dst, uint dst, int n)
 {
   char kbuf[INPUT_SIZE];
-  int got = 0;
+  int got = 0, r;
   char c;
 
   if(n <= 0)
@@ -290,8 +290,8 @@ console_read(int user_dst, uint dst, int n)
       break;
   }
   release(&cons.lock);
-  if(got > 0 && either_copyout(user_dst, dst, kbuf, got) < 0)
-    return -EFAULT;
+  if(got > 0 && (r = either_copyout(user_dst, dst, kbuf, got)) < 0)
+    return r;                    // -EFAULT or -ENOMEM
   return got;
 }
 
@@ -301,12 +301,12 @@ static int
 console_write(int user_src, uint src, int n)
 {
   char chunk[128];
-  int done = 0, k, i;
+  int done = 0, k, i, r;
 
   while(done < n){
     k = n - done < (int)sizeof(chunk) ? n - done : (int)sizeof(chunk);
-    if(either_copyin(chunk, user_src, src + done, k) < 0)
-      return done > 0 ? done : -EFAULT;
+    if((r = either_copyin(chunk, user_src, src + done, k)) < 0)
+      return done > 0 ? done : r;   // -EFAULT or -ENOMEM
     acquire(&cons.lock);
     for(i = 0; i < k; i++)
       cons_putc(chunk[i] & 0xFF);

@@ -35,14 +35,17 @@
 #define CMD_READ_MULT  0xC4  // READ MULTIPLE: one interrupt per data block
 #define CMD_WRITE_MULT 0xC5  // WRITE MULTIPLE
 #define CMD_SET_MULT   0xC6  // SET MULTIPLE MODE: sectors per data block
+#define CMD_IDENTIFY   0xEC  // IDENTIFY DEVICE: 256 words about the drive
 
 #define SECTSIZE   512
 #define SECTS_PER_BLOCK (BSIZE / SECTSIZE)
+#define LBA28_SECTORS (1u << 28)   // sectors a 28-bit disk address can name
 
 static struct {
   struct spinlock lock;      // guards the queue and the fields below
   struct buf *head;          // request in progress; its qnext follow
   int present[2];            // which drives answered at boot
+  uint nblocks[2];           // blocks on each drive (IDENTIFY), within LBA28
 } ide;
 
 // Spin until the controller is not busy. Returns 0, or -1 if it reports
@@ -87,6 +90,36 @@ ide_set_multiple(int drive)
     panic("ide: drive refused multiple mode");
 }
 
+// Ask a drive how many sectors it has (IDENTIFY words 60-61: the sectors
+// 28-bit addresses reach), polling with its interrupt masked. Returns the
+// whole blocks, or 0 if the drive does not say.
+static uint
+ide_identify(int drive)
+{
+  ushort id[256];
+  uint sectors;
+
+  outb(ATA_CTRL, 2);
+  outb(ATA_DRIVE, 0xE0 | (drive << 4));
+  if(ide_wait() < 0)
+    return 0;
+  outb(ATA_CMD, CMD_IDENTIFY);
+  if(ide_wait() < 0 || (inb(ATA_STATUS) & ST_DRQ) == 0)
+    return 0;
+  insl(ATA_DATA, id, sizeof(id) / 4);
+  sectors = id[60] | ((uint)id[61] << 16);
+  if(sectors > LBA28_SECTORS)
+    sectors = LBA28_SECTORS;
+  return sectors / SECTS_PER_BLOCK;
+}
+
+// Blocks on disk dev; 0 if there is no such disk.
+uint
+ide_blocks(uint dev)
+{
+  return dev < 2 && ide.present[dev] ? ide.nblocks[dev] : 0;
+}
+
 void
 ide_init(void)
 {
@@ -96,8 +129,10 @@ ide_init(void)
   ide.present[1] = ide_probe(1);
   ide.present[0] = 1;
   for(int d = 0; d < 2; d++)
-    if(ide.present[d])
+    if(ide.present[d]){
+      ide.nblocks[d] = ide_identify(d);
       ide_set_multiple(d);
+    }
   outb(ATA_DRIVE, 0xE0);
   outb(ATA_CTRL, 0);
   if(!ide.present[1])
@@ -142,9 +177,14 @@ ide_intr(void)
     return;
   }
   st = inb(ATA_STATUS);          // reading status acknowledges the interrupt
-  if(st & (ST_ERR | ST_DF))
-    panic("ide_intr: disk error");
-  if(!b->dirty)
+  if(st & (ST_ERR | ST_DF)){
+    // The request failed: a read gives zeros, a write is lost. The file
+    // system checks block numbers before use, so this is a bad disk.
+    printf("ide: disk %d block %d: %s error (status 0x%x)\n", b->dev, b->blockno,
+           b->dirty ? "write" : "read", st);
+    if(!b->dirty)
+      memset(b->data, 0, BSIZE);
+  } else if(!b->dirty)
     insl(ATA_DATA, b->data, BSIZE / 4);
   b->valid = 1;
   b->dirty = 0;
@@ -168,6 +208,21 @@ ide_rw(struct buf *b)
     panic("ide_rw: nothing to do");
   if(b->dev > 1 || !ide.present[b->dev])
     panic("ide_rw: no such disk");
+  // A block past the end of the disk, or one whose sector number would
+  // wrap the 28-bit disk address onto another block, is never sent to the
+  // drive. The file system checks its block numbers first (fscheck.c), so
+  // this is the last line of defence: the read gives zeros, the write is
+  // dropped, and both are reported.
+  if((ide.nblocks[b->dev] && b->blockno >= ide.nblocks[b->dev]) ||
+     b->blockno >= LBA28_SECTORS / SECTS_PER_BLOCK){
+    printf("ide: disk %d block %d: past the end of the disk (%d blocks)\n",
+           b->dev, b->blockno, ide.nblocks[b->dev]);
+    if(!b->dirty)
+      memset(b->data, 0, BSIZE);
+    b->valid = 1;
+    b->dirty = 0;
+    return;
+  }
 
   acquire(&ide.lock);
   b->qnext = 0;

@@ -80,7 +80,7 @@ file_stat(struct file *f, uint uaddr)
   ilock(f->ip);
   stati(f->ip, &st);
   iunlock(f->ip);
-  return copyout(myproc(), uaddr, &st, sizeof(st)) < 0 ? -EFAULT : 0;
+  return copyout(myproc(), uaddr, &st, sizeof(st));   // 0, -EFAULT or -ENOMEM
 }
 
 // Read up to n bytes into user address uaddr. Returns the count (0 at end

@@ -40,6 +40,7 @@ struct inode {
   uint size;
   uint addrs[NDIRECT + 2];
   struct inode *reapnext;  // list of unlinked inodes waiting to be freed
+  int bad;                 // the disk copy is damaged: no I/O, never written back
 };
 
 // Device drivers, indexed by major number. user_dst/user_src say whether

@@ -18,6 +18,7 @@
 #include "core/defs.h"
 
 struct superblock sb;
+uint fs_datastart;           // first data block (after the bitmap)
 
 static struct {
   struct spinlock lock;
@@ -82,9 +83,11 @@ balloc(uint dev, uint *bno)
   hint = bmap_alloc.hint;
   release(&bmap_alloc.lock);
 
+  if(hint < fs_datastart)
+    hint = fs_datastart;
   b = bitmap_take(dev, hint, sb.size);
-  if(b == 0 && hint > 0)
-    b = bitmap_take(dev, 0, hint);
+  if(b == 0 && hint > fs_datastart)
+    b = bitmap_take(dev, fs_datastart, hint);
   if(b == 0)
     return -ENOSPC;
   acquire(&bmap_alloc.lock);
@@ -96,18 +99,25 @@ balloc(uint dev, uint *bno)
   return 0;
 }
 
-// Mark block bno free.
+// Mark block bno free. A block outside the data area, or one already
+// free, means the disk is damaged (an inode named it wrongly): it is
+// reported and left alone.
 void
 bfree(uint dev, uint bno)
 {
   struct buf *b;
   uint i = bno % BPB;
 
-  if(bno >= sb.size)
-    panic("bfree: block out of range");
+  if(!fs_block_ok(bno)){
+    fs_bad(0, "block to free", bno);
+    return;
+  }
   b = bread(dev, BBLOCK(bno, sb));
-  if((b->data[i / 8] & (1 << (i % 8))) == 0)
-    panic("bfree: block already free");
+  if((b->data[i / 8] & (1 << (i % 8))) == 0){
+    brelse(b);
+    fs_bad(0, "block freed twice", bno);
+    return;
+  }
   b->data[i / 8] &= ~(1 << (i % 8));
   log_write(b);
   brelse(b);
@@ -220,12 +230,18 @@ find_orphans(uint dev)
   struct buf *b;
   struct dinode *dip;
   struct inode *ip;
-  uint inum;
+  const char *field;
+  uint inum, value;
 
   for(inum = 1; inum < sb.ninodes; inum++){
     b = bread(dev, IBLOCK(inum, sb));
     dip = (struct dinode *)b->data + inum % IPB;
     if(dip->type != 0 && dip->nlink == 0){
+      if((field = dinode_check(dip, &value)) != 0){  // damaged: leave it to fsck
+        fs_bad(inum, field, value);
+        brelse(b);
+        continue;
+      }
       brelse(b);
       if((ip = iget(dev, inum)) == 0)
         break;
@@ -237,31 +253,37 @@ find_orphans(uint dev)
   }
 }
 
-// Mount the file system on dev: read the superblock, replay the log,
-// free orphans. Called once by the first process (it may sleep).
+// Mount the file system on dev: read and check the superblock, replay
+// the log, check the root directory, free orphans. A damaged file system
+// stops the machine (fs_damaged) rather than being used. Called once by
+// the first process (it may sleep).
 void
 fs_init(int dev)
 {
   struct buf *b;
-  uint nbitmap;
+  struct inode *root;
+  const char *why;
 
   initlock(&bmap_alloc.lock, "balloc");
   initlock(&reap.lock, "reap");
+  fs_check_init();
   icache_init();
   b = bread(dev, 1);
   memmove(&sb, b->data, sizeof(sb));
   brelse(b);
-  if(sb.magic != FSMAGIC)
-    panic("fs_init: not a file system (bad magic)");
-  if(sb.size < 8 || sb.ninodes < 2 || sb.bmapstart >= sb.size)
-    panic("fs_init: bad superblock");
+  if((why = sb_check(&sb, ide_blocks(dev))) != 0)
+    fs_damaged(why);
+  fs_datastart = sb.bmapstart + (sb.size + BPB - 1) / BPB;
   log_init(dev, &sb);
-  nbitmap = (sb.size + BPB - 1) / BPB;
-  if((int)nbitmap + 4 > log_capacity())
-    panic("fs_init: log too small to truncate a file in one transaction");
-  if(log_capacity() < WRITEOPBLOCKS + MAXOPBLOCKS)
-    panic("fs_init: log too small for a write (image from an older mkfs?)");
-  bmap_alloc.hint = sb.bmapstart + nbitmap;
+  bmap_alloc.hint = fs_datastart;
+  if((root = iget(dev, ROOTINO)) == 0)
+    panic("fs_init: no memory for the root inode");   // at boot: cannot be
+  if(ilock(root) < 0 || root->type != T_DIR || root->nlink < 1)
+    fs_damaged("the root inode is not a directory");
+  iunlock(root);
+  begin_op();
+  iput(root);
+  end_op();
   find_orphans(dev);
   fs_reap();
 }

@@ -38,9 +38,23 @@ uint  write_span(struct inode *ip, uint off, uint n, int slots);  // bytes an op
 // namei.c
 struct inode *dirlookup(struct inode *dp, char *name, uint *poff, int *err);
 int   dirlink(struct inode *dp, char *name, uint inum);
-int   dir_isempty(struct inode *dp);
+int   dir_isempty(struct inode *dp);       // 1, 0 or -EIO
+int   ilock_entry(struct inode *ip);      // ilock, and it must have links; 0 or -EIO
 int   name_check(char *name);             // 0 or -ENAMETOOLONG/-EINVAL
 struct inode *nameiparent_err(char *path, char *name, int *err);
+
+// fscheck.c: the disk is untrusted
+struct dinode;
+struct logheader;
+extern uint fs_datastart;                 // first data block (fs.c)
+int   fs_block_ok(uint b);                // b is in the data area
+int   fs_inum_ok(uint inum);              // inum names an inode
+int   fs_bad(uint inum, const char *field, uint value);  // report once; -EIO
+void  fs_check_init(void);
+const char *dinode_check(struct dinode *d, uint *value);  // bad field or 0
+const char *sb_check(struct superblock *s, uint disk_blocks);
+const char *log_check(struct logheader *lh, uint cap, struct superblock *s);
+void  fs_damaged(const char *why) __attribute__((noreturn));
 
 // fd.c
 struct file *fd_take(struct proc *p, int fd);  // remove fd from the table; 0 if not open

@@ -161,12 +161,18 @@ ialloc(uint dev, short type, int *err)
   return 0;
 }
 
-// Copy ip's fields to its disk inode. Caller holds ip->lock.
+// Copy ip's fields to its disk inode (not if it is damaged: that copy
+// stays as it is, for fsck). Caller holds ip->lock.
 void
 iupdate(struct inode *ip)
 {
-  struct buf *b = bread(ip->dev, IBLOCK(ip->inum, sb));
-  struct dinode *dip = (struct dinode *)b->data + ip->inum % IPB;
+  struct buf *b;
+  struct dinode *dip;
+
+  if(ip->bad)
+    return;
+  b = bread(ip->dev, IBLOCK(ip->inum, sb));
+  dip = (struct dinode *)b->data + ip->inum % IPB;
 
   dip->type = ip->type;
   dip->major = ip->major;
@@ -187,18 +193,23 @@ idup(struct inode *ip)
   return ip;
 }
 
-// Lock ip, reading it from disk the first time.
-void
+// Lock ip, reading it from disk the first time. Returns 0, or -EIO if the
+// disk inode is damaged (reported once): ip is then locked but marked bad,
+// empty (no blocks, size 0) and never written back or freed, so a caller
+// that goes on with it does no harm.
+int
 ilock(struct inode *ip)
 {
   struct buf *b;
   struct dinode *dip;
+  const char *field;
+  uint value;
 
   if(ip == 0 || ip->ref < 1)
     panic("ilock: not referenced");
   acquiresleep(&ip->lock);
   if(ip->valid)
-    return;
+    return ip->bad ? -EIO : 0;
   b = bread(ip->dev, IBLOCK(ip->inum, sb));
   dip = (struct dinode *)b->data + ip->inum % IPB;
   ip->type = dip->type;
@@ -207,10 +218,17 @@ ilock(struct inode *ip)
   ip->nlink = dip->nlink;
   ip->size = dip->size;
   memmove(ip->addrs, dip->addrs, sizeof(ip->addrs));
+  field = dinode_check(dip, &value);
   brelse(b);
   ip->valid = 1;
-  if(ip->type == 0)
-    panic("ilock: inode is free on disk");
+  ip->bad = 0;
+  if(field == 0)
+    return 0;
+  ip->bad = 1;
+  ip->size = 0;
+  ip->nlink = 1;
+  memset(ip->addrs, 0, sizeof(ip->addrs));
+  return fs_bad(ip->inum, field, value);
 }
 
 void
@@ -278,6 +296,8 @@ iunlockput(struct inode *ip)
 void
 ifree_locked(struct inode *ip)
 {
+  if(ip->bad)
+    return;
   itrunc(ip);
   ip->type = 0;
   iupdate(ip);
@@ -287,32 +307,36 @@ ifree_locked(struct inode *ip)
 // ---- the block map ---------------------------------------------------------
 
 // Return the block number in *slot (an inode address field), allocating
-// it first if it is 0 and alloc is set. >0, 0 (hole) or -ENOSPC.
+// it first if it is 0 and alloc is set. >0, 0 (hole), -ENOSPC, or -EIO
+// if the number read from disk is outside the data area.
 static int
-slot_block(uint dev, uint *slot, int alloc)
+slot_block(struct inode *ip, uint *slot, int alloc)
 {
   uint b;
   int r;
 
   if(*slot == 0 && alloc){
-    if((r = balloc(dev, &b)) < 0)
+    if((r = balloc(ip->dev, &b)) < 0)
       return r;
     *slot = b;
   }
+  if(*slot != 0 && !fs_block_ok(*slot))
+    return fs_bad(ip->inum, "block number", *slot);
   return *slot;
 }
 
-// Same, for entry idx of index block ind (logged when it changes).
+// Same, for entry idx of index block ind of ip (logged when it changes).
+// An entry naming ind itself is damage too.
 static int
-index_block(uint dev, uint ind, uint idx, int alloc)
+index_block(struct inode *ip, uint ind, uint idx, int alloc)
 {
-  struct buf *bp = bread(dev, ind);
+  struct buf *bp = bread(ip->dev, ind);
   uint *a = (uint *)bp->data;
   uint b = a[idx];
   int r;
 
   if(b == 0 && alloc){
-    if((r = balloc(dev, &b)) < 0){
+    if((r = balloc(ip->dev, &b)) < 0){
       brelse(bp);
       return r;
     }
@@ -320,73 +344,85 @@ index_block(uint dev, uint ind, uint idx, int alloc)
     log_write(bp);
   }
   brelse(bp);
+  if(b != 0 && (!fs_block_ok(b) || b == ind))
+    return fs_bad(ip->inum, "indirect block entry", b);
   return b;
 }
 
 // Disk block holding file block bn of ip: >0; 0 for a hole when !alloc;
-// or -ENOSPC / -EFBIG. Caller holds ip->lock (and an operation if alloc);
-// the caller writes the inode back when its addrs change.
+// or -ENOSPC / -EFBIG / -EIO (a damaged block number). Caller holds
+// ip->lock (and an operation if alloc); the caller writes the inode back
+// when its addrs change.
 static int
 bmap(struct inode *ip, uint bn, int alloc)
 {
   int ind;
 
+  if(ip->bad)
+    return -EIO;
   if(bn < NDIRECT)
-    return slot_block(ip->dev, &ip->addrs[bn], alloc);
+    return slot_block(ip, &ip->addrs[bn], alloc);
   bn -= NDIRECT;
   if(bn < NINDIRECT){
-    if((ind = slot_block(ip->dev, &ip->addrs[NDIRECT], alloc)) <= 0)
+    if((ind = slot_block(ip, &ip->addrs[NDIRECT], alloc)) <= 0)
       return ind;
-    return index_block(ip->dev, ind, bn, alloc);
+    return index_block(ip, ind, bn, alloc);
   }
   bn -= NINDIRECT;
   if(bn < NDINDIRECT){
-    if((ind = slot_block(ip->dev, &ip->addrs[NDIRECT + 1], alloc)) <= 0)
+    if((ind = slot_block(ip, &ip->addrs[NDIRECT + 1], alloc)) <= 0)
       return ind;
-    if((ind = index_block(ip->dev, ind, bn / NINDIRECT, alloc)) <= 0)
+    if((ind = index_block(ip, ind, bn / NINDIRECT, alloc)) <= 0)
       return ind;
-    return index_block(ip->dev, ind, bn % NINDIRECT, alloc);
+    return index_block(ip, ind, bn % NINDIRECT, alloc);
   }
   return -EFBIG;
 }
 
-// Free index block ind and everything below it (depth 1: it lists data
-// blocks; depth 2: it lists index blocks of depth 1).
+// Free index block ind of ip and everything below it (depth 1: it lists
+// data blocks; depth 2: index blocks of depth 1). Entries outside the data
+// area, or naming ind itself (a cycle), are reported and skipped; bfree
+// refuses a block already freed, so a block listed twice is freed once.
 static void
-free_tree(uint dev, uint ind, int depth)
+free_tree(struct inode *ip, uint ind, int depth)
 {
-  struct buf *bp = bread(dev, ind);
+  struct buf *bp = bread(ip->dev, ind);
   uint *a = (uint *)bp->data;
   uint i;
 
   for(i = 0; i < NINDIRECT; i++){
     if(a[i] == 0)
       continue;
-    if(depth > 1)
-      free_tree(dev, a[i], depth - 1);
+    if(!fs_block_ok(a[i]) || a[i] == ind)
+      fs_bad(ip->inum, "indirect block entry", a[i]);
+    else if(depth > 1)
+      free_tree(ip, a[i], depth - 1);
     else
-      bfree(dev, a[i]);
+      bfree(ip->dev, a[i]);
   }
   brelse(bp);
-  bfree(dev, ind);
+  bfree(ip->dev, ind);
 }
 
 // Free all of ip's blocks and make it empty. Caller holds ip->lock and an
-// operation with room for every bitmap block plus the inode.
+// operation with room for every bitmap block plus the inode. A damaged
+// inode (ip->bad) owns nothing: it is left alone.
 void
 itrunc(struct inode *ip)
 {
   int i;
 
+  if(ip->bad)
+    return;
   for(i = 0; i < NDIRECT; i++){
     if(ip->addrs[i])
       bfree(ip->dev, ip->addrs[i]);
     ip->addrs[i] = 0;
   }
   if(ip->addrs[NDIRECT])
-    free_tree(ip->dev, ip->addrs[NDIRECT], 1);
+    free_tree(ip, ip->addrs[NDIRECT], 1);
   if(ip->addrs[NDIRECT + 1])
-    free_tree(ip->dev, ip->addrs[NDIRECT + 1], 2);
+    free_tree(ip, ip->addrs[NDIRECT + 1], 2);
   ip->addrs[NDIRECT] = ip->addrs[NDIRECT + 1] = 0;
   ip->size = 0;
   iupdate(ip);
@@ -463,7 +499,8 @@ stati(struct inode *ip, struct stat *st)
 
 // Copy up to n bytes at offset off of ip to dst (a user address when
 // user_dst). Holes read as zeros. Returns bytes copied (0 at or past the
-// end) or -EFAULT. Caller holds ip->lock.
+// end) or -EFAULT / -ENOMEM (user page) / -EIO (a damaged block number).
+// Caller holds ip->lock.
 int
 readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
 {
@@ -472,6 +509,8 @@ readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
   struct buf *bp;
   int r;
 
+  if(ip->bad)
+    return -EIO;
   if(off >= ip->size)
     return 0;
   if(n > ip->size - off)
@@ -480,23 +519,27 @@ readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
     m = BSIZE - off % BSIZE;
     if(m > n - done)
       m = n - done;
-    b = bmap(ip, off / BSIZE, 0);
-    if(b <= 0){
+    if((b = bmap(ip, off / BSIZE, 0)) == 0 && ip->type == T_DIR)
+      b = fs_bad(ip->inum, "directory hole at block", off / BSIZE);  // never written so
+    if(b < 0)
+      return done > 0 ? (int)done : b;
+    if(b == 0){
       r = either_copyout(user_dst, dst, zeros, m);
     } else {
       bp = bread(ip->dev, b);
       r = either_copyout(user_dst, dst, bp->data + off % BSIZE, m);
       brelse(bp);
     }
-    if(r < 0)
-      return done > 0 ? (int)done : -EFAULT;
+    if(r < 0)                  // -EFAULT, or -ENOMEM for the user page
+      return done > 0 ? (int)done : r;
   }
   return done;
 }
 
 // Copy n bytes from src (a user address when user_src) to offset off of
 // ip, growing the file; writing past the end leaves a hole. Returns the
-// bytes written, or -EFBIG / -ENOSPC / -EFAULT / -ENOMEM if none were.
+// bytes written, or -EFBIG / -ENOSPC / -EFAULT / -ENOMEM / -EIO if none
+// were.
 // Caller holds ip->lock and an operation; n should respect write_span().
 int
 writei(struct inode *ip, int user_src, uint src, uint off, uint n)
@@ -504,7 +547,7 @@ writei(struct inode *ip, int user_src, uint src, uint off, uint n)
   uint done, m;
   int b, r = 0;
   struct buf *bp;
-  char *bounce;
+  char *bounce = 0;
 
   if(off >= MAXFILESIZE)
     return n == 0 ? 0 : -EFBIG;
@@ -512,27 +555,31 @@ writei(struct inode *ip, int user_src, uint src, uint off, uint n)
     n = MAXFILESIZE - off;
   if(n == 0)
     return 0;
-  if((bounce = kmalloc(BSIZE)) == 0)
+  if(ip->bad)
+    return -EIO;
+  // User bytes go through a bounce buffer (fetched before any block is
+  // allocated); kernel bytes are copied directly, so in-kernel writes
+  // (directory entries) need no memory.
+  if(user_src && (bounce = kmalloc(BSIZE)) == 0)
     return -ENOMEM;
   for(done = 0; done < n; done += m, off += m, src += m){
     m = BSIZE - off % BSIZE;
     if(m > n - done)
       m = n - done;
     // Fetch the bytes first, so a bad address allocates nothing.
-    if((r = either_copyin(bounce, user_src, src, m)) < 0){
-      r = -EFAULT;
-      break;
-    }
+    if(user_src && (r = either_copyin(bounce, user_src, src, m)) < 0)
+      break;                   // -EFAULT, or -ENOMEM for the user page
     if((b = bmap(ip, off / BSIZE, 1)) < 0){
       r = b;
       break;
     }
     bp = bread(ip->dev, b);
-    memmove(bp->data + off % BSIZE, bounce, m);
+    memmove(bp->data + off % BSIZE, user_src ? bounce : (char *)src, m);
     log_write(bp);
     brelse(bp);
   }
-  kfree(bounce);
+  if(user_src)
+    kfree(bounce);
   if(off > ip->size)
     ip->size = off;
   iupdate(ip);               // size and maybe new block addresses

@@ -60,16 +60,18 @@ head_write(void)
   brelse(b);
 }
 
-// Redo a committed transaction found in the log at boot.
+// Redo a committed transaction found in the log at boot, after checking
+// that it only names blocks a transaction may write.
 static void
-recover(void)
+recover(struct superblock *s)
 {
   struct buf *lb, *hb;
+  const char *why;
   uint i;
 
   head_read();
-  if(log.lh.n > (uint)log.cap)
-    panic("log: corrupt header");
+  if((why = log_check(&log.lh, log.cap, s)) != 0)
+    fs_damaged(why);
   for(i = 0; i < log.lh.n; i++){
     lb = bread(log.dev, log.start + 1 + i);
     hb = bread(log.dev, log.lh.block[i]);
@@ -84,22 +86,20 @@ recover(void)
   head_write();
 }
 
-// Set up the log described by sb on dev and recover it. Called once, by
-// fs_init, before any transaction.
+// Set up the log described by sb (checked by sb_check) on dev and recover
+// it. Called once, by fs_init, before any transaction.
 void
 log_init(int dev, struct superblock *sb)
 {
   if(sizeof(struct logheader) > BSIZE)
     panic("log_init: header too big");
-  if(sb->nlog < 2)
-    panic("log_init: no log");
   initlock(&log.lock, "log");
   log.dev = dev;
   log.start = sb->logstart;
   log.cap = sb->nlog - 1;
   if(log.cap > LOGSIZE - 1)
     log.cap = LOGSIZE - 1;
-  recover();
+  recover(sb);
 }
 
 // Data blocks one begin_op_large() operation may log.
@@ -251,6 +251,9 @@ log_write(struct buf *b)
     if(log.lh.block[i] == b->blockno)
       break;
   if(i == log.lh.n){
+    // (Unreachable: operations reserve their slots in begin_op_n and
+    // log at most that many blocks; a damaged disk cannot add any, since
+    // freeing touches only bitmap blocks, which sb_check makes fit.)
     if(log.lh.n >= (uint)log.cap)
       panic("log_write: transaction too big");
     log.lh.block[i] = b->blockno;

@@ -33,27 +33,49 @@ name_check(char *name)
   return n > DIRSIZ ? -ENAMETOOLONG : 0;
 }
 
+// Is entry de, found in directory dp, usable? It must name an inode, and
+// not dp itself unless it is "." (or ".." of the root). 0 or -EIO.
+static int
+dirent_check(struct inode *dp, struct dirent *de)
+{
+  if(!fs_inum_ok(de->inum))
+    return fs_bad(dp->inum, "directory entry inode number", de->inum);
+  if(de->inum == dp->inum && strncmp(de->name, ".", DIRSIZ) != 0 &&
+     !(dp->inum == ROOTINO && strncmp(de->name, "..", DIRSIZ) == 0))
+    return fs_bad(dp->inum, "directory entry naming its own directory", de->inum);
+  return 0;
+}
+
 // Find name in directory dp (locked). Returns its inode, referenced and
 // unlocked, and its entry's offset in *poff (if poff); or 0 with *err
-// (if err) = -ENOENT, or -ENOMEM when there is no memory for the inode.
+// (if err) = -ENOENT, -ENOMEM when there is no memory for the inode, or
+// -EIO when the directory is damaged.
 struct inode *
 dirlookup(struct inode *dp, char *name, uint *poff, int *err)
 {
   struct dirent de[DIRBATCH];
   struct inode *ip;
   uint off;
-  int n, i;
+  int n, i, r = -ENOENT;
 
+  // (Unreachable from a system call: every caller has checked dp->type
+  // under this lock, and a locked valid inode's type does not change.)
   if(dp->type != T_DIR)
     panic("dirlookup: not a directory");
   for(off = 0; off < dp->size; off += n * sizeof(de[0])){
     n = readi(dp, 0, (uint)de, off, sizeof(de));
+    if(n < 0){
+      r = n;
+      break;
+    }
     n /= sizeof(de[0]);
     if(n <= 0)
       break;
     for(i = 0; i < n; i++){
       if(de[i].inum == 0 || strncmp(name, de[i].name, DIRSIZ) != 0)
         continue;
+      if((r = dirent_check(dp, &de[i])) < 0)
+        goto fail;
       if(poff)
         *poff = off + i * sizeof(de[0]);
       ip = iget(dp->dev, de[i].inum);
@@ -62,13 +84,29 @@ dirlookup(struct inode *dp, char *name, uint *poff, int *err)
       return ip;
     }
   }
+fail:
   if(err)
-    *err = -ENOENT;
+    *err = r;
   return 0;
 }
 
+// Lock ip, found through a directory entry: it must be sound and have a
+// link (an entry can only name a linked inode). 0, or -EIO with ip
+// unlocked.
+int
+ilock_entry(struct inode *ip)
+{
+  int r;
+
+  if((r = ilock(ip)) == 0 && ip->nlink < 1)
+    r = fs_bad(ip->inum, "link count", ip->nlink);
+  if(r < 0)
+    iunlock(ip);
+  return r;
+}
+
 // Add an entry name -> inum to directory dp (locked), reusing a free slot.
-// 0, or -EEXIST / -ENAMETOOLONG / -ENOSPC / -EFBIG.
+// 0, or -EEXIST / -ENAMETOOLONG / -ENOSPC / -EFBIG / -ENOMEM / -EIO.
 int
 dirlink(struct inode *dp, char *name, uint inum)
 {
@@ -79,13 +117,15 @@ dirlink(struct inode *dp, char *name, uint inum)
 
   if((r = name_check(name)) < 0)
     return r;
-  if((ip = dirlookup(dp, name, 0, 0)) != 0){
+  if((ip = dirlookup(dp, name, 0, &r)) != 0){
     iput(ip);
     return -EEXIST;
   }
+  if(r != -ENOENT)
+    return r;
   for(off = 0; off < dp->size; off += sizeof(de)){
-    if(readi(dp, 0, (uint)&de, off, sizeof(de)) != sizeof(de))
-      panic("dirlink: short directory read");
+    if((r = readi(dp, 0, (uint)&de, off, sizeof(de))) != sizeof(de))
+      return r < 0 ? r : -EIO;
     if(de.inum == 0)
       break;
   }
@@ -98,16 +138,18 @@ dirlink(struct inode *dp, char *name, uint inum)
   return r < 0 ? r : -ENOSPC;
 }
 
-// Does directory dp (locked) hold nothing but "." and ".."?
+// Does directory dp (locked) hold nothing but "." and ".."? 1 or 0, or
+// -EIO if it cannot be read.
 int
 dir_isempty(struct inode *dp)
 {
   struct dirent de;
   uint off;
+  int r;
 
   for(off = 2 * sizeof(de); off < dp->size; off += sizeof(de)){
-    if(readi(dp, 0, (uint)&de, off, sizeof(de)) != sizeof(de))
-      panic("dir_isempty: short directory read");
+    if((r = readi(dp, 0, (uint)&de, off, sizeof(de))) != sizeof(de))
+      return r < 0 ? r : -EIO;
     if(de.inum != 0)
       return 0;
   }
@@ -124,11 +166,11 @@ splice_link(struct inode *lp, char *buf, char *rest)
 
   if(tlen == 0)
     return -ENOENT;
-  if(tlen + 1 + rlen + 1 > PATHBUF)
-    return -ENAMETOOLONG;
+  if(tlen >= PATHBUF || rlen >= PATHBUF || tlen + 1 + rlen + 1 > PATHBUF)
+    return -ENAMETOOLONG;      // (each term alone first: the sum may wrap)
   memmove(buf + tlen + 1, rest, rlen + 1);
   if(readi(lp, 0, (uint)buf, 0, tlen) != (int)tlen)
-    return -ENOENT;
+    return -EIO;
   buf[tlen] = rlen ? '/' : 0;
   return 0;
 }
@@ -184,7 +226,10 @@ walk(char *path, int parent, int follow, char *name, int *err)
     }
     memmove(name, comp, len);
     name[len] = 0;
-    ilock(ip);
+    if((r = ilock(ip)) < 0){
+      iunlock(ip);
+      goto fail;
+    }
     if(ip->type != T_DIR){
       iunlock(ip);
       r = -ENOTDIR;
@@ -199,7 +244,10 @@ walk(char *path, int parent, int follow, char *name, int *err)
     iunlock(ip);
     if(next == 0)
       goto fail;
-    ilock(next);
+    if((r = ilock_entry(next)) < 0){
+      iput(next);
+      goto fail;
+    }
     if(next->type == T_SYMLINK && (*rest != 0 || follow)){
       if(++nlinks > MAXSYMLINKS)
         r = -ELOOP;

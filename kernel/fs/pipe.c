@@ -91,10 +91,8 @@ pipe_write(struct pipe *pi, uint uaddr, int n)
 
   while(done < n && !err){
     m = n - done < PIPECHUNK ? n - done : PIPECHUNK;
-    if(copyin(p, chunk, uaddr + done, m) < 0){
-      err = -EFAULT;
+    if((err = copyin(p, chunk, uaddr + done, m)) < 0)  // -EFAULT or -ENOMEM
       break;
-    }
     acquire(&pi->lock);
     for(i = 0; i < m; ){
       if(!pi->readopen){
@@ -126,7 +124,7 @@ int
 pipe_read(struct pipe *pi, uint uaddr, int n)
 {
   char chunk[PIPECHUNK];
-  int m;
+  int m, r;
   struct proc *p = myproc();
 
   if(n <= 0)
@@ -143,7 +141,7 @@ pipe_read(struct pipe *pi, uint uaddr, int n)
     chunk[m] = pi->data[pi->nread++ % PIPESIZE];
   wakeup(&pi->nwrite);
   release(&pi->lock);
-  if(m > 0 && copyout(p, uaddr, chunk, m) < 0)
-    return -EFAULT;
+  if(m > 0 && (r = copyout(p, uaddr, chunk, m)) < 0)
+    return r;                    // -EFAULT or -ENOMEM (the bytes are lost)
   return m;
 }

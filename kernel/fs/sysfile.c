@@ -111,10 +111,8 @@ sys_pipe(void)
     r = -ENOMEM;
     goto fail;
   }
-  if(copyout(p, uaddr, fds, sizeof(fds)) < 0){
-    r = -EFAULT;
+  if((r = copyout(p, uaddr, fds, sizeof(fds))) < 0)   // -EFAULT or -ENOMEM
     goto fail;
-  }
   return 0;
 
 fail:
@@ -155,11 +153,16 @@ create(char *path, short type, short major, short minor,
 
   if((dp = nameiparent_err(path, name, err)) == 0)
     return 0;
-  ilock(dp);
+  if((r = ilock(dp)) < 0)
+    goto fail_dp;
   if((ip = dirlookup(dp, name, 0, &r)) != 0){
     iunlockput(dp);
     if(type == T_FILE){
-      ilock(ip);
+      if((r = ilock_entry(ip)) < 0){
+        iput(ip);
+        *err = r;
+        return 0;
+      }
       return ip;
     }
     iput(ip);
@@ -222,7 +225,10 @@ open_inode(char *path, int flags, int *err)
   }
   if((ip = namei_err(path, !(flags & O_NOFOLLOW), err)) == 0)
     return 0;
-  ilock(ip);
+  if((*err = ilock(ip)) < 0){
+    iunlockput(ip);
+    return 0;
+  }
   return ip;
 }
 
@@ -367,8 +373,9 @@ sys_readlink(void)
     return -EINVAL;
   begin_op();
   if((ip = namei_err(path, 0, &r)) != 0){
-    ilock(ip);
-    if(ip->type != T_SYMLINK)
+    if((r = ilock(ip)) < 0)
+      ;
+    else if(ip->type != T_SYMLINK)
       r = -EINVAL;
     else
       r = readi(ip, 1, buf, 0, (uint)size < ip->size ? (uint)size : ip->size);
@@ -393,11 +400,10 @@ sys_chdir(void)
     end_op();
     return r;
   }
-  ilock(ip);
-  if(ip->type != T_DIR){
+  if((r = ilock(ip)) < 0 || ip->type != T_DIR){
     iunlockput(ip);
     end_op();
-    return -ENOTDIR;
+    return r < 0 ? r : -ENOTDIR;
   }
   iunlock(ip);
   iput(p->cwd);
@@ -420,9 +426,9 @@ sys_link(void)
   begin_op();
   if((ip = namei_err(old, 0, &r)) == 0)
     goto out;
-  ilock(ip);
-  if(ip->type == T_DIR || ip->nlink >= 0x7FFF){
-    r = ip->type == T_DIR ? -EPERM : -EMLINK;
+  if((r = ilock(ip)) < 0 || ip->type == T_DIR || ip->nlink >= 0x7FFF){
+    if(r == 0)
+      r = ip->type == T_DIR ? -EPERM : -EMLINK;
     iunlockput(ip);
     goto out;
   }
@@ -432,8 +438,9 @@ sys_link(void)
 
   if((dp = nameiparent_err(new, name, &r)) == 0)
     goto undo;
-  ilock(dp);
-  if(dp->dev != ip->dev)
+  if((r = ilock(dp)) < 0)
+    ;
+  else if(dp->dev != ip->dev)
     r = -EXDEV;
   else
     r = dirlink(dp, name, ip->inum);
@@ -471,24 +478,37 @@ sys_unlink(void)
     end_op();
     return r == -EEXIST ? -EISDIR : r;   // the root itself
   }
-  ilock(dp);
+  if((r = ilock(dp)) < 0)
+    goto out_dp;
   if(strncmp(name, ".", DIRSIZ) == 0 || strncmp(name, "..", DIRSIZ) == 0){
     r = -EISDIR;
     goto out_dp;
   }
   if((ip = dirlookup(dp, name, &off, &r)) == 0)
     goto out_dp;
-  ilock(ip);
-  if(ip->nlink < 1)
-    panic("sys_unlink: inode without links");
-  if(ip->type == T_DIR && !dir_isempty(ip)){
-    iunlockput(ip);
-    r = -ENOTEMPTY;
+  if((r = ilock_entry(ip)) < 0){     // damaged: leave the entry for fsck
+    iput(ip);
     goto out_dp;
   }
+  if(ip->type == T_DIR && (r = dir_isempty(ip)) <= 0){
+    iunlockput(ip);
+    r = r < 0 ? r : -ENOTEMPTY;
+    goto out_dp;
+  }
+  if(ip->type == T_DIR && dp->nlink < 2){   // its ".." must be counted in dp
+    iunlockput(ip);
+    r = fs_bad(dp->inum, "link count", dp->nlink);
+    goto out_dp;
+  }
+  // The entry was just read at off, so its block exists and writei, with
+  // a kernel source, needs no memory: this cannot fail, but if it does,
+  // nothing has changed yet.
   memset(&de, 0, sizeof(de));
-  if(writei(dp, 0, (uint)&de, off, sizeof(de)) != sizeof(de))
-    panic("sys_unlink: cannot clear directory entry");
+  if((r = writei(dp, 0, (uint)&de, off, sizeof(de))) != sizeof(de)){
+    iunlockput(ip);
+    r = r < 0 ? r : -EIO;
+    goto out_dp;
+  }
   if(ip->type == T_DIR){
     dp->nlink--;                 // its ".." is gone
     iupdate(dp);
@@ -550,5 +570,5 @@ sys_fsstat(void)
   if(arguint(0, &uaddr) < 0)
     return -EFAULT;
   fs_stat(ROOTDEV, &st);
-  return copyout(myproc(), uaddr, &st, sizeof(st)) < 0 ? -EFAULT : 0;
+  return copyout(myproc(), uaddr, &st, sizeof(st));   // 0, -EFAULT or -ENOMEM
 }

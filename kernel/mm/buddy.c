@@ -157,7 +157,7 @@ page_alloc(int order)
   uint pfn;
   int k;
 
-  if(order < 0 || order > BUDDY_MAXORDER)
+  if(order < 0 || order > BUDDY_MAXORDER || fault_inject())
     return 0;
   acquire(&bd.lock);
   for(k = order; k <= BUDDY_MAXORDER; k++)

@@ -20,6 +20,7 @@
 #define FRAG_MAXSTEPS 1000000   // about a second under emulation
 
 static uint busy;             // 1 while a call runs
+static int testmode;          // the allocator tests may run (kalloctest.h)
 
 // n / d, for a quotient that fits in 32 bits (the kernel has no libgcc).
 static uint
@@ -243,14 +244,33 @@ frag(uint uva)
   return copyout(myproc(), uva, &f, sizeof(f)) < 0 ? -EFAULT : 0;
 }
 
+// KAT_TESTMODE: turn the test mode on (init only) or off (anyone).
+// Returns the previous setting, or -EPERM.
+static int
+set_testmode(uint on)
+{
+  int old = testmode;
+
+  if(on && myproc()->pid != 1)
+    return -EPERM;
+  testmode = on != 0;
+  return old;
+}
+
 // Run one kalloctest request (mode, user address of its structure).
 // Returns 0 or -errno: -EIO if a self-test failed, -EBUSY if another
-// request is running, -EINVAL for a bad mode or argument.
+// request is running, -EINVAL for a bad mode or argument, -EPERM outside
+// the test mode (the tests take large parts of memory: they must not
+// disturb other users' processes).
 int
 kalloc_test(int mode, uint uva)
 {
   int r;
 
+  if(mode == KAT_TESTMODE)
+    return set_testmode(uva);
+  if(!testmode)
+    return -EPERM;
   if(xchg(&busy, 1) != 0)
     return -EBUSY;
   switch(mode){

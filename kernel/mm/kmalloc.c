@@ -160,6 +160,8 @@ kmalloc(uint size)
 {
   if(!km.ready)
     km_init();
+  if(fault_inject())
+    return 0;
   if(size == 0)
     size = 1;
   if(size <= KM_MAXSMALL)

@@ -5,7 +5,7 @@
 //   0x1000 ...         program segments from exec (text, data, bss)
 //   heapbase .. brk    the heap (one mapping, grown/shrunk by sbrk)
 //   ...                free; mmap hands out space top-down below UMMAP_TOP
-//   UMMAP_TOP          guard page (never mapped)
+//   UMMAP_TOP          guard gap, STACK_GUARD_GAP bytes (never mapped)
 //   USTACK_BOTTOM      user stack, USTACK_SIZE bytes, lazily zero-filled
 //   USTACK_TOP         = USERTOP = KERNBASE
 #ifndef KVMA_H
@@ -16,7 +16,11 @@
 #define USTACK_SIZE   (256 * 1024)
 #define USTACK_TOP    USERTOP
 #define USTACK_BOTTOM (USTACK_TOP - USTACK_SIZE)
-#define UMMAP_TOP     (USTACK_BOTTOM - 4096)   // a guard page sits above this
+// A function whose frame is bigger than the rest of the stack steps below
+// USTACK_BOTTOM in one go; the gap makes it fault (and be killed) instead
+// of landing in the mapping below. 256 pages, like Linux's stack_guard_gap.
+#define STACK_GUARD_GAP (256 * 4096)
+#define UMMAP_TOP     (USTACK_BOTTOM - STACK_GUARD_GAP)   // the gap sits above this
 
 // What a mapping is for (struct vma.kind).
 #define VMA_ANON   0    // anonymous memory (program segments, mmap'd anonymous)

@@ -268,8 +268,8 @@ base_name(const char *path)
 
 // Load the program at path (a kernel string) with the kernel argument
 // vector argv (0-terminated) into the current process. Returns 0, or a
-// negative errno (ENOENT, ENOEXEC, E2BIG, ENOMEM, EFAULT) with the process
-// unchanged.
+// negative errno (ENOENT, ENOEXEC, E2BIG, ENOMEM, EFAULT, EIO and the
+// other path errors) with the process unchanged.
 int
 exec(char *path, char **argv)
 {
@@ -282,12 +282,13 @@ exec(char *path, char **argv)
   int r;
 
   begin_op();
-  if((ip = namei(path)) == 0){
+  if((ip = namei_err(path, 1, &r)) == 0){
     end_op();
-    return -ENOENT;
+    return r;                    // -ENOENT, -ENOMEM, -EIO, ...
   }
-  ilock(ip);
-  if((im.pgdir = uvm_create()) == 0)
+  if((r = ilock(ip)) < 0)
+    ;                            // a damaged inode: -EIO
+  else if((im.pgdir = uvm_create()) == 0)
     r = -ENOMEM;
   else
     r = load_program(&im, ip, &entry);

@@ -155,8 +155,8 @@ start_init(struct proc *p)
   if(p->cwd == 0)
     panic("start_init: no root directory");
   if((r = exec("/init", argv)) < 0){
-    printf("start_init: exec /init failed (%d)\n", r);
-    panic("start_init: no /init");
+    printf("file system damaged: cannot run /init (error %d); run fsck\n", -r);
+    power_off();
   }
 }
 
@@ -269,8 +269,12 @@ exit(int status)
   struct vma *vmas;
   pde_t *pgdir;
 
-  if(p == initproc)
-    panic("exit: init exiting");
+  if(p == initproc){
+    // kill() refuses pid 1 and its out-of-memory faults wait (trap.c), so
+    // init ends only by its own bug or a damaged /init on disk.
+    printf("init exited (status %d): nothing can run without it; switching off\n", status);
+    power_off();
+  }
   trace_exit(status, p->name);
   fd_close_all(p);
   if(p->cwd){
@@ -311,7 +315,7 @@ int
 wait(uint status_uva)
 {
   struct proc *p = myproc(), *q;
-  int havekids, pid, status;
+  int havekids, pid, status, r;
 
   acquire(&ptable.lock);
   for(;;){
@@ -329,8 +333,8 @@ wait(uint status_uva)
       if(status_uva){
         // Only this process reaps its children, so q stays put meanwhile.
         release(&ptable.lock);
-        if(copyout(p, status_uva, &status, sizeof(status)) < 0)
-          return -EFAULT;
+        if((r = copyout(p, status_uva, &status, sizeof(status))) < 0)
+          return r;              // -EFAULT or -ENOMEM; q is still there
         acquire(&ptable.lock);
       }
       unlink_proc(q);

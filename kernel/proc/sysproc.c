@@ -116,7 +116,7 @@ sys_memstat(void)
   memset(&ms, 0, sizeof(ms));
   buddy_stat(&ms);
   kmalloc_stat(&ms);
-  return copyout(myproc(), uva, &ms, sizeof(ms)) < 0 ? -EFAULT : 0;
+  return copyout(myproc(), uva, &ms, sizeof(ms));     // 0, -EFAULT or -ENOMEM
 }
 
 // kalloctest(mode, uaddr): the allocators' self-tests and benchmark

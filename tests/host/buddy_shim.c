@@ -64,3 +64,11 @@ trace_record(int type, const unsigned *w)
   (void)type;
   (void)w;
 }
+
+// Stand-in for the fault-injection hook of page_alloc and kmalloc
+// (kernel/mm/faultinj.c): nothing is injected on the host.
+int
+fault_inject(void)
+{
+  return 0;
+}
