@@ -39,7 +39,7 @@ uint  write_span(struct inode *ip, uint off, uint n, int slots);  // bytes an op
 struct inode *dirlookup(struct inode *dp, char *name, uint *poff, int *err);
 int   dirlink(struct inode *dp, char *name, uint inum);
 int   dir_isempty(struct inode *dp);       // 1, 0 or -EIO
-int   ilock_entry(struct inode *ip);      // ilock, and it must have links; 0 or -EIO
+int   ilock_entry(struct inode *ip);      // ilock an inode found by name; 0, -ENOENT or -EIO
 int   name_check(char *name);             // 0 or -ENAMETOOLONG/-EINVAL
 struct inode *nameiparent_err(char *path, char *name, int *err);
 

@@ -90,16 +90,17 @@ fail:
   return 0;
 }
 
-// Lock ip, found through a directory entry: it must be sound and have a
-// link (an entry can only name a linked inode). 0, or -EIO with ip
-// unlocked.
+// Lock ip, found through a directory entry: it must be sound. A link count
+// of 0 means the entry was unlinked after the lookup let go of the
+// directory (a race, not damage: an orphan on disk is freed at boot, so it
+// shows as type 0): -ENOENT. 0, or -ENOENT / -EIO with ip unlocked.
 int
 ilock_entry(struct inode *ip)
 {
   int r;
 
   if((r = ilock(ip)) == 0 && ip->nlink < 1)
-    r = fs_bad(ip->inum, "link count", ip->nlink);
+    r = -ENOENT;
   if(r < 0)
     iunlock(ip);
   return r;

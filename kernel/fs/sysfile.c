@@ -151,6 +151,7 @@ create(char *path, short type, short major, short minor,
   char name[DIRSIZ + 1];
   int r;
 
+again:
   if((dp = nameiparent_err(path, name, err)) == 0)
     return 0;
   if((r = ilock(dp)) < 0)
@@ -160,6 +161,8 @@ create(char *path, short type, short major, short minor,
     if(type == T_FILE){
       if((r = ilock_entry(ip)) < 0){
         iput(ip);
+        if(r == -ENOENT)        // unlinked meanwhile: create it after all
+          goto again;
         *err = r;
         return 0;
       }
