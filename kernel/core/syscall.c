@@ -12,6 +12,7 @@
 #include "arch/trapframe.h"
 #include "syscall.h"
 #include "core/defs.h"
+#include "trace/trace.h"
 
 // Fetch the n-th word-sized argument. 0 or -EFAULT.
 int
@@ -130,9 +131,11 @@ syscall(void)
 {
   struct proc *p = myproc();
   uint num = p->tf->eax;
+  uint64 t0 = trace_sys_enter(num);
 
   if(num < NELEM(syscalls) && syscalls[num])
     p->tf->eax = syscalls[num]();
   else
     p->tf->eax = -ENOSYS;
+  trace_sys_exit(num, p->tf->eax, t0);
 }

@@ -33,6 +33,8 @@ sys_trace(void)
     return 0;
   case TRACE_BENCH:
     return trace_bench(arg);
+  case TRACE_BENCHPART:
+    return trace_bench_part(arg);
   }
   return trace_ctl(cmd, arg);
 }
@@ -56,4 +58,20 @@ sys_vmstat(void)
   if((r = copyout(myproc(), uva, &vs, size)) < 0)
     return r;
   return size;
+}
+
+// The first three argument words of the current system call num, for its
+// sys_enter event (words that cannot be read are 0). Returns rdtsc().
+uint64
+trace_sys_enter_slow(uint num)
+{
+  uint w[TRACE_NWORDS] = { num };
+  int i;
+
+  for(i = 0; i < 3; i++)
+    if(argint(i, (int *)&w[1 + i]) < 0)
+      w[1 + i] = 0;
+  if(trace_wants(TEV_SYS_ENTER))
+    trace_record(TEV_SYS_ENTER, w);
+  return rdtsc();
 }

@@ -82,7 +82,7 @@ restore(void)
   trace(TRACE_OFF, 0, 0);
   trace(TRACE_SIZE, BUFSIZE, 0);
   trace(TRACE_MODE, TRACE_FLIGHT, 0);
-  trace(TRACE_MASK, ~1, 0);
+  trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
   trace(TRACE_PID, 0, 0);
   trace(TRACE_CLEAR, 0, 0);
 }
