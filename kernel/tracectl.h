@@ -23,6 +23,9 @@
                           // now on, and theirs (0 = every process)
 #define TRACE_BENCHPART 13 // arg = part (TRACE_PART_*): 100 x cycles of that part
                           // of the record path (tracing must be on for markers)
+#define TRACE_CRASH  14   // arg = TRACE_CRASH_YES: panic the kernel on purpose, to
+                          // test the flight recorder (like Linux's sysrq-c)
+#define TRACE_CRASH_YES 0x6b726173
 
 #define TRACE_FLIGHT  0   // when full, overwrite the oldest records
 #define TRACE_STOP    1   // when full, drop new records

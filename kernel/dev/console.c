@@ -15,6 +15,7 @@
 #include "trace/trace.h"
 
 volatile int panicked;           // set once a CPU has panicked: output freezes
+static volatile int panic_apic = -1; // the CPU that panicked (it may still print)
 
 static struct {
   struct spinlock lock;
@@ -81,7 +82,7 @@ cga_putc(int c)
 static void
 cons_putc(int c)
 {
-  if(panicked){
+  if(panicked && lapic_id() != panic_apic){
     cli();
     for(;;)
       hlt();
@@ -191,6 +192,7 @@ panic(const char *msg)
   for(i = 0; i < 10 && pcs[i]; i++)
     printf(" %p", pcs[i]);
   printf("\n");
+  panic_apic = lapic_id();
   panicked = 1;
   lapic_nmi_others();
   trace_panic_dump();            // the flight recorder: what led here

@@ -35,6 +35,10 @@ sys_trace(void)
     return trace_bench(arg);
   case TRACE_BENCHPART:
     return trace_bench_part(arg);
+  case TRACE_CRASH:
+    if(arg != TRACE_CRASH_YES)
+      return -EINVAL;
+    panic("trace: crash requested (flight recorder test)");
   }
   return trace_ctl(cmd, arg);
 }

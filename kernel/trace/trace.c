@@ -525,18 +525,19 @@ set_pid(int pid, int follow)
   release(&famlk);
 }
 
-// Measure the TSC against 10 ms of PIT channel 2 (gate and output at
-// port 0x61), three times; the median, in kHz. Interrupts off meanwhile.
+// Measure the TSC against 20 ms of PIT channel 2 (gate and output at
+// port 0x61), five times; the median, in kHz. Interrupts off meanwhile
+// (an emulator's host may still stall us: the median drops such runs).
 static uint
 measure_tsc_khz(void)
 {
-  const uint pit_ticks = 11932;  // 10 ms of the 1.193182 MHz PIT
-  uint r[3], t, eflags = readeflags();
+  const uint pit_ticks = 23864;  // 20 ms of the 1.193182 MHz PIT
+  uint r[5], t, eflags = readeflags();
   uint64 t0;
-  int i;
+  int i, j;
 
   cli();
-  for(i = 0; i < 3; i++){
+  for(i = 0; i < 5; i++){
     outb(0x61, (inb(0x61) & ~0x02) | 0x01);   // gate on, speaker off
     outb(0x43, 0xB0);            // channel 2, lo/hi byte, mode 0, binary
     outb(0x42, pit_ticks & 0xFF);
@@ -544,14 +545,15 @@ measure_tsc_khz(void)
     t0 = rdtsc();
     while((inb(0x61) & 0x20) == 0)  // OUT2 goes high when the count expires
       ;
-    r[i] = udiv64(rdtsc() - t0, 10);
+    r[i] = udiv64(rdtsc() - t0, 20);
   }
   if(eflags & FL_IF)
     sti();
-  if(r[0] > r[1]){ t = r[0]; r[0] = r[1]; r[1] = t; }
-  if(r[1] > r[2]){ t = r[1]; r[1] = r[2]; r[2] = t; }
-  if(r[0] > r[1]){ t = r[0]; r[0] = r[1]; r[1] = t; }
-  return r[1];
+  for(i = 1; i < 5; i++)         // insertion sort
+    for(j = i; j > 0 && r[j - 1] > r[j]; j--){
+      t = r[j]; r[j] = r[j - 1]; r[j - 1] = t;
+    }
+  return r[2];
 }
 
 // The TSC rate, measured the first time it is asked for.
@@ -612,7 +614,8 @@ ctl_leave(void)
 {
   if(dump_asked){
     dump_asked = 0;
-    dump_locked(DUMP_CONSOLE);
+    printf("trace: dumping the trace buffers to COM2 (console key)\n");
+    printf("trace: dump done, %d records\n", dump_locked(DUMP_CONSOLE));
   }
   resume();
   __sync_synchronize();
@@ -941,7 +944,7 @@ trace_panic_dump(void)
   trace_live = 0;
   paused = 1;
   tsc_khz();
-  printf("trace: panic: dumping the trace buffers to COM2\n");
+  printf("trace: dumping the trace buffers to COM2 (panic)\n");
   n = dump_locked(DUMP_PANIC);
   printf("trace: dump done, %d records\n", n);
 }
@@ -958,10 +961,10 @@ trace_console_dump(void)
     return;
   }
   if(xchg(&excl, 1)){
-    dump_asked = 1;
-    printf("trace: dump requested\n");
+    dump_asked = 1;              // the control operation running now does it
     return;
   }
+  printf("trace: dumping the trace buffers to COM2 (console key)\n");
   quiesce();
   n = dump_locked(DUMP_CONSOLE);
   resume();

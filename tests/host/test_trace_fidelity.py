@@ -201,7 +201,7 @@ def test_several_dumps_decode_separately(tmp_path, capsys):
     path = tmp_path / "two.bin"
     path.write_bytes(data)
     assert cli_main(["check", str(path), "--dump", "0"]) == 0
-    assert "dump 0 of 2" in capsys.readouterr().out
+    assert "dump 0 of dumps 0..1" in capsys.readouterr().out
     assert cli_main(["check", str(path), "--dump", "5"]) == 2
     # damage in the first dump stays in the first
     b = bytearray(data)

@@ -39,8 +39,8 @@ def report(dump, df=None, out=None):
     s = dump.summary()
     cfg = dump.config
     if dump.ndumps > 1:
-        print("dump %d of %d in the file (--dump K picks another)"
-              % (dump.index, dump.ndumps), file=out)
+        print("dump %d of dumps 0..%d in the file (--dump K picks another)"
+              % (dump.index, dump.ndumps - 1), file=out)
     print("frames %d (bad %d, missing %d), records %d, kernel lost %d, paused lost %d, gaps %d"
           % (s["frames"], s["bad_frames"], s["missing_frames"], s["records"],
              s["kernel_lost"], s["paused_lost"], s["seq_gaps"]), file=out)
