@@ -36,7 +36,9 @@
 #define TRACE_PART_TSC    2   // one rdtsc
 #define TRACE_PART_XCHG   3   // the locked exchange that marks the CPU busy
 #define TRACE_PART_RECORD 4   // a full trace_record() with 7 words
-#define TRACE_NPARTS      5
+#define TRACE_PART_RECORD_CLI 5 // the same, called with interrupts already off
+                              // (as from the fault path and under spinlocks)
+#define TRACE_NPARTS      6
 
 // Event types recorded when no mask was given: all but the syscall
 // entry/exit events (they are many; ask for them by name).

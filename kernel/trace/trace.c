@@ -1002,9 +1002,14 @@ trace_bench_part(int part)
   uint w[TRACE_NWORDS] = { 1, 2, 3, 4, 5, 6, 7 };
   volatile uint sink = 0, dummy = 0;
   uint64 t0, dt;
-  uint eflags, q;
+  uint eflags, ef, q;
   int i, n = 20000;
 
+  if(part < 0 || part >= TRACE_NPARTS)
+    return -EINVAL;
+  eflags = readeflags();
+  if(part == TRACE_PART_RECORD_CLI)
+    cli();
   t0 = rdtsc();
   for(i = 0; i < n; i++){
     switch(part){
@@ -1013,9 +1018,9 @@ trace_bench_part(int part)
         sink++;
       break;
     case TRACE_PART_IRQ:
-      eflags = readeflags();
+      ef = readeflags();
       cli();
-      if(eflags & FL_IF)
+      if(ef & FL_IF)
         sti();
       break;
     case TRACE_PART_TSC:
@@ -1025,6 +1030,7 @@ trace_bench_part(int part)
       xchg(&dummy, 1);         // what busy costs (slot_open's barrier)
       break;
     case TRACE_PART_RECORD:
+    case TRACE_PART_RECORD_CLI:
       vmstat_inc(VM_MARKERS);  // a marker event, so the counters agree
       if(trace_wants(TEV_MARKER))
         trace_record(TEV_MARKER, w);
@@ -1034,6 +1040,8 @@ trace_bench_part(int part)
     }
   }
   dt = (rdtsc() - t0) * 100;
+  if(part == TRACE_PART_RECORD_CLI && (eflags & FL_IF))
+    sti();
   q = udiv64(dt, n);
   return q > 0x7FFFFFFF ? 0x7FFFFFFF : q;
 }
