@@ -525,35 +525,82 @@ set_pid(int pid, int follow)
   release(&famlk);
 }
 
-// Measure the TSC against 20 ms of PIT channel 2 (gate and output at
-// port 0x61), five times; the median, in kHz. Interrupts off meanwhile
-// (an emulator's host may still stall us: the median drops such runs).
+// One reading of PIT channel 2's counter, bracketed by two rdtsc: *tsc is
+// their middle, *cnt the count. Returns the bracket's width in cycles (an
+// emulator's host may stall us between the two: the caller keeps the
+// narrowest of a few).
+static uint
+pit_read(uint64 *tsc, uint *cnt)
+{
+  uint64 a, b;
+  uint lo, hi;
+
+  a = rdtsc();
+  outb(0x43, 0x80);              // latch channel 2's count
+  lo = inb(0x42);
+  hi = inb(0x42);
+  b = rdtsc();
+  *tsc = a + ((b - a) >> 1);
+  *cnt = lo | hi << 8;
+  return (b - a) >> 32 ? 0xFFFFFFFF : (uint)(b - a);
+}
+
+// The narrowest of 4 readings.
+static void
+pit_best(uint64 *tsc, uint *cnt)
+{
+  uint64 t;
+  uint c, w, best = 0xFFFFFFFF;
+  int i;
+
+  for(i = 0; i < 4; i++)
+    if((w = pit_read(&t, &c)) < best){
+      best = w;
+      *tsc = t;
+      *cnt = c;
+    }
+}
+
+// TSC kHz over about 40 ms of PIT channel 2 (1.193182 MHz, counting down
+// from 0xFFFF in mode 0): cycles between two bracketed counter readings
+// over the PIT ticks between them.
+static uint
+measure_once(void)
+{
+  uint64 t0, t1;
+  uint c0, c1;
+
+  outb(0x61, (inb(0x61) & ~0x02) | 0x01);   // gate on, speaker off
+  outb(0x43, 0xB0);              // channel 2, lo/hi byte, mode 0, binary
+  outb(0x42, 0xFF);
+  outb(0x42, 0xFF);
+  pit_best(&t0, &c0);
+  do
+    pit_best(&t1, &c1);
+  while(c1 <= c0 && c0 - c1 < 47727 && c1 > 1000);   // 40 ms, or near the end
+  if(c1 >= c0 || c0 - c1 < 1000)
+    return 0;
+  return udiv64((t1 - t0) * 119318, (c0 - c1) * 100);
+}
+
+// The TSC rate in kHz measured against the PIT: the median of three
+// measurements. Interrupts off meanwhile.
 static uint
 measure_tsc_khz(void)
 {
-  const uint pit_ticks = 23864;  // 20 ms of the 1.193182 MHz PIT
-  uint r[5], t, eflags = readeflags();
-  uint64 t0;
+  uint r[3], t, eflags = readeflags();
   int i, j;
 
   cli();
-  for(i = 0; i < 5; i++){
-    outb(0x61, (inb(0x61) & ~0x02) | 0x01);   // gate on, speaker off
-    outb(0x43, 0xB0);            // channel 2, lo/hi byte, mode 0, binary
-    outb(0x42, pit_ticks & 0xFF);
-    outb(0x42, pit_ticks >> 8);
-    t0 = rdtsc();
-    while((inb(0x61) & 0x20) == 0)  // OUT2 goes high when the count expires
-      ;
-    r[i] = udiv64(rdtsc() - t0, 20);
-  }
+  for(i = 0; i < 3; i++)
+    r[i] = measure_once();
   if(eflags & FL_IF)
     sti();
-  for(i = 1; i < 5; i++)         // insertion sort
+  for(i = 1; i < 3; i++)         // insertion sort
     for(j = i; j > 0 && r[j - 1] > r[j]; j--){
       t = r[j]; r[j] = r[j - 1]; r[j - 1] = t;
     }
-  return r[2];
+  return r[1];
 }
 
 // The TSC rate, measured the first time it is asked for.

@@ -77,6 +77,8 @@ def test_touch_k_pages(tmp_path, cpus, k):
     d = decode(com2)
     cfg = d.config
     assert (cfg["mode"], cfg["pid"]) == ("stop", pid)
+    # the TSC rate the kernel measured against the PIT: always there, sane
+    assert 100000 <= cfg["tsc_khz"] <= 10000000
     assert cfg["mask"] == sum(1 << c for c in CODES.values())
     s = d.summary()
     assert s["kernel_lost"] == 0
