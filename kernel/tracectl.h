@@ -101,6 +101,7 @@ struct trace_status {
   struct trace_cpustat cpu[TRACE_MAXCPU];
   uint tsc_khz;      // TSC rate measured against the PIT (kHz)
   int  follow;       // 1: pid and its descendants are recorded
+  uint windows;      // pause windows kept (merged per cpu and type when many)
 };
 
 // What vmstat() fills: n counters (VM_NCOUNTERS at most).

@@ -45,7 +45,7 @@
 #define FR_END     4
 #define FR_LOSS    5
 
-#define NWIN       128                  // pause windows kept per clear
+#define NWIN       (NCPU * TRACE_NTYPES + 64)  // pause windows kept per clear
 #define NFAM       64                   // processes a follow filter can hold
 
 // Why a dump was written (the header's "reason").
@@ -345,28 +345,42 @@ wait_idle(void)
       cpu_relax();
 }
 
-// Add n events of type on cpu, paused between t0 and t1, to the windows;
-// when the list is full, into the last window of the same cpu and type.
+// Merge the windows of each cpu and type into one (the earliest start, the
+// latest end, the sum): exact counts in at most NCPU * TRACE_NTYPES windows.
+static void
+win_compact(void)
+{
+  uint i, j, k = 0;
+
+  for(i = 0; i < nwins; i++){
+    for(j = 0; j < k; j++)
+      if(wins[j].cpu == wins[i].cpu && wins[j].type == wins[i].type)
+        break;
+    if(j == k){
+      wins[k++] = wins[i];
+      continue;
+    }
+    if(wins[i].t0 < wins[j].t0)
+      wins[j].t0 = wins[i].t0;
+    if(wins[i].t1 > wins[j].t1)
+      wins[j].t1 = wins[i].t1;
+    wins[j].n += wins[i].n;
+  }
+  nwins = k;
+}
+
+// Add n events of type on cpu, paused between t0 and t1, to the windows
+// (when the list is full, each cpu and type's windows first become one).
 static void
 win_add(uint64 t0, uint64 t1, int cpu, int type, uint n)
 {
-  int i;
-
-  if(nwins < NWIN){
-    wins[nwins].t0 = t0;
-    wins[nwins].t1 = t1;
-    wins[nwins].cpu = cpu;
-    wins[nwins].type = type;
-    wins[nwins++].n = n;
-    return;
-  }
-  for(i = NWIN - 1; i > 0; i--)
-    if(wins[i].cpu == cpu && wins[i].type == type)
-      break;
-  wins[i].t1 = t1;
-  wins[i].n += n;
-  if(wins[i].cpu != cpu || wins[i].type != type)
-    wins[i].type = 0;          // (cannot happen twice: 0 is "mixed")
+  if(nwins == NWIN)
+    win_compact();
+  wins[nwins].t0 = t0;
+  wins[nwins].t1 = t1;
+  wins[nwins].cpu = cpu;
+  wins[nwins].type = type;
+  wins[nwins++].n = n;
 }
 
 // The events counted as paused since the last collection go into a
@@ -712,6 +726,7 @@ trace_status(struct trace_status *st)
   for(i = 0; i < (int)nwins; i++)
     if(wins[i].cpu < st->ncpu)
       st->cpu[wins[i].cpu].paused += wins[i].n;
+  st->windows = nwins;
   releasesleep(&ctl);
 }
 

@@ -469,7 +469,7 @@ paused_counted(void)
   int i, k, pid, rec = 0, paused = 0, n = 2000;
   char *p;
 
-  setup(1 << TEV_FAULT, TRACE_FLIGHT, BUFSIZE);
+  setup(1 << TEV_FAULT, TRACE_FLIGHT, 64);    // small: quick dumps, many pauses
   p = mmap(0, n * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   CHECK(p != MAP_FAILED);
   CHECK_EQ(trace(TRACE_FOLLOW, getpid(), 0), 0);
@@ -482,8 +482,8 @@ paused_counted(void)
   }
   for(k = 0; k < 100000 && pid > 0 && rec + paused < n; k++){
     trace(TRACE_MASK, 1 << TEV_FAULT, 0);     // pauses recording each time
-    if(k % 8 == 7)
-      trace(TRACE_DUMP, 0, 0);                // a long pause
+    if(k % 2)
+      trace(TRACE_DUMP, 0, 0);                // a longer pause
     get_status(&st);
     for(i = rec = paused = 0; i < st.ncpu; i++){
       rec += st.cpu[i].recorded;
@@ -504,6 +504,41 @@ paused_counted(void)
   restore();
 }
 
+// Hundreds of pauses that each catch events (dumps while a child makes
+// markers without pause): the kernel merges its pause windows when its
+// list is full, and the counts stay exact.
+static void
+many_pauses(void)
+{
+  struct trace_status st;
+  struct vmstat a, b;
+  int i, pid, rec = 0, paused = 0;
+
+  setup(1 << TEV_MARKER, TRACE_FLIGHT, 16);
+  CHECK_EQ(trace(TRACE_FOLLOW, getpid(), 0), 0);
+  vmstat(&a, sizeof(a));
+  CHECK_EQ(trace(TRACE_ON, 0, 0), 0);
+  if((pid = fork()) == 0)
+    for(i = 0; ; i++)
+      trace(TRACE_MARK, i, "many");
+  CHECK(pid > 0);
+  for(i = 0; i < 800; i++)
+    trace(TRACE_DUMP, 0, 0);
+  kill(pid);
+  wait(0);
+  CHECK_EQ(trace(TRACE_OFF, 0, 0), 0);
+  vmstat(&b, sizeof(b));
+  get_status(&st);
+  for(i = 0; i < st.ncpu; i++){
+    rec += st.cpu[i].recorded;
+    paused += st.cpu[i].paused;
+  }
+  CHECK(paused > 0);
+  CHECK(st.windows > 0 && st.windows <= 8 * 32 + 64);
+  CHECK_EQ(rec + paused, (int)(b.v[VM_MARKERS] - a.v[VM_MARKERS]));
+  restore();
+}
+
 static struct test tests[] = {
   TEST(touch),
   TEST(overflow_stop),
@@ -517,6 +552,7 @@ static struct test tests[] = {
   TEST(trace_program),
   TEST(follow),
   TEST(paused_counted),
+  TEST(many_pauses),
 };
 
 // tracetest gaps K: see the top of the file. Prints "gaps K".
