@@ -194,6 +194,9 @@ clean:
 #   boots, runs `trace run TRACEOPTS CMD` in the guest, and leaves in
 #   results/trace-<prog>/ (or TRACENAME): dump.bin (raw COM2), events.csv,
 #   trace.json (Perfetto / chrome://tracing), report.txt (losses, damage).
+#   CMD and the processes it forks are traced (-p: CMD only, -a: everyone).
+#   A run that panics or times out still leaves the kernel's flight-recorder
+#   dump, decoded the same way (trace/FORMAT.md).
 TRACEOPTS ?=
 TRACENAME ?= $(notdir $(firstword $(CMD)))
 TRACEDIR := results/trace-$(TRACENAME)

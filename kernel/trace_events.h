@@ -6,7 +6,8 @@
 // Keep every entry on one line, in the exact shape shown.
 //
 // TRACE_EVENT(NAME, code, "name", "fields")
-//   code   : the type tag stored in each record (1..63; 0 is never used)
+//   code   : the type tag stored in each record (1..31: a bit of the 32-bit
+//            event mask; 0 is never used)
 //   fields : the payload words of the record, in order, as name:kind pairs.
 //            kinds: x  32-bit value shown in hex (addresses, flags)
 //                   u  unsigned 32-bit   d  signed 32-bit
@@ -27,7 +28,9 @@ TRACE_EVENT(EXEC,        6, "exec",        "name:s16") \
 TRACE_EVENT(EXIT,        7, "exit",        "status:d name:s16") \
 TRACE_EVENT(MMAP,        8, "mmap",        "addr:x len:x prot:x flags:x ino:u off:u") \
 TRACE_EVENT(MUNMAP,      9, "munmap",      "addr:x len:x") \
-TRACE_EVENT(MARKER,     10, "marker",      "label:s24 arg:d")
+TRACE_EVENT(MARKER,     10, "marker",      "label:s24 arg:d") \
+TRACE_EVENT(SYS_ENTER,  30, "sys_enter",   "num:u a0:x a1:x a2:x") \
+TRACE_EVENT(SYS_EXIT,   31, "sys_exit",    "num:u ret:d cycles:u")
 
 // How a page fault was resolved (the "how" field of a fault event). Each
 // one has a VM counter of the same number (VM_FAULT_<NAME>).

@@ -19,9 +19,32 @@
 #define TRACE_DUMP    9   // write the buffers to COM2; returns records written
 #define TRACE_MARK   10   // s = label (<= 23 chars kept), arg = a number: a marker event
 #define TRACE_BENCH  11   // arg = n: emit n markers; returns 100 x cycles per call
+#define TRACE_FOLLOW 12   // arg = pid: record pid and every process it forks from
+                          // now on, and theirs (0 = every process)
+#define TRACE_BENCHPART 13 // arg = part (TRACE_PART_*): 100 x cycles of that part
+                          // of the record path (tracing must be on for markers)
+#define TRACE_CRASH  14   // arg = TRACE_CRASH_YES: panic the kernel on purpose, to
+                          // test the flight recorder (like Linux's sysrq-c);
+                          // -EPERM unless the test mode is on (kalloctest.h)
+#define TRACE_CRASH_YES 0x6b726173
 
 #define TRACE_FLIGHT  0   // when full, overwrite the oldest records
 #define TRACE_STOP    1   // when full, drop new records
+
+// Parts of the record path TRACE_BENCHPART times, cheapest first.
+#define TRACE_PART_CHECK  0   // the trace_wants() test alone (tracing off)
+#define TRACE_PART_IRQ    1   // interrupts off and on again
+#define TRACE_PART_TSC    2   // one rdtsc
+#define TRACE_PART_XCHG   3   // the locked exchange that marks the CPU busy
+#define TRACE_PART_RECORD 4   // a full trace_record() with 7 words
+#define TRACE_PART_RECORD_CLI 5 // the same, called with interrupts already off
+                              // (as from the fault path and under spinlocks)
+#define TRACE_NPARTS      6
+
+// Event types recorded when no mask was given: all but the syscall
+// entry/exit events (they are many; ask for them by name).
+#define TRACE_MASK_DEFAULT (~1u & ~(1u << TEV_SYS_ENTER) & ~(1u << TEV_SYS_EXIT))
+#define TRACE_NTYPES  32  // event codes are 1 .. TRACE_NTYPES-1 (mask bits)
 
 #define TRACE_MAXCPU  8
 #define TRACE_NWORDS  7   // payload words per record
@@ -63,6 +86,9 @@ struct trace_cpustat {
   uint recorded;     // events that passed the filters (= next sequence number)
   uint lost;         // of those, overwritten (flight) or dropped (stop)
   uint held;         // of those, in the buffer now
+  uint paused;       // events that passed the filters while a control command
+                     // or a dump had recording paused: not recorded, not in
+                     // recorded; counted here (and per type in the dump)
 };
 
 struct trace_status {
@@ -74,6 +100,9 @@ struct trace_status {
   uint recsize;      // bytes per record
   int  ncpu;
   struct trace_cpustat cpu[TRACE_MAXCPU];
+  uint tsc_khz;      // TSC rate measured against the PIT (kHz)
+  int  follow;       // 1: pid and its descendants are recorded
+  uint windows;      // pause windows kept (merged per cpu and type when many)
 };
 
 // What vmstat() fills: n counters (VM_NCOUNTERS at most).

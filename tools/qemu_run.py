@@ -41,7 +41,14 @@ TMP_DIR = os.path.join(OUT, "tmp")
 BEGIN_MARK = "@@RUN-BEGIN@@"
 END_RE = re.compile(r"@@RUN-END (-?\d+)@@")
 PANIC_MARK = "panic: "
-
+# The kernel's flight recorder: it prints the first line when it begins
+# writing the trace buffers to COM2 (on a panic, or on the console's dump
+# key, Ctrl-T, which a timed-out run sends when COM2 goes to a file) and
+# the second when the dump is complete.
+TRACE_DUMP_BEGIN = "trace: dumping the trace buffers"
+TRACE_DUMP_END = ("trace: dump done", "trace: no trace buffers")
+TRACE_DUMP_KEY = b"\x14"
+TRACE_DUMP_GRACE = 120.0
 # run.py's exit codes besides the guest's own status.
 EXIT_TIMEOUT = 124
 EXIT_CRASH = 125
@@ -164,6 +171,7 @@ class Guest:
 
     def __init__(self, image, cpus=2, mem=128, com2=None, kernel=None, qemu=None):
         self.argv = qemu_argv(image, cpus, mem, com2, kernel, qemu)
+        self.com2 = com2
         if com2:
             d = os.path.dirname(os.path.abspath(com2))
             os.makedirs(d, exist_ok=True)
@@ -173,7 +181,7 @@ class Guest:
         self._eof = False
         self.started = time.monotonic()
         self.proc = subprocess.Popen(_pdeathsig_prefix() + self.argv,
-                                     stdin=subprocess.DEVNULL,
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         with _live_lock:
@@ -182,6 +190,15 @@ class Guest:
         self._err_thread = threading.Thread(target=self._read_err, daemon=True)
         self._out_thread.start()
         self._err_thread.start()
+
+    def send(self, data):
+        """Type data on the guest's console (COM1); False if qemu is gone."""
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+            return True
+        except (OSError, ValueError):
+            return False
 
     def _read_out(self):
         fd = self.proc.stdout.fileno()
@@ -425,12 +442,15 @@ def _follow(guest, res, timeout, raw, on_output):
     parser = OutputParser(raw)
     deadline = guest.started + timeout
     panic_deadline = None
+    dumping = None               # while the kernel writes a trace dump: its deadline
     eof = False
     while True:
         now = time.monotonic()
         limit = deadline
         if panic_deadline is not None:
             limit = min(limit, panic_deadline)
+        if dumping is not None:
+            limit = max(limit, dumping)
         if now >= limit:
             break
         try:
@@ -443,6 +463,12 @@ def _follow(guest, res, timeout, raw, on_output):
         text = parser.feed(line)
         if text is not None and on_output:
             on_output(text)
+        if TRACE_DUMP_BEGIN in line:
+            dumping = time.monotonic() + TRACE_DUMP_GRACE
+        if dumping is not None and any(m in line for m in TRACE_DUMP_END):
+            dumping = None
+            if panic_deadline is not None:
+                panic_deadline = time.monotonic() + PANIC_GRACE
         if parser.panic and panic_deadline is None:
             panic_deadline = time.monotonic() + PANIC_GRACE
         if parser.ended():
@@ -474,6 +500,8 @@ def _follow(guest, res, timeout, raw, on_output):
         res.kind = "timeout"
         res.code = EXIT_TIMEOUT
         res.message = "guest timed out after %s s" % _fmt_secs(timeout)
+        if guest.com2:
+            res.message += _dump_on_timeout(guest, raw, on_output)
         return
     qstatus = guest.wait_exit(5)
     res.kind = "noend"
@@ -486,6 +514,28 @@ def _follow(guest, res, timeout, raw, on_output):
     res.message = "qemu exited (status %s) %s" % (qstatus, what)
     if err:
         res.message += ": " + err.splitlines()[-1]
+
+
+def _dump_on_timeout(guest, raw, on_output):
+    """Ask a guest that timed out for a trace dump (the console's dump key)
+    and wait until it has written it. Returns words for the message."""
+    if not guest.send(TRACE_DUMP_KEY):
+        return ""
+    end = time.monotonic() + TRACE_DUMP_GRACE
+    while time.monotonic() < end:
+        try:
+            line = guest.next_line(min(5.0, end - time.monotonic()))
+        except EOFError:
+            break
+        if line is None:
+            continue
+        if raw and on_output:
+            on_output(line)
+        if TRACE_DUMP_END[0] in line:
+            return "; trace buffers dumped to COM2"
+        if TRACE_DUMP_END[1] in line:
+            return "; no trace buffers to dump"
+    return "; asked for a trace dump, none came"
 
 
 def _fmt_secs(s):

@@ -1,11 +1,15 @@
 // trace: control kernel event tracing (kernel/tracectl.h, trace/FORMAT.md).
 //
-//   trace run [-p] [-e EVENTS] [-s N] [-m flight|stop] CMD [ARGS...]
+//   trace run [-p|-a] [-e EVENTS] [-s N] [-m flight|stop] CMD [ARGS...]
 //              clear, enable, run CMD, disable, dump to COM2: the usual use.
-//              -p: record only CMD's process; -e: event list; -s: records per CPU
+//              Records CMD and every process it forks (and theirs);
+//              -p: only CMD's process; -a: every process;
+//              -e: event list (default all but sys_enter,sys_exit);
+//              -s: records per CPU
 //   trace on | off | clear | status | dump
 //   trace events fault,page_alloc,...|all     which event types to record
 //   trace pid N                               only process N (0: all)
+//   trace follow N                            process N and its later descendants
 //   trace size N                              records per CPU (rounded up to a power of two)
 //   trace mode flight|stop                    overwrite oldest / drop newest when full
 //   trace mark LABEL [N]                      put a marker event in the log
@@ -27,9 +31,9 @@ static const struct { const char *name; int code; } evnames[] = {
 static void
 usage(void)
 {
-  fprintf(2, "usage: trace run [-p] [-e EVENTS] [-s N] [-m flight|stop] CMD [ARGS...]\n"
+  fprintf(2, "usage: trace run [-p|-a] [-e EVENTS] [-s N] [-m flight|stop] CMD [ARGS...]\n"
              "       trace on|off|clear|status|dump\n"
-             "       trace events LIST|all   trace pid N   trace size N\n"
+             "       trace events LIST|all   trace pid N   trace follow N   trace size N\n"
              "       trace mode flight|stop  trace mark LABEL [N]   trace bench [N]\n");
   exit(2);
 }
@@ -125,9 +129,9 @@ print_status(int fd)
 
   memset(&st, 0, sizeof(st));
   ctl(TRACE_STATUS, 0, (const char *)&st, "status");
-  fprintf(fd, "tracing %s, mode %s, %d records/cpu, pid %d, events ",
+  fprintf(fd, "tracing %s, mode %s, %d records/cpu, pid %d%s, tsc %d kHz, events ",
           st.enabled ? "on" : "off", st.mode == TRACE_STOP ? "stop" : "flight",
-          st.cap, st.pid);
+          st.cap, st.pid, st.follow ? " and descendants" : "", st.tsc_khz);
   for(i = 0; i < (int)NELEM(evnames); i++)
     if(st.mask & (1 << evnames[i].code)){
       fprintf(fd, "%s%s", first ? "" : ",", evnames[i].name);
@@ -135,8 +139,8 @@ print_status(int fd)
     }
   fprintf(fd, "\n");
   for(i = 0; i < st.ncpu; i++)
-    fprintf(fd, "cpu %d: recorded %d lost %d held %d\n",
-            i, st.cpu[i].recorded, st.cpu[i].lost, st.cpu[i].held);
+    fprintf(fd, "cpu %d: recorded %d lost %d held %d paused-lost %d\n",
+            i, st.cpu[i].recorded, st.cpu[i].lost, st.cpu[i].held, st.cpu[i].paused);
 }
 
 // exec path, or /path if path has no slash.
@@ -160,12 +164,15 @@ run_exec(char **argv)
 static void
 cmd_run(int argc, char **argv)
 {
-  int onlypid = 0, mask = ~1, size = 0, mode = -1, fds[2], pid, st = 0, n;
+  int who = TRACE_FOLLOW, mask = TRACE_MASK_DEFAULT, size = 0, mode = -1, fds[2], pid;
+  int st = 0, n;
   char go = 'g';
 
   while(argc > 0 && argv[0][0] == '-'){
     if(strcmp(argv[0], "-p") == 0){
-      onlypid = 1; argc--; argv++;
+      who = TRACE_PID; argc--; argv++;
+    } else if(strcmp(argv[0], "-a") == 0){
+      who = 0; argc--; argv++;
     } else if(argc >= 2 && strcmp(argv[0], "-e") == 0){
       if((mask = parse_events(argv[1])) == -1)
         exit(2);
@@ -195,7 +202,7 @@ cmd_run(int argc, char **argv)
     perror("trace: pipe");
     exit(1);
   }
-  if(!onlypid)
+  if(!who)
     ctl(TRACE_ON, 0, 0, "on");
   if((pid = fork()) < 0){
     perror("trace: fork");
@@ -208,8 +215,8 @@ cmd_run(int argc, char **argv)
     run_exec(argv);
   }
   close(fds[0]);
-  if(onlypid){
-    ctl(TRACE_PID, pid, 0, "pid");
+  if(who){
+    ctl(who, pid, 0, "pid");
     ctl(TRACE_ON, 0, 0, "on");
   }
   write(fds[1], &go, 1);
@@ -237,7 +244,7 @@ cmd_bench(int n)
   on = ctl(TRACE_BENCH, n, 0, "bench");
   ctl(TRACE_OFF, 0, 0, "off");
   ctl(TRACE_PID, 0, 0, "pid");
-  ctl(TRACE_MASK, ~1, 0, "events");
+  ctl(TRACE_MASK, TRACE_MASK_DEFAULT, 0, "events");
   printf("trace bench: %d events: off %d.%02d cycles/event, on %d.%02d cycles/event\n",
          n, off / 100, off % 100, on / 100, on % 100);
   printf("csvstat,event_cycles_off,%d.%02d\ncsvstat,event_cycles_on,%d.%02d\n",
@@ -271,6 +278,8 @@ main(int argc, char **argv)
     ctl(TRACE_MASK, m, 0, "events");
   } else if(strcmp(c, "pid") == 0 && argc == 3)
     ctl(TRACE_PID, parse_num(argv[2]), 0, "pid");
+  else if(strcmp(c, "follow") == 0 && argc == 3)
+    ctl(TRACE_FOLLOW, parse_num(argv[2]), 0, "follow");
   else if(strcmp(c, "size") == 0 && argc == 3)
     set_size(parse_num(argv[2]));
   else if(strcmp(c, "mode") == 0 && argc == 3)

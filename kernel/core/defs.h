@@ -104,6 +104,7 @@ void  kmalloc_stat(struct memstat *ms);    // fill kmalloc_bytes, kmalloc_pages
 int   kmalloc_selftest(void);              // 0 or -EIO (SYS_kalloctest)
 // kalloctest.c: SYS_kalloctest (self-tests and allocator benchmark)
 int   kalloc_test(int mode, uint uva);     // 0 or -errno; modes in kalloctest.h
+int   kalloc_testmode(void);               // 1 while the machine-wide test hooks may run
 // vm.c: page tables and user-memory access
 void  kvm_init(uint phys_top);           // build + switch to the kernel page directory
 void  kvm_switch(void);                  // load the kernel page directory on this CPU

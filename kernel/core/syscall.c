@@ -12,6 +12,7 @@
 #include "arch/trapframe.h"
 #include "syscall.h"
 #include "core/defs.h"
+#include "trace/trace.h"
 
 // Fetch the n-th word-sized argument. 0 or -EFAULT.
 int
@@ -133,6 +134,7 @@ syscall(void)
 {
   struct proc *p = myproc();
   uint num = p->tf->eax;
+  uint64 t0 = trace_sys_enter(num);
 
   fault_syscall_begin(p);
   if(num < NELEM(syscalls) && syscalls[num])
@@ -140,4 +142,5 @@ syscall(void)
   else
     p->tf->eax = -ENOSYS;
   fault_syscall_end(p);
+  trace_sys_exit(num, p->tf->eax, t0);
 }

@@ -12,8 +12,10 @@
 #include "proc/proc.h"
 #include "fs/file.h"
 #include "core/defs.h"
+#include "trace/trace.h"
 
 volatile int panicked;           // set once a CPU has panicked: output freezes
+static volatile int panic_apic = -1; // the CPU that panicked (it may still print)
 
 static struct {
   struct spinlock lock;
@@ -80,7 +82,7 @@ cga_putc(int c)
 static void
 cons_putc(int c)
 {
-  if(panicked){
+  if(panicked && lapic_id() != panic_apic){
     cli();
     for(;;)
       hlt();
@@ -190,8 +192,10 @@ panic(const char *msg)
   for(i = 0; i < 10 && pcs[i]; i++)
     printf(" %p", pcs[i]);
   printf("\n");
+  panic_apic = lapic_id();
   panicked = 1;
   lapic_nmi_others();
+  trace_panic_dump();            // the flight recorder: what led here
   for(;;)
     hlt();
 }
@@ -214,7 +218,7 @@ static struct {
 void
 console_intr(int (*getc)(void))
 {
-  int c, want_procdump = 0;
+  int c, want_procdump = 0, want_tracedump = 0;
 
   acquire(&cons.lock);
   while((c = getc()) >= 0){
@@ -223,6 +227,9 @@ console_intr(int (*getc)(void))
       break;
     case C('P'):
       want_procdump = 1;         // procdump() takes other locks: do it later
+      break;
+    case C('T'):
+      want_tracedump = 1;        // dump the trace buffers to COM2, later
       break;
     case C('U'):                 // kill the line being edited
       while(in.e != in.w && in.buf[(in.e - 1) % INPUT_SIZE] != '\n'){
@@ -255,6 +262,8 @@ console_intr(int (*getc)(void))
   release(&cons.lock);
   if(want_procdump)
     procdump();
+  if(want_tracedump)
+    trace_console_dump();
 }
 
 // devsw read: copy up to n bytes of the next input line to dst. Blocks

@@ -257,6 +257,14 @@ set_testmode(uint on)
   return old;
 }
 
+// Is the test mode on? Test hooks that disturb the whole machine (the
+// allocator self-tests, the trace crash command) run only then.
+int
+kalloc_testmode(void)
+{
+  return testmode;
+}
+
 // Run one kalloctest request (mode, user address of its structure).
 // Returns 0 or -errno: -EIO if a self-test failed, -EBUSY if another
 // request is running, -EINVAL for a bad mode or argument, -EPERM outside

@@ -200,6 +200,7 @@ fork(void)
     np->cwd = idup(cur->cwd);
   safestrcpy(np->name, cur->name, sizeof(np->name));
   pid = np->pid;
+  trace_fork_follow(cur->pid, pid);
 
   acquire(&ptable.lock);
   np->parent = cur;

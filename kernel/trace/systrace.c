@@ -33,6 +33,14 @@ sys_trace(void)
     return 0;
   case TRACE_BENCH:
     return trace_bench(arg);
+  case TRACE_BENCHPART:
+    return trace_bench_part(arg);
+  case TRACE_CRASH:
+    if(arg != TRACE_CRASH_YES)
+      return -EINVAL;
+    if(!kalloc_testmode())      // only in scripted runs (init turns it on)
+      return -EPERM;
+    panic("trace: crash requested (flight recorder test)");
   }
   return trace_ctl(cmd, arg);
 }
@@ -56,4 +64,20 @@ sys_vmstat(void)
   if((r = copyout(myproc(), uva, &vs, size)) < 0)
     return r;
   return size;
+}
+
+// The first three argument words of the current system call num, for its
+// sys_enter event (words that cannot be read are 0). Returns rdtsc().
+uint64
+trace_sys_enter_slow(uint num)
+{
+  uint w[TRACE_NWORDS] = { num };
+  int i;
+
+  for(i = 0; i < 3; i++)
+    if(argint(i, (int *)&w[1 + i]) < 0)
+      w[1 + i] = 0;
+  if(trace_wants(TEV_SYS_ENTER))
+    trace_record(TEV_SYS_ENTER, w);
+  return rdtsc();
 }

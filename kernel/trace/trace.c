@@ -2,10 +2,17 @@
 //
 // Each CPU records into its own buffer with interrupts off, so recording
 // needs no lock and is safe in interrupt handlers. The control operations
-// (one caller at a time, under a sleep lock) first stop recording and wait
+// (one caller at a time, under a sleep lock) first pause recording and wait
 // until no CPU is inside the recording code: that is how they may then
-// touch every CPU's buffer. The wire format of the dump is described in
+// touch every CPU's buffer. An event that arrives while recording is
+// paused is not recorded but counted, per CPU and per type, and reported
+// with the pause's time window in the next dump: no event goes missing
+// without a count. The wire format of the dump is described in
 // trace/FORMAT.md.
+//
+// Locks, outermost first: ctl (sleep lock, the control path), then excl
+// (a flag taken by spinning: the control path or the console's dump key,
+// which cannot sleep), then famlk (the followed-pid set, taken by fork).
 //
 // The record path is short on purpose (it runs on every page fault and
 // page allocation while tracing): %gs gives this CPU's struct cpu in one
@@ -26,7 +33,7 @@
 #include "memstat.h"
 #include "trace/trace.h"
 
-#define TRACE_VERSION   1
+#define TRACE_VERSION   2
 #define DEFAULT_CAP     8192            // records per CPU (a power of two)
 #define FRAME_MAX       4096            // payload bytes per frame
 #define RECS_PER_FRAME  64
@@ -36,6 +43,15 @@
 #define FR_CPU     2
 #define FR_RECORDS 3
 #define FR_END     4
+#define FR_LOSS    5
+
+#define NWIN       (NCPU * TRACE_NTYPES + 64)  // pause windows kept per clear
+#define NFAM       64                   // processes a follow filter can hold
+
+// Why a dump was written (the header's "reason").
+#define DUMP_CALL    0                  // TRACE_DUMP
+#define DUMP_PANIC   1                  // panic()
+#define DUMP_CONSOLE 2                  // the console's dump key
 
 // One CPU's ring. Only that CPU writes it while tracing is on; the
 // controller touches it only after quiesce().
@@ -47,6 +63,9 @@ struct tbuf {
   uint stop;                   // 1 in stop mode: drop new events when full
   int order;
   volatile uint busy;          // 1 while this CPU is recording
+  uint ntype[TRACE_NTYPES];    // events that passed the filters, per type (= head)
+  volatile uint paused[TRACE_NTYPES]; // events that arrived while paused, per type,
+                               // since boot (only this CPU writes them)
 } __attribute__((aligned(64)));
 
 static struct tbuf tbufs[NCPU];
@@ -55,6 +74,7 @@ static struct tbuf tbufs[NCPU];
 typedef char trace_rec_is_48_bytes[sizeof(struct trace_rec) == 48 ? 1 : -1];
 
 volatile uint trace_live;       // read by trace_wants() on every event
+static volatile uint paused;    // 1 while the controller owns the buffers
 
 // Configuration: written only by the controller (under ctl), read by
 // recorders.
@@ -67,11 +87,36 @@ static struct {
   int nbufs;                   // CPUs with a buffer
   uint vm_on[VM_NCOUNTERS];    // counters when tracing was last turned on
   uint vm_acc[VM_NCOUNTERS];   // counter increments while on, since clear
-  uint64 tsc0;                 // rdtsc() and ticks when tracing was first turned on,
-  uint ticks0;                 // to tell the decoder the TSC rate
-} cfg = { .mask = ~1u, .mode = TRACE_FLIGHT };
+  uint maskvar;                // mask bits changed while on, since clear
+  int follow;                  // 1: pid and the processes in fam are recorded
+  uint tsc_khz;                // TSC rate measured against the PIT
+} cfg = { .mask = TRACE_MASK_DEFAULT, .mode = TRACE_FLIGHT };
 
 static struct sleeplock ctl = { .lk = { .name = "tracectl" }, .name = "tracectl" };
+static volatile uint excl;      // 1 while a control operation or a dump runs
+static volatile uint dump_asked; // the console asked for a dump while excl was held
+
+// Descendants of cfg.pid that a follow filter records. fork adds to it
+// under famlk; recorders read it without a lock (n grows after pid[n] is
+// written). Emptied by the controller.
+static struct {
+  volatile int n;
+  int pid[NFAM];
+  uint full;                   // forks not followed: the set was full
+} fam;
+static struct spinlock famlk = { .name = "tracefam" };
+
+// Pause windows since the last clear: events of type on cpu that arrived
+// while recording was paused between t0 and t1 (controller only).
+struct pwin {
+  uint64 t0, t1;
+  ushort cpu, type;
+  uint n;
+};
+static struct pwin wins[NWIN];
+static uint nwins;
+static uint pseen[NCPU][TRACE_NTYPES];  // paused[] counts already in wins
+static uint64 pause_t0;                 // when the current pause began
 
 static const char *event_desc[] = {
 #define TRACE_EVENT(N, code, name, fields) "event " #code " " name " " fields,
@@ -123,6 +168,38 @@ tb_first_seq(struct tbuf *tb)
 
 // ---- recording --------------------------------------------------------------
 
+// Is pid one of the followed descendants of cfg.pid? Lock-free read.
+static int
+pid_followed(int pid)
+{
+  int i, n;
+
+  if(!cfg.follow)
+    return 0;
+  n = fam.n;
+  for(i = 0; i < n && i < NFAM; i++)
+    if(fam.pid[i] == pid)
+      return 1;
+  return 0;
+}
+
+// fork made child from parent (called before the child can run): with a
+// follow filter, a recorded parent's child is recorded too.
+void
+trace_fork_follow(int parent, int child)
+{
+  if(!cfg.follow || !cfg.pid || (parent != cfg.pid && !pid_followed(parent)))
+    return;
+  acquire(&famlk);
+  if(fam.n < NFAM){
+    fam.pid[fam.n] = child;
+    __sync_synchronize();
+    fam.n = fam.n + 1;
+  } else
+    fam.full++;
+  release(&famlk);
+}
+
 // A record being written: where, and what to undo when done.
 struct slot {
   struct tbuf *tb;
@@ -153,11 +230,16 @@ slot_open(struct slot *s, int type)
   id = c - cpus;
   tb = s->tb = &tbufs[id];
   xchg(&tb->busy, 1);            // a full barrier: the controller sees it
-  if(((trace_live >> type) & 1) == 0 || tb->recs == 0)
+  if(((trace_live >> type) & 1) == 0)
     return 0;
   pid = c->proc ? c->proc->pid : 0;
-  if(cfg.pid && pid != cfg.pid)
+  if(cfg.pid && pid != cfg.pid && !pid_followed(pid))
     return 0;
+  if(paused || tb->recs == 0){   // the controller has the buffers: count it
+    tb->paused[type]++;
+    return 0;
+  }
+  tb->ntype[type]++;
   seq = tb->head;
   if(tb->full && tb->stop){
     if(seq != 0xFFFFFFFF)        // a dropped event still takes a sequence number
@@ -251,26 +333,103 @@ trace_str_event(int type, int nlead, uint lead, const char *str, int slen, uint 
 
 // ---- control ------------------------------------------------------------------
 
-// Stop recording and wait until no CPU is still inside trace_record().
-// Afterwards the caller (holding ctl) may touch every buffer.
+// Wait until no CPU is inside the recording code.
 static void
-quiesce(void)
+wait_idle(void)
 {
   int i;
 
-  trace_live = 0;
   __sync_synchronize();
   for(i = 0; i < NCPU; i++)
     while(tbufs[i].busy)
       cpu_relax();
 }
 
-// Let recording run again if tracing is enabled.
+// Merge the windows of each cpu and type into one (the earliest start, the
+// latest end, the sum): exact counts in at most NCPU * TRACE_NTYPES windows.
+static void
+win_compact(void)
+{
+  uint i, j, k = 0;
+
+  for(i = 0; i < nwins; i++){
+    for(j = 0; j < k; j++)
+      if(wins[j].cpu == wins[i].cpu && wins[j].type == wins[i].type)
+        break;
+    if(j == k){
+      wins[k++] = wins[i];
+      continue;
+    }
+    if(wins[i].t0 < wins[j].t0)
+      wins[j].t0 = wins[i].t0;
+    if(wins[i].t1 > wins[j].t1)
+      wins[j].t1 = wins[i].t1;
+    wins[j].n += wins[i].n;
+  }
+  nwins = k;
+}
+
+// Add n events of type on cpu, paused between t0 and t1, to the windows
+// (when the list is full, each cpu and type's windows first become one).
+static void
+win_add(uint64 t0, uint64 t1, int cpu, int type, uint n)
+{
+  if(nwins == NWIN)
+    win_compact();
+  wins[nwins].t0 = t0;
+  wins[nwins].t1 = t1;
+  wins[nwins].cpu = cpu;
+  wins[nwins].type = type;
+  wins[nwins++].n = n;
+}
+
+// The events counted as paused since the last collection go into a
+// window [pause_t0, now] if keep (tracing was on), else are forgotten.
+static void
+collect_paused(int keep)
+{
+  uint64 now = rdtsc();
+  uint d;
+  int i, t;
+
+  for(i = 0; i < NCPU; i++)
+    for(t = 0; t < TRACE_NTYPES; t++){
+      d = tbufs[i].paused[t] - pseen[i][t];
+      if(d && keep)
+        win_add(pause_t0, now, i, t, d);
+      pseen[i][t] += d;
+    }
+}
+
+// Pause recording (events that arrive are counted, not recorded) and wait
+// until no CPU is inside the recording code. Afterwards the caller
+// (holding excl) may touch every buffer.
+static void
+quiesce(void)
+{
+  paused = 1;
+  pause_t0 = rdtsc();
+  wait_idle();
+}
+
+// Let recording run again; put what arrived meanwhile in a window.
 static void
 resume(void)
 {
   __sync_synchronize();
   trace_live = cfg.enabled ? (cfg.mask & ~1u) : 0;
+  paused = 0;
+  wait_idle();                  // whoever saw paused has counted
+  collect_paused(cfg.enabled);
+}
+
+// Take excl, spinning (its holders never sleep... except the control path,
+// which holds it only while quiesced, briefly).
+static void
+excl_enter(void)
+{
+  while(xchg(&excl, 1))
+    cpu_relax();
 }
 
 static void
@@ -282,12 +441,17 @@ clear_buffers(void)
     tbufs[i].head = 0;
     tbufs[i].full = 0;
     tbufs[i].stop = cfg.mode == TRACE_STOP;
+    for(k = 0; k < TRACE_NTYPES; k++)
+      tbufs[i].ntype[k] = 0;
   }
   for(k = 0; k < VM_NCOUNTERS; k++)
     cfg.vm_acc[k] = 0;
   if(cfg.enabled)
     for(k = 0; k < VM_NCOUNTERS; k++)
       cfg.vm_on[k] = vmstat_counters[k];
+  collect_paused(0);            // paused events before this moment: not ours
+  nwins = 0;
+  cfg.maskvar = 0;
 }
 
 static void
@@ -346,17 +510,120 @@ set_enabled(int on)
 
   if(on == cfg.enabled)
     return;
+  // The counters and the paused counts are read at one moment, and
+  // recording (paused) is on exactly from then: what arrives later while
+  // paused belongs to the trace.
+  if(!on)
+    collect_paused(1);
   for(k = 0; k < VM_NCOUNTERS; k++){
     if(on)
       cfg.vm_on[k] = vmstat_counters[k];
     else
       cfg.vm_acc[k] += vmstat_counters[k] - cfg.vm_on[k];
   }
+  if(on)
+    collect_paused(0);
   cfg.enabled = on;
-  if(on && cfg.tsc0 == 0){
-    cfg.tsc0 = rdtsc();
-    cfg.ticks0 = ticks;
-  }
+  trace_live = on ? (cfg.mask & ~1u) : 0;
+}
+
+// Set the pid filter: pid alone, or with follow its descendants too.
+static void
+set_pid(int pid, int follow)
+{
+  acquire(&famlk);
+  cfg.pid = pid;
+  cfg.follow = follow && pid;
+  fam.n = 0;
+  fam.full = 0;
+  release(&famlk);
+}
+
+// One reading of PIT channel 2's counter, bracketed by two rdtsc: *tsc is
+// their middle, *cnt the count. Returns the bracket's width in cycles (an
+// emulator's host may stall us between the two: the caller keeps the
+// narrowest of a few).
+static uint
+pit_read(uint64 *tsc, uint *cnt)
+{
+  uint64 a, b;
+  uint lo, hi;
+
+  a = rdtsc();
+  outb(0x43, 0x80);              // latch channel 2's count
+  lo = inb(0x42);
+  hi = inb(0x42);
+  b = rdtsc();
+  *tsc = a + ((b - a) >> 1);
+  *cnt = lo | hi << 8;
+  return (b - a) >> 32 ? 0xFFFFFFFF : (uint)(b - a);
+}
+
+// The narrowest of 4 readings.
+static void
+pit_best(uint64 *tsc, uint *cnt)
+{
+  uint64 t;
+  uint c, w, best = 0xFFFFFFFF;
+  int i;
+
+  for(i = 0; i < 4; i++)
+    if((w = pit_read(&t, &c)) < best){
+      best = w;
+      *tsc = t;
+      *cnt = c;
+    }
+}
+
+// TSC kHz over about 40 ms of PIT channel 2 (1.193182 MHz, counting down
+// from 0xFFFF in mode 0): cycles between two bracketed counter readings
+// over the PIT ticks between them.
+static uint
+measure_once(void)
+{
+  uint64 t0, t1;
+  uint c0, c1;
+
+  outb(0x61, (inb(0x61) & ~0x02) | 0x01);   // gate on, speaker off
+  outb(0x43, 0xB0);              // channel 2, lo/hi byte, mode 0, binary
+  outb(0x42, 0xFF);
+  outb(0x42, 0xFF);
+  pit_best(&t0, &c0);
+  do
+    pit_best(&t1, &c1);
+  while(c1 <= c0 && c0 - c1 < 47727 && c1 > 1000);   // 40 ms, or near the end
+  if(c1 >= c0 || c0 - c1 < 1000)
+    return 0;
+  return udiv64((t1 - t0) * 119318, (c0 - c1) * 100);
+}
+
+// The TSC rate in kHz measured against the PIT: the median of three
+// measurements. Interrupts off meanwhile.
+static uint
+measure_tsc_khz(void)
+{
+  uint r[3], t, eflags = readeflags();
+  int i, j;
+
+  cli();
+  for(i = 0; i < 3; i++)
+    r[i] = measure_once();
+  if(eflags & FL_IF)
+    sti();
+  for(i = 1; i < 3; i++)         // insertion sort
+    for(j = i; j > 0 && r[j - 1] > r[j]; j--){
+      t = r[j]; r[j] = r[j - 1]; r[j - 1] = t;
+    }
+  return r[1];
+}
+
+// The TSC rate, measured the first time it is asked for.
+static uint
+tsc_khz(void)
+{
+  if(cfg.tsc_khz == 0)
+    cfg.tsc_khz = measure_tsc_khz();
+  return cfg.tsc_khz;
 }
 
 static int
@@ -375,12 +642,15 @@ ctl_locked(int cmd, int arg)
     clear_buffers();
     return 0;
   case TRACE_MASK:
+    if(cfg.enabled)
+      cfg.maskvar |= (cfg.mask ^ (uint)arg) & ~1u;
     cfg.mask = (uint)arg;
     return 0;
   case TRACE_PID:
+  case TRACE_FOLLOW:
     if(arg < 0)
       return -EINVAL;
-    cfg.pid = arg;
+    set_pid(arg, cmd == TRACE_FOLLOW);
     return 0;
   case TRACE_SIZE:
     if(arg <= 0)
@@ -396,6 +666,23 @@ ctl_locked(int cmd, int arg)
   return -EINVAL;
 }
 
+static int dump_locked(int reason);
+
+// End a control operation begun with excl_enter() and quiesce(): write a
+// dump the console asked for meanwhile, resume recording, release excl.
+static void
+ctl_leave(void)
+{
+  if(dump_asked){
+    dump_asked = 0;
+    printf("trace: dumping the trace buffers to COM2 (console key)\n");
+    printf("trace: dump done, %d records\n", dump_locked(DUMP_CONSOLE));
+  }
+  resume();
+  __sync_synchronize();
+  excl = 0;
+}
+
 // Carry out control command cmd (TRACE_ON ... TRACE_MODE) with argument
 // arg. May sleep. 0 or -errno.
 int
@@ -404,9 +691,11 @@ trace_ctl(int cmd, int arg)
   int r;
 
   acquiresleep(&ctl);
+  tsc_khz();
+  excl_enter();
   quiesce();
   r = ctl_locked(cmd, arg);
-  resume();
+  ctl_leave();
   releasesleep(&ctl);
   return r;
 }
@@ -427,11 +716,17 @@ trace_status(struct trace_status *st)
   st->cap = cfg.cap;
   st->recsize = sizeof(struct trace_rec);
   st->ncpu = ncpu < TRACE_MAXCPU ? ncpu : TRACE_MAXCPU;
+  st->tsc_khz = tsc_khz();
+  st->follow = cfg.follow;
   for(i = 0; i < st->ncpu && i < cfg.nbufs; i++){
     st->cpu[i].recorded = tbufs[i].head;
     st->cpu[i].held = tb_held(&tbufs[i]);
     st->cpu[i].lost = st->cpu[i].recorded - st->cpu[i].held;
   }
+  for(i = 0; i < (int)nwins; i++)
+    if(wins[i].cpu < st->ncpu)
+      st->cpu[wins[i].cpu].paused += wins[i].n;
+  st->windows = nwins;
   releasesleep(&ctl);
 }
 
@@ -531,19 +826,28 @@ frame_send(int kind)
   fr.len = 0;
 }
 
+// Paused counts not yet in a window, read with the header's counters.
+static uint pend[NCPU][TRACE_NTYPES];
+
+static const char *reason_names[] = { "call", "panic", "console" };
+
 // The self-description: version, record layout, the event table, the
-// enumerations, the configuration and the counter increments.
+// enumerations, the configuration and the counter increments (read at
+// one moment with the paused counts not yet in a window: pend).
 static void
-send_header(void)
+send_header(int reason)
 {
   uint acc[VM_NCOUNTERS];
-  uint i;
+  uint i, t;
 
   for(i = 0; i < VM_NCOUNTERS; i++){
     acc[i] = cfg.vm_acc[i];
     if(cfg.enabled)
       acc[i] += vmstat_counters[i] - cfg.vm_on[i];
   }
+  for(i = 0; i < NCPU; i++)
+    for(t = 0; t < TRACE_NTYPES; t++)
+      pend[i][t] = cfg.enabled ? tbufs[i].paused[t] - pseen[i][t] : 0;
   frame_text("ktrace ");  frame_num(TRACE_VERSION, 10);
   frame_text("\nrecsize "); frame_num(sizeof(struct trace_rec), 10);
   frame_text("\nnwords ");  frame_num(TRACE_NWORDS, 10);
@@ -552,10 +856,13 @@ send_header(void)
   frame_text("\nmask 0x");  frame_num(cfg.mask, 16);
   frame_text("\npid ");     frame_num(cfg.pid, 10);
   frame_text("\ncap ");     frame_num(cfg.cap, 10);
-  if(cfg.tsc0 && ticks - cfg.ticks0 >= 10){
-    frame_text("\ntsc_per_tick ");
-    frame_num(udiv64(rdtsc() - cfg.tsc0, ticks - cfg.ticks0), 10);
-  }
+  frame_text("\ntsc_khz ");  frame_num(cfg.tsc_khz, 10);
+  frame_text("\nntypes ");  frame_num(TRACE_NTYPES, 10);
+  frame_text("\nfollow ");  frame_num(cfg.follow, 10);
+  frame_text("\nfollow_full "); frame_num(fam.full, 10);
+  frame_text("\nenabled "); frame_num(cfg.enabled, 10);
+  frame_text("\nmask_changed 0x"); frame_num(cfg.maskvar, 16);
+  frame_text("\nreason ");  frame_text(reason_names[reason]);
   frame_text("\n");
   for(i = 0; i < NELEM(event_desc); i++){
     frame_text(event_desc[i]);
@@ -590,6 +897,8 @@ send_cpu(int c)
   frame_word(tb->head - held);
   frame_word(held);
   frame_word(tb_first_seq(tb));
+  for(i = 0; i < TRACE_NTYPES; i++)
+    frame_word(tb->ntype[i]);
   frame_send(FR_CPU);
   for(i = 0; i < held; i += n){
     n = held - i < RECS_PER_FRAME ? held - i : RECS_PER_FRAME;
@@ -607,31 +916,123 @@ send_cpu(int c)
   return held;
 }
 
-// Write every buffer to COM2 as a framed stream (FORMAT.md). Recording is
-// paused meanwhile; the buffers keep their contents. Returns the number of
-// records written.
-int
-trace_dump(void)
+// One pause window (24 bytes) in the LOSS frame being built; sent when full.
+static void
+send_win(uint64 t0, uint64 t1, int cpu, int type, uint n, uint flags)
+{
+  if(fr.len + 24 > FRAME_MAX)
+    frame_send(FR_LOSS);
+  frame_word(cpu);
+  frame_word(type);
+  frame_word(n);
+  frame_word(flags);
+  frame_word((uint)t0); frame_word((uint)(t0 >> 32));
+  frame_word((uint)t1); frame_word((uint)(t1 >> 32));
+}
+
+// The pause windows, then the pause going on now (flags 1: counts read with
+// the header's counters, the window still open). Returns the events.
+static uint
+send_loss(void)
+{
+  uint64 now = rdtsc();
+  uint i, t, n = 0;
+
+  for(i = 0; i < nwins; i++){
+    send_win(wins[i].t0, wins[i].t1, wins[i].cpu, wins[i].type, wins[i].n, 0);
+    n += wins[i].n;
+  }
+  for(i = 0; i < NCPU; i++)
+    for(t = 0; t < TRACE_NTYPES; t++)
+      if(pend[i][t]){
+        send_win(pause_t0, now, i, t, pend[i][t], 1);
+        n += pend[i][t];
+      }
+  if(fr.len)
+    frame_send(FR_LOSS);
+  return n;
+}
+
+// Write every buffer to COM2 as a framed stream (FORMAT.md). The caller
+// holds excl with recording quiesced (or is panic()). Records written.
+static int
+dump_locked(int reason)
 {
   uint total = 0, lost = 0;
   int c;
 
-  acquiresleep(&ctl);
-  quiesce();
   fr.seq = 0;
   fr.len = 0;
-  send_header();
+  send_header(reason);
   for(c = 0; c < cfg.nbufs; c++){
     total += send_cpu(c);
     lost += tbufs[c].head - tb_held(&tbufs[c]);
   }
+  lost += send_loss();
   frame_word(fr.seq);
   frame_word(total);
   frame_word(lost);
   frame_send(FR_END);
-  resume();
-  releasesleep(&ctl);
   return total;
+}
+
+// TRACE_DUMP: write the buffers to COM2. Recording is paused meanwhile
+// (what arrives is counted in a pause window); the buffers keep their
+// contents. Returns the number of records written.
+int
+trace_dump(void)
+{
+  int n;
+
+  acquiresleep(&ctl);
+  tsc_khz();
+  excl_enter();
+  quiesce();
+  n = dump_locked(DUMP_CALL);
+  ctl_leave();
+  releasesleep(&ctl);
+  return n;
+}
+
+// From panic(), with the other CPUs stopped and interrupts off: dump
+// whatever the buffers hold, taking no lock and waiting for nobody.
+void
+trace_panic_dump(void)
+{
+  uint n;
+
+  if(cfg.cap == 0)
+    return;
+  trace_live = 0;
+  paused = 1;
+  tsc_khz();
+  printf("trace: dumping the trace buffers to COM2 (panic)\n");
+  n = dump_locked(DUMP_PANIC);
+  printf("trace: dump done, %d records\n", n);
+}
+
+// The console's dump key (from its interrupt handler, interrupts off):
+// dump now, or ask the control operation that is running to do it.
+void
+trace_console_dump(void)
+{
+  int n;
+
+  if(cfg.cap == 0 || cfg.tsc_khz == 0){
+    printf("trace: no trace buffers to dump\n");
+    return;
+  }
+  if(xchg(&excl, 1)){
+    dump_asked = 1;              // the control operation running now does it
+    return;
+  }
+  printf("trace: dumping the trace buffers to COM2 (console key)\n");
+  quiesce();
+  n = dump_locked(DUMP_CONSOLE);
+  resume();
+  __sync_synchronize();
+  excl = 0;
+  printf("trace: dump done, %d records\n", n);
 }
 
 // ---- cost measurement ------------------------------------------------------------
@@ -651,6 +1052,58 @@ trace_bench(int n)
   for(i = 0; i < n; i++)
     trace_marker("bench", i);
   dt = (rdtsc() - t0) * 100;
+  q = udiv64(dt, n);
+  return q > 0x7FFFFFFF ? 0x7FFFFFFF : q;
+}
+
+// 100 x the average cycles of one part of the record path (TRACE_PART_*),
+// over 20000 runs, to show where an event's cycles go.
+int
+trace_bench_part(int part)
+{
+  uint w[TRACE_NWORDS] = { 1, 2, 3, 4, 5, 6, 7 };
+  volatile uint sink = 0, dummy = 0;
+  uint64 t0, dt;
+  uint eflags, ef, q;
+  int i, n = 20000;
+
+  if(part < 0 || part >= TRACE_NPARTS)
+    return -EINVAL;
+  eflags = readeflags();
+  if(part == TRACE_PART_RECORD_CLI)
+    cli();
+  t0 = rdtsc();
+  for(i = 0; i < n; i++){
+    switch(part){
+    case TRACE_PART_CHECK:
+      if(trace_wants(TEV_LIMIT - 1))
+        sink++;
+      break;
+    case TRACE_PART_IRQ:
+      ef = readeflags();
+      cli();
+      if(ef & FL_IF)
+        sti();
+      break;
+    case TRACE_PART_TSC:
+      sink += (uint)rdtsc();
+      break;
+    case TRACE_PART_XCHG:
+      xchg(&dummy, 1);         // what busy costs (slot_open's barrier)
+      break;
+    case TRACE_PART_RECORD:
+    case TRACE_PART_RECORD_CLI:
+      vmstat_inc(VM_MARKERS);  // a marker event, so the counters agree
+      if(trace_wants(TEV_MARKER))
+        trace_record(TEV_MARKER, w);
+      break;
+    default:
+      return -EINVAL;
+    }
+  }
+  dt = (rdtsc() - t0) * 100;
+  if(part == TRACE_PART_RECORD_CLI && (eflags & FL_IF))
+    sti();
   q = udiv64(dt, n);
   return q > 0x7FFFFFFF ? 0x7FFFFFFF : q;
 }

@@ -157,9 +157,42 @@ trace_marker(const char *label, int arg)
     trace_str_event(TEV_MARKER, 0, 0, label, TRACE_LABEL, (uint)arg);
 }
 
+// A system call num begins (args: its first three argument words, read
+// by argint). Returns the start time for trace_sys_exit (0: not traced).
+uint64 trace_sys_enter_slow(uint num);
+
+static inline uint64
+trace_sys_enter(uint num)
+{
+  if(trace_wants(TEV_SYS_ENTER) | trace_wants(TEV_SYS_EXIT))
+    return trace_sys_enter_slow(num);
+  return 0;
+}
+
+// System call num returns ret; t0 from trace_sys_enter().
+static inline void
+trace_sys_exit(uint num, int ret, uint64 t0)
+{
+  if(trace_wants(TEV_SYS_EXIT)){
+    uint w[TRACE_NWORDS] = { num, (uint)ret, t0 ? (uint)(rdtsc() - t0) : 0 };
+    trace_record(TEV_SYS_EXIT, w);
+  }
+}
+
+// fork made child from parent: a pid filter that follows descendants
+// takes the child in. Call before the child can run.
+void trace_fork_follow(int parent, int child);
+
+// Flight recorder: dump the buffers to COM2 from panic() (other CPUs
+// stopped, no locks taken) or on the console's dump key (from the
+// interrupt handler; done later by the control path if it is busy).
+void trace_panic_dump(void);
+void trace_console_dump(void);
+
 // Control (systrace.c calls these). All return 0 or -errno unless stated.
 int  trace_ctl(int cmd, int arg);               // ON OFF CLEAR MASK PID SIZE MODE
 void trace_status(struct trace_status *st);
 int  trace_dump(void);                          // records written, or -errno
 int  trace_bench(int n);                        // 100 x cycles per trace_marker()
+int  trace_bench_part(int part);                // 100 x cycles of one part (TRACE_PART_*)
 #endif

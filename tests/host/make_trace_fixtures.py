@@ -10,7 +10,7 @@ trace_flipped.bin    trace_clean.bin with one byte flipped in its 2nd records fr
 trace_truncated.bin  trace_clean.bin cut in the middle of its last records frame
 trace_kernel.bin is a real dump made by the kernel (2 CPUs), not by this script:
     /usr/bin/python3 tools/run.py --com2 tests/host/fixtures/trace_kernel.bin -- \
-        'trace run sh -c "ls / | grep e | wc; trace mark phase 7"'
+        'trace run -a sh -c "ls / | grep e | wc; trace mark phase 7"'
 (regenerate it when kernel/trace_events.h changes; test_trace_decoder.py
 checks it against the event list).
 """
@@ -26,7 +26,7 @@ FIX = os.path.join(HERE, "fixtures")
 
 
 def clean_writer():
-    w = SimWriter(ncpu=2, cap=256, mode="flight", tsc_per_tick=10000000)
+    w = SimWriter(ncpu=2, cap=256, mode="flight", tsc_khz=1000000)
     w.emit(0, "fork", pid=1, child=5, name="sh")
     w.emit(1, "exec", pid=5, name="touch")
     w.emit(1, "mmap", pid=5, addr=0x40000000, len=0x10000, prot=3, flags=0x22, ino=0, off=0)

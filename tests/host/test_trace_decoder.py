@@ -101,7 +101,7 @@ def test_csv_and_chrome_json(tmp_path):
     write_chrome_json(df, d, js)
     lines = open(csv).read().splitlines()
     assert len(lines) == 1 + 208
-    assert lines[0].startswith("seq,cpu,pid,tsc,t,type,va,eip,err,how,cycles")
+    assert lines[0].startswith("seq,cpu,pid,tsc,t,t_us,type,va,eip,err,how,cycles")
     doc = json.load(open(js))
     evs = [e for e in doc["traceEvents"] if e["ph"] != "M"]
     assert len(evs) == 208

@@ -19,6 +19,8 @@ sys.path.insert(0, os.path.join(ROOT, "trace"))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 from ktrace import parse_dump  # noqa: E402
+from ktrace.checks import cross_check  # noqa: E402
+from ktrace.export import write_chrome_json  # noqa: E402
 from ktrace.transform import to_frame, load_symbols, counter_agreement  # noqa: E402
 import qemu_run  # noqa: E402
 
@@ -32,22 +34,26 @@ SMALL = 128                      # tracetest's buffer size for overflows
 CODES = {"fault": 1, "page_alloc": 2, "marker": 10}
 
 
-def guest(cmd, com2, cpus=2, timeout=180):
-    """Run cmd in a fresh guest with COM2 to com2; its output lines."""
+def guest(cmd, com2, cpus=2, timeout=180, status=0):
+    """Run cmd in a fresh guest with COM2 to com2; its output lines (and
+    run.py's messages). run.py must exit with status."""
     for p in (qemu_run.KERNEL_IMG, qemu_run.MKFS, ELF):
         assert os.path.exists(p), "not built (run make): " + p
     p = subprocess.run([PY, RUN, "--cpus", str(cpus), "--timeout", str(timeout),
                         "--com2", str(com2), "--", cmd],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True, timeout=timeout + 60)
-    assert p.returncode == 0, "guest: %r exited %d\n%s\n%s" % (cmd, p.returncode,
-                                                               p.stdout, p.stderr)
-    return p.stdout.splitlines()
+                       universal_newlines=True, timeout=timeout + 300)
+    assert p.returncode == status, "guest: %r exited %d\n%s\n%s" % (cmd, p.returncode,
+                                                                    p.stdout, p.stderr)
+    return p.stdout.splitlines() + p.stderr.splitlines()
 
 
-def decode(path):
+def decode(path, index=-1):
+    """The dump at index of the file, checked: intact and agreeing with
+    the kernel's counts."""
     with open(path, "rb") as fh:
-        d = parse_dump(fh.read())
+        d = parse_dump(fh.read(), index)
+    cross_check(d)
     assert d.problems == [], [str(p) for p in d.problems]
     assert d.header_ok and d.end is not None
     return d
@@ -71,6 +77,8 @@ def test_touch_k_pages(tmp_path, cpus, k):
     d = decode(com2)
     cfg = d.config
     assert (cfg["mode"], cfg["pid"]) == ("stop", pid)
+    # the TSC rate the kernel measured against the PIT: always there, sane
+    assert 100000 <= cfg["tsc_khz"] <= 10000000
     assert cfg["mask"] == sum(1 << c for c in CODES.values())
     s = d.summary()
     assert s["kernel_lost"] == 0
@@ -187,7 +195,8 @@ def test_make_trace(tmp_path):
             assert os.path.getsize(os.path.join(folder, f)) > 0, f
         with open(os.path.join(folder, "report.txt")) as fh:
             report = fh.read()
-        assert "OK" in report and "counters agree with the trace: yes" in report, report
+        assert "OK" in report and "per-pid counts agree with the trace: yes" in report, report
+        assert "pid filter" in report and "and descendants" in report
 
         with open(os.path.join(folder, "trace.json")) as fh:
             doc = json.load(fh)
@@ -196,14 +205,14 @@ def test_make_trace(tmp_path):
         for e in evs:
             assert {"name", "ph", "pid", "tid"} <= set(e), e
             if e["ph"] != "M":
-                assert isinstance(e["ts"], (int, float))
-                assert "args" in e and "seq" in e["args"]
+                assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0
+                assert "args" in e and ("seq" in e["args"] or e["cat"] == "lost")
             if e["ph"] == "X":
                 assert e["dur"] >= 0
         phs = {e["ph"] for e in evs}
         assert {"X", "i", "M"} <= phs
         names = {e["name"] for e in evs}
-        assert {"fork", "exec", "exit"} <= names
+        assert {"exec", "exit"} <= names        # (trace forks echo before it is followed)
         assert any(e["ph"] == "M" and e["args"]["name"].startswith("echo") for e in evs)
 
         d = decode(os.path.join(folder, "dump.bin"))
@@ -213,10 +222,97 @@ def test_make_trace(tmp_path):
         echo_pid = int(execs[execs.name == "echo"].pid.iloc[0])
         exits = df[(df.type == "exit") & (df.pid == echo_pid)]
         assert list(exits.status) == [0]
-        forks = df[(df.type == "fork") & (df.child == echo_pid)]
-        assert len(forks) == 1 and forks.name.iloc[0] == "trace"
+        assert d.config["pid"] == echo_pid and d.config["follow"] == 1
+        assert set(df.pid) == {echo_pid}
         with open(os.path.join(folder, "events.csv")) as fh:
             header = fh.readline().strip().split(",")
-        assert header[:6] == ["seq", "cpu", "pid", "tsc", "t", "type"]
+        assert header[:7] == ["seq", "cpu", "pid", "tsc", "t", "t_us", "type"]
     finally:
         subprocess.run(["rm", "-rf", folder])
+
+
+# ---- events while recording is paused: counted, and the counters agree -------------
+
+def test_events_while_paused_are_counted(tmp_path):
+    """A child touches 3000 pages while its parent changes settings and
+    dumps three times: every dump decodes on its own, and the last one
+    accounts for every fault (kept + lost while paused = the counter)."""
+    com2 = tmp_path / "dump.bin"
+    out = guest("tracetest gaps 3000", com2, timeout=400)
+    assert any(l.startswith("gaps 3000 child") and l.endswith("status 0") for l in out), out
+    d = decode(com2)
+    assert d.ndumps == 4 and d.config["enabled"] == 0
+    for k in range(3):
+        mid = decode(com2, k)
+        assert mid.config["enabled"] == 1
+    paused = sum(p.n for p in d.pauses if d.table.events[p.type].name == "fault")
+    kept = sum(1 for r in d.records if r.type == CODES["fault"])
+    assert kept + paused == d.counters["faults"] >= 3000
+
+
+# ---- trace run follows the command's children; -p does not -------------------------
+
+def test_trace_run_follows_children(tmp_path):
+    """Also: syscall events (asked for with -e all) become slices."""
+    com2 = tmp_path / "dump.bin"
+    out = guest("trace run tracetest cow 64; trace run -p tracetest cow 64; "
+                "trace run -e all tracetest cow 8", com2)
+    runs = [re.match(r"cow (64|8) child (\d+) status 0$", l) for l in out]
+    children = [int(m.group(2)) for m in runs if m]
+    assert len(children) == 3, out
+    check_syscall_slices(decode(com2, 2), children[2], tmp_path)
+    for k, follow in ((0, True), (1, False)):
+        d = decode(com2, k)
+        assert d.ndumps == 3 and d.config["follow"] == int(follow)
+        df = to_frame(d)
+        parent = d.config["pid"]
+        cow = df[(df.type == "fault") & df.how.isin(["cow_copy", "cow_reuse"])]
+        mine = cow[cow.pid == children[k]]
+        if follow:
+            assert set(df.pid) == {parent, children[k]}
+            assert len(mine) >= 64
+            assert list(df[df.type == "fork"].child) == [children[k]]
+        else:
+            assert set(df.pid) == {parent} and len(mine) == 0
+
+
+# ---- the flight recorder: a panic and a timeout both leave a dump -----------------
+
+def test_panic_dumps_the_trace(tmp_path):
+    com2 = tmp_path / "dump.bin"
+    out = guest("tracetest crash", com2, timeout=200, status=qemu_run.EXIT_CRASH)
+    assert any("trace: dump done" in l for l in out), out
+    d = decode(com2)
+    assert d.config["reason"] == "panic"
+    df = to_frame(d)
+    assert list(df[df.type == "marker"].label) == ["before-crash"] * 10
+
+
+def test_timeout_asks_for_a_dump(tmp_path):
+    com2 = tmp_path / "dump.bin"
+    out = guest("tracetest spin", com2, timeout=40, status=qemu_run.EXIT_TIMEOUT)
+    assert any("spinning pid" in l for l in out), out
+    assert any("trace buffers dumped to COM2" in l for l in out), out
+    d = decode(com2)
+    assert d.config["reason"] == "console" and d.config["enabled"] == 1
+    df = to_frame(d)
+    assert list(df[df.type == "marker"].label) == ["spinning"] * 10
+
+
+def check_syscall_slices(d, child, tmp_path):
+    """Every system call of the traced processes has an entry and (but for
+    exit, and fork in the child) an exit event; the JSON shows them as
+    slices named after the call, with the COW faults outside them."""
+    df = to_frame(d)
+    enters, exits = df[df.type == "sys_enter"], df[df.type == "sys_exit"]
+    assert len(enters) >= 5 and set(exits.pid) <= set(enters.pid) | {child}
+    for pid in set(enters.pid):
+        e = enters[enters.pid == pid]
+        x = exits[exits.pid == pid]
+        assert len(e) - len(x) in (0, 1), (pid, len(e), len(x))   # exit() never returns
+        assert list(x.num) == list(e.num)[:len(x)]
+    path = tmp_path / "sys.json"
+    write_chrome_json(df, d, path)
+    evs = json.load(open(path))["traceEvents"]
+    names = {e["name"] for e in evs if e.get("cat") == "syscall" and e["ph"] == "X"}
+    assert {"sys sbrk", "sys fork", "sys wait", "sys write"} <= names, names

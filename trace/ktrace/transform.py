@@ -31,6 +31,9 @@ def to_frame(dump, symbols=None):
     df = pd.DataFrame(rows, columns=BASE_COLUMNS + cols)
     if len(df):
         df["t"] = df["tsc"] - df["tsc"].min()
+    khz = dump.config.get("tsc_khz")
+    if isinstance(khz, int) and khz > 0:
+        df.insert(BASE_COLUMNS.index("t") + 1, "t_us", df["t"] * 1000.0 / khz)
     df = df.sort_values(["tsc", "cpu", "seq"], kind="stable").reset_index(drop=True)
     if "err" in df.columns:
         isf = df["type"] == "fault"

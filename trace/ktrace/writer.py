@@ -10,7 +10,8 @@ import struct
 import zlib
 
 from . import events as ev
-from .wire import FRAME_HDR, REC, CPU, END, FR_HEADER, FR_CPU, FR_RECORDS, FR_END, VERSION
+from .wire import (FRAME_HDR, REC, CPU, END, LOSS, NTYPES, FR_HEADER, FR_CPU, FR_RECORDS,
+                   FR_END, FR_LOSS, VERSION)
 
 RECS_PER_FRAME = 64
 
@@ -37,10 +38,14 @@ def encode_payload(et, enums, values):
 
 class SimWriter:
     def __init__(self, ncpu=2, cap=64, mode="flight", mask=0xFFFFFFFE, pid=0, table=None,
-                 tsc_per_tick=None):
+                 tsc_khz=2000000, follow=0, enabled=0, reason="call"):
         self.table = table or ev.load_source_table()
         self.ncpu, self.cap, self.mode, self.mask, self.pid = ncpu, cap, mode, mask, pid
-        self.tsc_per_tick = tsc_per_tick
+        self.tsc_khz, self.follow, self.enabled, self.reason = tsc_khz, follow, enabled, reason
+        self.ntype = [[0] * NTYPES for _ in range(ncpu)]
+        self.paused = None                  # tsc when the current pause began
+        self.pauses = []                    # (cpu, type, n, flags, t0, t1)
+        self.pending = {}
         self.rings = [[] for _ in range(ncpu)]
         self.recorded = [0] * ncpu
         self.lost = [0] * ncpu
@@ -55,6 +60,10 @@ class SimWriter:
         self.count(type_name, values)
         if not (self.mask >> code) & 1 or (self.pid and pid != self.pid):
             return
+        if self.paused is not None:
+            self.pending[(cpu, code)] = self.pending.get((cpu, code), 0) + 1
+            return
+        self.ntype[cpu][code] += 1
         ring = self.rings[cpu]
         if len(ring) == self.cap:
             self.lost[cpu] += 1
@@ -65,6 +74,17 @@ class SimWriter:
         words = encode_payload(self.table.events[code], self.table.enums, values)
         ring.append((self.tsc, self.recorded[cpu], code, cpu, 0, pid) + words)
         self.recorded[cpu] += 1
+
+    def pause(self):
+        """Recording paused (a control command or a dump): events are counted."""
+        self.tsc += 50
+        self.paused = self.tsc
+
+    def resume(self):
+        self.tsc += 50
+        for (cpu, code), n in sorted(self.pending.items()):
+            self.pauses.append((cpu, code, n, 0, self.paused, self.tsc))
+        self.pending, self.paused = {}, None
 
     def count(self, type_name, values):
         """Bump the VM counters the way the kernel's trace helpers do."""
@@ -88,8 +108,10 @@ class SimWriter:
         lines = ["ktrace %d" % VERSION, "recsize %d" % REC.size, "nwords %d" % ev.NWORDS,
                  "ncpu %d" % self.ncpu, "mode %s" % self.mode, "mask 0x%x" % self.mask,
                  "pid %d" % self.pid, "cap %d" % self.cap]
-        if self.tsc_per_tick:
-            lines.append("tsc_per_tick %d" % self.tsc_per_tick)
+        if self.tsc_khz:
+            lines.append("tsc_khz %d" % self.tsc_khz)
+        lines += ["ntypes %d" % NTYPES, "follow %d" % self.follow, "follow_full 0",
+                  "enabled %d" % self.enabled, "mask_changed 0x0", "reason %s" % self.reason]
         for code in sorted(self.table.events):
             et = self.table.events[code]
             lines.append("event %d %s %s" % (code, et.name, et.spec))
@@ -108,13 +130,19 @@ class SimWriter:
             ring = self.rings[c]
             first = ring[0][1] if ring else self.recorded[c]
             out.append(frame(FR_CPU, len(out),
-                             CPU.pack(c, self.recorded[c], self.lost[c], len(ring), first)))
+                             CPU.pack(c, self.recorded[c], self.lost[c], len(ring), first)
+                             + struct.pack("<%dI" % NTYPES, *self.ntype[c])))
             for i in range(0, len(ring), RECS_PER_FRAME):
                 chunk = ring[i:i + RECS_PER_FRAME]
                 body = struct.pack("<II", c, len(chunk)) + b"".join(REC.pack(*r) for r in chunk)
                 out.append(frame(FR_RECORDS, len(out), body))
             total += len(ring)
             lost += self.lost[c]
+        wins = list(self.pauses) + [(cpu, code, n, 1, self.paused, self.tsc)
+                                    for (cpu, code), n in sorted(self.pending.items())]
+        for i in range(0, len(wins), 170):
+            out.append(frame(FR_LOSS, len(out), b"".join(LOSS.pack(*w) for w in wins[i:i + 170])))
+        lost += sum(w[2] for w in wins)
         out.append(frame(FR_END, len(out), END.pack(len(out), total, lost)))
         return out
 

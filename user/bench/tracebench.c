@@ -10,7 +10,9 @@
 //     mapping, then unmap) with tracing off and on (every event type, every
 //     process, flight mode), each the minimum over REPS runs, and the
 //     slowdown in percent.
-// Machine-readable lines: "csvstat,NAME,VALUE".
+//   - where an event's cycles go: each part of the record path timed alone
+//     in a kernel loop (TRACE_BENCHPART), best of 5.
+// Machine-readable lines: "csvstat,NAME,VALUE" and the same as "NAME=VALUE".
 #include "kernel/types.h"
 #include "kernel/mman.h"
 #include "kernel/tracectl.h"
@@ -62,6 +64,17 @@ recorded(void)
   return n;
 }
 
+// The TSC rate the kernel measured (kHz).
+static int
+tsc_khz(void)
+{
+  struct trace_status st;
+
+  memset(&st, 0, sizeof(st));
+  trace(TRACE_STATUS, 0, (const char *)&st);
+  return st.tsc_khz;
+}
+
 // One touch run with tracing on (cleared first); *events = what it recorded.
 static u64
 run_on(int pages, int *events)
@@ -74,6 +87,34 @@ run_on(int pages, int *events)
   trace(TRACE_OFF, 0, 0);
   *events = recorded();
   return t;
+}
+
+static const char *part_names[TRACE_NPARTS] = {
+  "check", "irq", "rdtsc", "xchg", "record", "record_cli",
+};
+
+// Best of 5 of 100 x the cycles of part p (tracing on, markers of this pid).
+static int
+part_cycles(int p)
+{
+  int i, r, best = 0x7fffffff;
+
+  for(i = 0; i < 5; i++){
+    trace(TRACE_CLEAR, 0, 0);
+    if(p != TRACE_PART_CHECK)
+      trace(TRACE_ON, 0, 0);
+    if((r = trace(TRACE_BENCHPART, p, 0)) >= 0 && r < best)
+      best = r;
+    trace(TRACE_OFF, 0, 0);
+  }
+  return best;
+}
+
+// One statistic in both machine-readable shapes.
+static void
+put_stat(const char *name, int v)
+{
+  printf("csvstat,%s,%d\n%s=%d\n", name, v, name, v);
 }
 
 // "12.34" for 100 x v.
@@ -90,6 +131,7 @@ main(int argc, char **argv)
   int pages = argc > 1 ? atoi(argv[1]) : 512;
   int reps = argc > 2 ? atoi(argv[2]) : 9;
   int ev_off = 0x7fffffff, ev_on = 0x7fffffff, pct, per_event, events = 0, e, i, r;
+  int parts[TRACE_NPARTS];
   u64 off = ~0ULL, on = ~0ULL, t, a, b;
 
   if(pages < 1 || reps < 1){
@@ -97,7 +139,7 @@ main(int argc, char **argv)
     exit(2);
   }
   trace(TRACE_OFF, 0, 0);
-  trace(TRACE_MASK, ~1, 0);
+  trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
   trace(TRACE_PID, 0, 0);
   trace(TRACE_MODE, TRACE_FLIGHT, 0);
   trace(TRACE_SIZE, 8192, 0);
@@ -134,6 +176,22 @@ main(int argc, char **argv)
          pages, (int)(off >> 10), (int)(on >> 10), reps, events);
   pr100("slowdown ", pct, "%, ");
   pr100("", per_event, " cycles per recorded event\n");
+  trace(TRACE_MASK, 1 << TEV_MARKER, 0);
+  trace(TRACE_PID, getpid(), 0);
+  printf("where an event's cycles go (x100):");
+  for(i = 0; i < TRACE_NPARTS; i++){
+    parts[i] = part_cycles(i);
+    printf(" %s %d", part_names[i], parts[i]);
+  }
+  printf("\n");
+  trace(TRACE_PID, 0, 0);
+  trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
+  for(i = 0; i < TRACE_NPARTS; i++){
+    char name[40] = "part_cycles_x100_";
+    strcpy(name + strlen(name), part_names[i]);
+    put_stat(name, parts[i]);
+  }
+  put_stat("tsc_khz", tsc_khz());
   printf("csvstat,event_cycles_off_x100,%d\ncsvstat,event_cycles_on_x100,%d\n", ev_off, ev_on);
   printf("csvstat,touch_kcycles_off,%d\ncsvstat,touch_kcycles_on,%d\n",
          (int)(off >> 10), (int)(on >> 10));

@@ -2,7 +2,8 @@
 //   robusttest [NAME...]
 // - The allocator self-tests (which take every free page for a moment)
 //   run only in the test mode init turns on at boot for scripted runs;
-//   no other process can turn it on, and once off it stays off.
+//   no other process can turn it on, and once off it stays off. The trace
+//   crash command (which panics the kernel on purpose) is bound to it too.
 // - A function frame bigger than the stack jumps below it into the guard
 //   gap, and the process is killed, instead of writing into the mapping
 //   placed just below the gap.
@@ -10,6 +11,7 @@
 #include "kernel/mman.h"
 #include "kernel/errno.h"
 #include "kernel/kalloctest.h"
+#include "kernel/tracectl.h"
 #include "user/user.h"
 #include "user/lib/testlib.h"
 
@@ -29,6 +31,7 @@ kalloctest_needs_testmode(void)
   b.iters = 10;
   b.batch = 1;
   CHECK_ERR(kalloctest(KAT_BENCH, &b), EPERM);
+  CHECK_ERR(trace(TRACE_CRASH, TRACE_CRASH_YES, 0), EPERM);
   CHECK_ERR(kalloctest(KAT_TESTMODE, (void *)1), EPERM);   // and stays off
   CHECK_EQ(kalloctest(KAT_TESTMODE, 0), 0);
 }

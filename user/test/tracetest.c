@@ -10,6 +10,13 @@
 //   tracetest overflow flight|stop N
 //                         N markers (this pid only) through 128-record
 //                         buffers, dump to COM2, print "overflow N pid P"
+//   tracetest gaps K      a child touches K fresh pages while this process
+//                         changes the settings (to the same values) and
+//                         dumps 3 times; then a final dump (every process)
+//   tracetest cow K       touch K pages, fork, the child writes them (copy
+//                         on write); run it under `trace run`
+//   tracetest spin        tracing on, then loop for ever with no system call
+//   tracetest crash       tracing on, some events, then panic the kernel
 // Buffer sizes are powers of two (the kernel rounds up).
 #include "kernel/types.h"
 #include "kernel/mman.h"
@@ -82,7 +89,7 @@ restore(void)
   trace(TRACE_OFF, 0, 0);
   trace(TRACE_SIZE, BUFSIZE, 0);
   trace(TRACE_MODE, TRACE_FLIGHT, 0);
-  trace(TRACE_MASK, ~1, 0);
+  trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
   trace(TRACE_PID, 0, 0);
   trace(TRACE_CLEAR, 0, 0);
 }
@@ -213,6 +220,11 @@ bad_args(void)
   CHECK_ERR(trace(TRACE_BENCH, 0, 0), EINVAL);
   CHECK_ERR(trace(TRACE_BENCH, -5, 0), EINVAL);
   CHECK_ERR(trace(TRACE_BENCH, 2000000, 0), EINVAL);
+  CHECK_ERR(trace(TRACE_CRASH, 0, 0), EINVAL);
+  CHECK_ERR(trace(TRACE_CRASH, -1, 0), EINVAL);
+  CHECK_ERR(trace(TRACE_FOLLOW, -2, 0), EINVAL);
+  CHECK_ERR(trace(TRACE_BENCHPART, 99, 0), EINVAL);
+  CHECK_ERR(trace(TRACE_BENCHPART, -1, 0), EINVAL);
   CHECK_ERR(vmstat((struct vmstat *)0x10, sizeof(struct vmstat)), EFAULT);
   CHECK_ERR(vmstat(0, 2), EINVAL);
   CHECK_ERR(vmstat(0, -1), EINVAL);
@@ -270,6 +282,15 @@ masks(void)
   CHECK_EQ(st.mask, 0xFFFFFFFF);
   CHECK_EQ(trace(TRACE_ON, 0, 0), 0);
   trace(TRACE_MARK, 1, "all");
+  CHECK_EQ(trace(TRACE_OFF, 0, 0), 0);
+  status_sum(&rec, &lost, &held);
+  // the marker, and the system calls: ON's exit, MARK's entry and exit,
+  // OFF's entry
+  CHECK_EQ(rec, 5);
+
+  setup(TRACE_MASK_DEFAULT, TRACE_FLIGHT, BUFSIZE);   // no syscall events
+  CHECK_EQ(trace(TRACE_ON, 0, 0), 0);
+  trace(TRACE_MARK, 1, "default");
   CHECK_EQ(trace(TRACE_OFF, 0, 0), 0);
   status_sum(&rec, &lost, &held);
   CHECK_EQ(rec, 1);
@@ -407,6 +428,117 @@ trace_program(void)
   restore();
 }
 
+// A follow filter records the process and the children it forks (and
+// theirs), and nobody else; a plain pid filter only the process.
+static void
+follow(void)
+{
+  int rec, lost, held, pid, st, k;
+
+  for(k = 0; k < 2; k++){
+    setup(1 << TEV_MARKER, TRACE_FLIGHT, BUFSIZE);
+    CHECK_EQ(trace(k ? TRACE_FOLLOW : TRACE_PID, getpid(), 0), 0);
+    CHECK_EQ(trace(TRACE_ON, 0, 0), 0);
+    trace(TRACE_MARK, 1, "parent");
+    if((pid = fork()) == 0){
+      trace(TRACE_MARK, 2, "child");
+      if((pid = fork()) == 0){
+        trace(TRACE_MARK, 3, "grandchild");
+        exit(0);
+      }
+      wait(0);
+      exit(0);
+    }
+    CHECK(pid > 0);
+    wait(&st);
+    CHECK_EQ(trace(TRACE_OFF, 0, 0), 0);
+    status_sum(&rec, &lost, &held);
+    CHECK_EQ(rec, k ? 3 : 1);
+  }
+  restore();
+}
+
+// Events that arrive while a control command has recording paused are
+// counted (paused), never silently dropped: a child's faults all appear as
+// recorded or paused while this process keeps issuing commands.
+static void
+paused_counted(void)
+{
+  struct trace_status st;
+  struct vmstat a, b;
+  int i, k, pid, rec = 0, paused = 0, n = 2000;
+  char *p;
+
+  setup(1 << TEV_FAULT, TRACE_FLIGHT, 64);    // small: quick dumps, many pauses
+  p = mmap(0, n * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(p != MAP_FAILED);
+  CHECK_EQ(trace(TRACE_FOLLOW, getpid(), 0), 0);
+  CHECK_EQ(trace(TRACE_ON, 0, 0), 0);
+  vmstat(&a, sizeof(a));
+  if((pid = fork()) == 0){
+    for(i = 0; i < n; i++)
+      p[i * PG] = 1;
+    exit(0);
+  }
+  for(k = 0; k < 100000 && pid > 0 && rec + paused < n; k++){
+    trace(TRACE_MASK, 1 << TEV_FAULT, 0);     // pauses recording each time
+    if(k % 2)
+      trace(TRACE_DUMP, 0, 0);                // a longer pause
+    get_status(&st);
+    for(i = rec = paused = 0; i < st.ncpu; i++){
+      rec += st.cpu[i].recorded;
+      paused += st.cpu[i].paused;
+    }
+  }
+  wait(0);
+  vmstat(&b, sizeof(b));
+  CHECK_EQ(trace(TRACE_OFF, 0, 0), 0);
+  get_status(&st);
+  for(i = rec = paused = 0; i < st.ncpu; i++){
+    rec += st.cpu[i].recorded;
+    paused += st.cpu[i].paused;
+  }
+  CHECK(rec + paused >= n);
+  CHECK_EQ(rec + paused, (int)(b.v[VM_FAULTS] - a.v[VM_FAULTS]));
+  CHECK_EQ(munmap(p, n * PG), 0);
+  restore();
+}
+
+// Hundreds of pauses that each catch events (dumps while a child makes
+// markers without pause): the kernel merges its pause windows when its
+// list is full, and the counts stay exact.
+static void
+many_pauses(void)
+{
+  struct trace_status st;
+  struct vmstat a, b;
+  int i, pid, rec = 0, paused = 0;
+
+  setup(1 << TEV_MARKER, TRACE_FLIGHT, 16);
+  CHECK_EQ(trace(TRACE_FOLLOW, getpid(), 0), 0);
+  vmstat(&a, sizeof(a));
+  CHECK_EQ(trace(TRACE_ON, 0, 0), 0);
+  if((pid = fork()) == 0)
+    for(i = 0; ; i++)
+      trace(TRACE_MARK, i, "many");
+  CHECK(pid > 0);
+  for(i = 0; i < 800; i++)
+    trace(TRACE_DUMP, 0, 0);
+  kill(pid);
+  wait(0);
+  CHECK_EQ(trace(TRACE_OFF, 0, 0), 0);
+  vmstat(&b, sizeof(b));
+  get_status(&st);
+  for(i = 0; i < st.ncpu; i++){
+    rec += st.cpu[i].recorded;
+    paused += st.cpu[i].paused;
+  }
+  CHECK(paused > 0);
+  CHECK(st.windows > 0 && st.windows <= 8 * 32 + 64);
+  CHECK_EQ(rec + paused, (int)(b.v[VM_MARKERS] - a.v[VM_MARKERS]));
+  restore();
+}
+
 static struct test tests[] = {
   TEST(touch),
   TEST(overflow_stop),
@@ -418,17 +550,106 @@ static struct test tests[] = {
   TEST(missing_pid),
   TEST(control_while_busy),
   TEST(trace_program),
+  TEST(follow),
+  TEST(paused_counted),
+  TEST(many_pauses),
 };
+
+// tracetest gaps K: see the top of the file. Prints "gaps K".
+static void
+gaps_run(int k)
+{
+  int pid, i, st;
+  char *p;
+
+  trace(TRACE_OFF, 0, 0);
+  trace(TRACE_SIZE, 16384, 0);
+  trace(TRACE_MODE, TRACE_FLIGHT, 0);
+  trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
+  trace(TRACE_PID, 0, 0);
+  trace(TRACE_CLEAR, 0, 0);
+  trace(TRACE_ON, 0, 0);
+  if((pid = fork()) == 0){
+    p = mmap(0, k * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if(p == MAP_FAILED)
+      exit(1);
+    for(i = 0; i < k; i++)
+      p[i * PG] = i;
+    munmap(p, k * PG);
+    exit(0);
+  }
+  for(i = 0; i < 300 && pid > 0; i++){
+    trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
+    trace(TRACE_PID, 0, 0);
+    if(i % 100 == 50)
+      trace(TRACE_DUMP, 0, 0);
+  }
+  wait(&st);
+  trace(TRACE_OFF, 0, 0);
+  trace(TRACE_DUMP, 0, 0);
+  printf("gaps %d child %d status %d\n", k, pid, st);
+  restore();
+}
+
+// tracetest cow K: see the top of the file.
+static void
+cow_run(int k)
+{
+  char *p = sbrk(k * PG);
+  int i, pid, st = -1;
+
+  for(i = 0; i < k; i++)
+    p[i * PG] = 1;
+  if((pid = fork()) == 0){
+    for(i = 0; i < k; i++)
+      p[i * PG] = 2;
+    exit(0);
+  }
+  wait(&st);
+  printf("cow %d child %d status %d\n", k, pid, st);
+}
+
+// tracetest spin / crash: tracing on (every process), a few markers,
+// then loop for ever or panic the kernel.
+static void
+spin_or_crash(int crash)
+{
+  volatile int x = 0;
+  int i;
+
+  trace(TRACE_OFF, 0, 0);
+  trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
+  trace(TRACE_PID, 0, 0);
+  trace(TRACE_CLEAR, 0, 0);
+  trace(TRACE_ON, 0, 0);
+  for(i = 0; i < 10; i++)
+    trace(TRACE_MARK, i, crash ? "before-crash" : "spinning");
+  printf("%s pid %d\n", crash ? "crashing" : "spinning", getpid());
+  if(crash)
+    trace(TRACE_CRASH, TRACE_CRASH_YES, 0);
+  for(;;)
+    x++;
+}
 
 int
 main(int argc, char **argv)
 {
   int i, n;
 
+  if(argc == 3 && strcmp(argv[1], "cow") == 0){   // (leaves tracing as it is)
+    cow_run(atoi(argv[2]));
+    exit(0);
+  }
   trace(TRACE_OFF, 0, 0);
   trace(TRACE_SIZE, BUFSIZE, 0);       // buffers exist before the leak checks
   if(argc == 3 && strcmp(argv[1], "dump") == 0)
     exit(touch_pages(atoi(argv[2]), 1) < 0);
+  if(argc == 3 && strcmp(argv[1], "gaps") == 0){
+    gaps_run(atoi(argv[2]));
+    exit(0);
+  }
+  if(argc == 2 && (strcmp(argv[1], "spin") == 0 || strcmp(argv[1], "crash") == 0))
+    spin_or_crash(strcmp(argv[1], "crash") == 0);
   if(argc == 4 && strcmp(argv[1], "overflow") == 0){
     n = atoi(argv[3]);
     setup(1 << TEV_MARKER, strcmp(argv[2], "stop") == 0 ? TRACE_STOP : TRACE_FLIGHT, SMALL);
