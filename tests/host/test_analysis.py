@@ -481,3 +481,123 @@ def test_report_with_msync_data(tmp_path):
     assert "Skipped" not in sec
     assert "| 1% | 2 | 5.29 | 897.89 | 169.89x | 128.00x | 133% |" in sec
     assert "against an ideal of 128x" in sec
+
+
+# ---- stats and compare -----------------------------------------------------------------
+
+from kbench import stats, compare  # noqa: E402
+
+
+def test_spread_and_noisy_flag():
+    s = pd.DataFrame({"metric": ["a"] * 4 + ["b"] * 4, "boot": [1, 2, 3, 4] * 2,
+                      "cycles": [100.0, 110.0, 90.0, 100.0, 50.0, 50.0, 50.0, 51.0]})
+    sp = stats.spread(s).set_index("metric")
+    assert sp.loc["a", "median"] == 100.0 and sp.loc["a", "iqr"] == 5.0
+    assert sp.loc["a", "cv"] == pytest.approx(0.0816, abs=1e-4)
+    assert bool(sp.loc["a", "noisy"]) and not bool(sp.loc["b", "noisy"])
+    # Under the instruction clock any spread at all is flagged.
+    assert bool(stats.spread(s, "icount").set_index("metric").loc["b", "noisy"])
+
+
+def test_bootstrap_ratio_interval():
+    a = [100, 102, 98, 101, 99]
+    r, lo, hi = stats.bootstrap_ratio(a, [50, 51, 49, 50.5, 49.5])
+    assert r == pytest.approx(0.5) and lo < 0.5 < hi and hi < 1
+    r, lo, hi = stats.bootstrap_ratio(a, [99, 103, 100, 98, 101])
+    assert lo < 1 < hi
+    assert stats.bootstrap_ratio(a, [50, 51, 49]) == stats.bootstrap_ratio(a, [50, 51, 49])
+    assert math.isnan(stats.bootstrap_ratio([], a)[0])
+
+
+def test_crossings_interpolate():
+    # lazy rises 1 -> 21, eager flat at 11: equal at x = 50 between 0 and 100.
+    assert stats.crossings([0, 100], [1, 21], [11, 11]) == [(50.0, False)]
+    assert stats.crossings([1, 10, 50, 100], [1, 2, 10, 30], [20, 20, 20, 20]) == \
+        [(75.0, False)]
+    assert stats.crossings([0, 1], [1, 2], [5, 5]) == []
+
+
+def test_lazy_crossover_from_table():
+    t = pd.DataFrame({"region_kib": 8192, "pct": [10, 10, 100, 100],
+                      "mode": ["lazy", "vm.lazy=0"] * 2, "cycles": [10.0, 60.0, 100.0, 70.0],
+                      "pages": [1, 2, 3, 4], "faults": 0, "boot": 1})
+    c = lazy.crossovers(lazy.lazy_vs_eager(t))
+    # lazy - eager: -50 at 10 %, +30 at 100 %: zero at 10 + 90 * 50/80.
+    assert list(c["mode"]) == ["vm.lazy=0"]
+    assert c["crossover_pct"].iloc[0] == pytest.approx(10 + 90 * 50 / 80)
+    assert bool(c["lazy_cheaper_below"].iloc[0])
+
+
+def test_fork_break_even():
+    cmp = pd.DataFrame({"child": ["exit", "write"], "npages": [64, 64],
+                        "eager_cycles": [100.0, 110.0], "cow_cycles": [20.0, 230.0]})
+    be = fork.break_even(cmp)
+    # cow 20 + 210 w = eager 100 + 10 w  ->  w = 0.4
+    assert be["break_even_pct"].iloc[0] == pytest.approx(40.0)
+    cmp["cow_cycles"] = [20.0, 50.0]
+    assert math.isnan(fork.break_even(cmp)["break_even_pct"].iloc[0])
+
+
+def test_msync_one_call_timeline():
+    ev = pd.DataFrame({"type": "msync_write", "why": "msync",
+                       "tsc": [0, 10, 20, 1000, 1010, 1020, 1030, 5000],
+                       "off": [0, 4096, 8192, 0, 4096, 8192, 12288, 0],
+                       "bytes": 4096})
+    tl = msync.one_msync(ev)
+    assert list(tl["page"]) == [0, 1, 2, 3] and list(tl["t_cycles"]) == [0, 10, 20, 30]
+    assert tl["total_bytes"].iloc[-1] == 4 * 4096
+
+
+def test_kmalloc_churn_explained():
+    t = alloc.parse("allocbench", lines("allocbench.out"), "a")
+    b = alloc.alloc_by_order(t["buddy"].assign(boot=1))
+    k = alloc.kmalloc_by_size(t["kmalloc"].assign(boot=1))
+    c = alloc.kmalloc_churn(k, b).set_index("size")
+    assert bool(c.loc[16, "churn"]) and not bool(c.loc[64, "churn"])
+    text = "\n".join(alloc.explain_churn(alloc.kmalloc_churn(k, b)))
+    assert "16 B" in text and "slab" in text
+
+
+def test_compare_fixtures(tmp_path):
+    A, B = os.path.join(FIX, "compare", "A"), os.path.join(FIX, "compare", "B")
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", A, B, "--out", str(out)]) == 0
+    t = pd.read_csv(out / "compare.csv").set_index("metric")
+    assert t.loc["event_on", "verdict"] == "faster"
+    assert t.loc["event_on", "ratio"] == pytest.approx(0.5, rel=0.01)
+    assert t.loc["event_on", "hi"] < 1
+    assert t.loc["event_off", "verdict"] == "slower" and t.loc["event_off", "lo"] > 1
+    assert t.loc["touch_off", "verdict"] == "within noise"
+    assert t.loc["touch_on", "verdict"] == "within noise"
+    assert t.loc["touch_off", "lo"] < 1 < t.loc["touch_off", "hi"]
+    text = (out / "COMPARE.md").read_text()
+    assert "1 faster, 1 slower, 2 within noise" in text
+    assert "kernel aaaaaaa" in text and "kernel bbbbbbb" in text
+    assert (out / "compare.png").stat().st_size > 0
+    # The same run against itself: every timing within noise.
+    assert cli.main(["compare", A, A, "--out", str(tmp_path / "same")]) == 0
+    assert set(pd.read_csv(tmp_path / "same" / "compare.csv")["verdict"]) == {"within noise"}
+
+
+def test_compare_refuses_different_clocks(tmp_path, capsys):
+    A, C = os.path.join(FIX, "compare", "A"), os.path.join(FIX, "compare", "C")
+    assert cli.main(["compare", A, C, "--out", str(tmp_path / "x")]) == 2
+    assert "not the same unit" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_compare_too_few_boots(tmp_path):
+    run = os.path.join(FIX, "run")
+    assert cli.main(["compare", run, run, "--out", str(tmp_path / "c")]) == 0
+    assert set(pd.read_csv(tmp_path / "c" / "compare.csv")["verdict"]) == {"too few boots"}
+
+
+def test_report_icount_method(tmp_path):
+    dst = tmp_path / "C"
+    shutil.copytree(os.path.join(FIX, "compare", "C"), dst)
+    assert cli.main(["report", str(dst)]) == 0
+    text = (dst / "REPORT.md").read_text()
+    assert "Clock: **instruction count**" in text and "1000000 kHz" in text
+    assert "WARNING" not in text
+    # Under icount any spread is noisy: the fixture's boots differ.
+    assert "**NOISY**" in text
