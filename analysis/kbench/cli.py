@@ -33,8 +33,8 @@ def analyse_run(run, exps):
     """{experiment: tables} for every experiment with data in the run,
     plus the run's samples (experiment, metric, boot, cycles)."""
     out, samples = {}, []
-    for name, data in run.data.items():
-        exp = exps[name]
+    for name in [n for n in exps if n in run.data]:          # report order
+        data, exp = run.data[name], exps[name]
         tables = exp.module.analyse(data)
         out[name] = tables
         if exp.has("samples"):
@@ -48,18 +48,28 @@ def analyse_run(run, exps):
 
 
 def find_tsc_khz(run, exps, all_tables):
-    """(kHz, where it came from): 1 GHz by definition under icount, else the
-    first experiment that measures it, else the host's nominal rate."""
+    """(kHz, text saying where it came from and what else was seen): 1 GHz
+    by definition under icount; else the median of the rates the
+    experiments measured in the guest; else the host's nominal rate."""
+    mhz = ((run.manifest or {}).get("host") or {}).get("cpu_mhz")
+    nominal = "host's nominal %.0f MHz (/proc/cpuinfo)" % mhz if mhz else ""
     if run.clock == "icount":
         return 1e6, "icount shift=0: one instruction per ns"
+    seen = []
     for name, tables in all_tables.items():
         if exps[name].has("tsc_khz"):
             v = exps[name].module.tsc_khz(tables)
             if v:
-                return float(v), "measured in the guest by bench/%s" % name
-    mhz = ((run.manifest or {}).get("host") or {}).get("cpu_mhz")
+                seen.append((float(v), name))
+    if seen:
+        vals = sorted(v for v, _ in seen)
+        med = vals[len(vals) // 2] if len(vals) % 2 else sum(vals[len(vals) // 2 - 1:
+                                                                   len(vals) // 2 + 1]) / 2
+        return med, "median of the guest's measurements: %s%s" % (
+            ", ".join("%.0f by %s" % (v, n) for v, n in seen),
+            "; " + nominal if nominal else "")
     if mhz:
-        return float(mhz) * 1000, "host's nominal CPU MHz (/proc/cpuinfo): approximate"
+        return float(mhz) * 1000, nominal + ": approximate"
     return None, ""
 
 

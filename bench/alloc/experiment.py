@@ -33,6 +33,7 @@ FRAGRUN = [("seed", int), ("allocs", int), ("failed", int), ("held_blocks", int)
            ("held_pages", int), ("restored", int)]
 SCHEMAS = {"buddy": BUDDY, "kmalloc": KMALLOC, "frag": FRAG, "fragrun": FRAGRUN}
 TIMED = ["pair_cycles", "alloc_cycles", "free_cycles"]
+KM_MAXSMALL = 2048          # larger kmalloc requests are whole buddy blocks, not slabs
 
 
 def parse(run, lines, source):
@@ -130,7 +131,8 @@ def check_free_lists(frag, norders=NORDERS):
 def kmalloc_churn(km, buddy):
     """Per kmalloc size: pair cycles beside a batched alloc + free and the
     buddy order-0 pair; churn = the pair costs more than the batched pair
-    plus half a buddy pair (a slab made and released on every pair)."""
+    plus half a buddy pair (a slab made and released on every pair; slab
+    sizes only)."""
     cols = ["size", "pair_cycles", "batched_pair", "buddy0_pair", "churn"]
     if km.empty or buddy.empty or not (buddy["order"] == 0).any():
         return pd.DataFrame(columns=cols)
@@ -138,7 +140,7 @@ def kmalloc_churn(km, buddy):
     t = km[["size", "pair_cycles"]].copy()
     t["batched_pair"] = km["alloc_cycles"] + km["free_cycles"]
     t["buddy0_pair"] = b0
-    t["churn"] = t["pair_cycles"] > t["batched_pair"] + 0.5 * b0
+    t["churn"] = (t["pair_cycles"] > t["batched_pair"] + 0.5 * b0) & (t["size"] <= KM_MAXSMALL)
     return t[cols]
 
 
@@ -280,16 +282,17 @@ def explain_churn(churn):
     c = churn[churn["churn"]] if not churn.empty else churn
     if c.empty:
         return []
-    sizes = ", ".join("%d B (%.0f cycles against %.0f batched)" % (
-        r.size, r.pair_cycles, r.batched_pair) for r in c.itertuples())
-    return ["The alloc+free pair costs far more than a batched alloc + free for: %s. "
-            "The extra is about a buddy order-0 pair (%.0f cycles): kmalloc returns a slab "
-            "to the buddy allocator as soon as its last object is freed "
-            "(kernel/mm/kmalloc.c), so when no other object of that size class is live, "
-            "every pair creates and releases a whole slab page. Sizes whose class always "
-            "has live kernel objects keep a partial slab and pay only the list "
-            "operations. The batched figures, which keep one slab busy, are the per-object "
-            "cost." % (sizes, c["buddy0_pair"].iloc[0]), ""]
+    sizes = ", ".join("%d B (%.0f cycles against %.0f batched: %.0f extra)" % (
+        r.size, r.pair_cycles, r.batched_pair, r.pair_cycles - r.batched_pair)
+        for r in c.itertuples())
+    return ["The alloc+free pair costs far more than a batched alloc + free for: %s. The "
+            "extra is of the order of a buddy order-0 alloc+free pair (%.0f cycles) or more: "
+            "kmalloc returns a slab to the buddy allocator as soon as its last object is "
+            "freed (kernel/mm/kmalloc.c), so when no other object of that size class is "
+            "live, every pair takes a page from the buddy allocator, cuts it into slots and "
+            "gives it back. Sizes whose class always has live kernel objects keep a partial "
+            "slab and pay only the list operations. The batched figures, which keep one "
+            "slab busy, are the per-object cost." % (sizes, c["buddy0_pair"].iloc[0]), ""]
 
 
 def explain_frag(frag):

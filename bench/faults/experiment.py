@@ -277,8 +277,9 @@ def section(tables, ctx):
                        {"median_us": "median µs"}), ""]
         z = lat.set_index("how")
         if "zero" in z.index and z.loc["zero", "median"]:
-            s += ["The tail is long: the slowest 1%% of zero-fill faults take %.1fx the median "
-                  "(a timer interrupt or a buddy split landing inside the fault)." % (
+            s += ["The slowest 1%% of zero-fill faults take %.1fx the median or more: the "
+                  "kernel's timing covers everything that happens inside the fault, for "
+                  "example a timer interrupt taken meanwhile." % (
                       z.loc["zero", "p99"] / z.loc["zero", "median"]), ""]
     if summary:
         s += ["Trace dump: %d records, %d lost by the kernel, %d bad frames." % (

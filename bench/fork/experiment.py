@@ -202,7 +202,7 @@ def interpret(cmp, be, fork):
             line += ("; about %.0f cycles per COW fault against %.0f per page copied "
                      "eagerly" % (per_fault, per_copy))
         s.append(line + ".")
-    for r in be.itertuples():
+    for r in be[be["npages"] > 0].itertuples():
         if np.isnan(r.break_even_pct):
             win = "COW" if r.cow_write < r.eager_write else "eager"
             s.append("- Parent with %d pages: no break-even between 0 and 100 %% written; "
