@@ -216,7 +216,7 @@ trace: all
 #   tables, PNG plots and REPORT.md. CLOCK=icount counts guest instructions
 #   (deterministic). The report is written even when a guest failed; make
 #   then fails. See results/README.md.
-# make compare A=results/<run> B=results/<run> [OUT=dir]
+# make compare A=results/<run> B=results/<run> [COMPARE_OUT=dir]
 #   per timing: both medians, ratio B/A with a bootstrap interval, verdict.
 BOOTS ?= $(or $(BENCH_BOOTS),5)
 CLOCK ?= tsc
@@ -230,4 +230,4 @@ bench: all
 
 compare:
 	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=results/RUN1 B=results/RUN2" >&2; exit 2; }
-	PYTHONPATH=analysis:trace $(PYTHON) -m kbench compare $(A) $(B) $(if $(OUT),--out $(OUT))
+	PYTHONPATH=analysis:trace $(PYTHON) -m kbench compare $(A) $(B) $(if $(COMPARE_OUT),--out $(COMPARE_OUT))

@@ -73,6 +73,18 @@ def find_tsc_khz(run, exps, all_tables):
     return None, ""
 
 
+def determinism_note(exp, clock):
+    """Under the instruction clock: whether this experiment repeats exactly."""
+    if clock != "icount":
+        return []
+    if exp.deterministic:
+        return ["Under the instruction clock this experiment's output repeats exactly from "
+                "one run to the next.", ""]
+    why = getattr(exp.module, "WHY_NOT_DETERMINISTIC", "no reason given")
+    return ["**Under the instruction clock this experiment does not repeat exactly**: %s. "
+            "Its spread table below measures how much it moves." % why, ""]
+
+
 def write_report(run_dir, exps, dpi=110):
     """Parse, analyse, write every file; returns (run, counts)."""
     import matplotlib.pyplot as plt
@@ -98,7 +110,7 @@ def write_report(run_dir, exps, dpi=110):
                 fig.savefig(os.path.join(d, fname), dpi=dpi)
                 plt.close(fig)
                 nfig += 1
-        lines = list(exp.module.section(tables, ctx))
+        lines = determinism_note(exp, run.clock) + list(exp.module.section(tables, ctx))
         sp = spread[spread["experiment"] == name] if len(spread) else spread
         lines += report.spread_section(sp, ctx)
         sections.append((name, exp.title, lines))

@@ -17,7 +17,7 @@ from kbench.report import md_table, ratio
 TITLE = "Lazy vs eager allocation (vmbench)"
 ORDER = 10
 RUNS = [{"name": "vmbench", "cmd": "vmbench 32 3"}]
-DETERMINISTIC = False    # near: 0.01 % spread under icount (see bench/README.md)
+DETERMINISTIC = True     # vmbench starts every measurement on a clock tick
 
 VM_RUN = [("region_kib", int), ("pct", int), ("mode", str), ("cycles", int),
           ("pages", int), ("faults", int)]
