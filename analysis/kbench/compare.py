@@ -1,8 +1,11 @@
 """Compare two runs (`make compare A=... B=...`): for every timing both
 runs measured, the two medians over boots, the ratio B/A with a bootstrap
-confidence interval, and a verdict: "faster" (B takes less time: the whole
-interval below 1), "slower" (above 1) or "within noise" (the interval
-holds 1). Fewer than MIN_BOOTS boots on a side give "too few boots".
+confidence interval, the p-value of a rank-sum test, and a verdict:
+"faster" (B takes less time: the whole interval below 1 and p < ALPHA),
+"slower" (above 1 and p < ALPHA) or "within noise" (otherwise). Both must
+agree because the bootstrap interval of a median over a handful of boots
+is too narrow on its own. Fewer than MIN_BOOTS boots on a side give "too
+few boots".
 
     >>> t = compare_samples(a, b)      # samples: experiment, metric, boot, cycles
     >>> t[["experiment", "metric", "ratio", "lo", "hi", "verdict"]]
@@ -19,18 +22,19 @@ from . import experiments as X, parse, report, stats
 from .plot import note, plt
 
 MIN_BOOTS = 3
+ALPHA = 0.05
 COLS = ["experiment", "metric", "boots_a", "median_a", "boots_b", "median_b", "ratio", "lo",
-        "hi", "verdict"]
+        "hi", "p", "verdict"]
 
 
-def verdict(ratio, lo, hi, na, nb):
+def verdict(ratio, lo, hi, p, na, nb):
     if min(na, nb) < MIN_BOOTS:
         return "too few boots"
     if np.isnan(ratio):
         return "no data"
-    if hi < 1:
+    if hi < 1 and p < ALPHA:
         return "faster"
-    if lo > 1:
+    if lo > 1 and p < ALPHA:
         return "slower"
     return "within noise"
 
@@ -45,11 +49,12 @@ def compare_samples(a, b, level=0.95):
             continue
         va, vb = ga["cycles"].astype(float).dropna(), gb[key]["cycles"].astype(float).dropna()
         r, lo, hi = stats.bootstrap_ratio(va, vb, level=level)
+        p = stats.rank_test(va, vb)
         rows.append({"experiment": key[0], "metric": key[1], "boots_a": len(va),
                      "median_a": float(va.median()) if len(va) else np.nan,
                      "boots_b": len(vb), "median_b": float(vb.median()) if len(vb) else np.nan,
-                     "ratio": r, "lo": lo, "hi": hi,
-                     "verdict": verdict(r, lo, hi, len(va), len(vb))})
+                     "ratio": r, "lo": lo, "hi": hi, "p": p,
+                     "verdict": verdict(r, lo, hi, p, len(va), len(vb))})
     return pd.DataFrame(rows, columns=COLS)
 
 
@@ -73,8 +78,9 @@ def plot_compare(t, label_a, label_b):
     ax.set_yticklabels(["%s %s" % (r.experiment, r.metric) for r in t.itertuples()], fontsize=6)
     ax.set_xscale("log")
     ax.set_xlabel("time ratio %s / %s (log scale; below 1: B faster)" % (label_b, label_a))
-    ax.set_title("Per timing: ratio of medians over boots (point) and its bootstrap 95%% "
-                 "interval (whiskers); green faster, red slower, grey within noise", fontsize=8)
+    ax.set_title("Per timing: ratio of medians over boots (point) and its bootstrap 95% "
+                 "interval (whiskers);\ngreen faster, red slower, grey within noise "
+                 "(interval and rank-sum test)", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     note(fig, "ratio of medians of per-boot cycles")
     fig.tight_layout()
@@ -95,11 +101,14 @@ def render(t, ma, mb, label_a, label_b):
          % (label_a, ma.get("git", "?"), ma.get("clock", "tsc"), ma.get("boots", "?"),
             label_b, mb.get("git", "?"), mb.get("clock", "tsc"), mb.get("boots", "?")), "",
          "Per timing: the median over boots in each run, the ratio B/A and its 95%% bootstrap "
-         "confidence interval (%d resamples of each run's boots). Verdict: **faster** (B "
-         "takes less time; the whole interval is below 1), **slower** (above 1), **within "
-         "noise** (the interval holds 1: this difference cannot be told from the boot-to-boot "
-         "spread), or too few boots (fewer than %d on a side)." % (stats.BOOTSTRAP_N,
-                                                                  MIN_BOOTS), "",
+         "confidence interval (%d resamples of each run's boots), and `p`, the two-sided "
+         "p-value of a Wilcoxon rank-sum test (exact) that both runs' boots come from the "
+         "same distribution. Verdict: **faster** (B takes less time: the whole interval is "
+         "below 1 and p < %.2f), **slower** (above 1 and p < %.2f), **within noise** "
+         "(otherwise: this difference cannot be told from the boot-to-boot spread), or too "
+         "few boots (fewer than %d on a side). With 3 boots a side p cannot go below 0.1: "
+         "use BOOTS=5 or more to detect anything under the host clock." % (
+             stats.BOOTSTRAP_N, ALPHA, ALPHA, MIN_BOOTS), "",
          "Summary: %d timings; %d faster, %d slower, %d within noise, %d too few boots." % (
              len(t), n.get("faster", 0), n.get("slower", 0), n.get("within noise", 0),
              n.get("too few boots", 0)), ""]
@@ -110,9 +119,10 @@ def render(t, ma, mb, label_a, label_b):
                   ""]
     d = t.copy()
     d["interval"] = ["%.3f..%.3f" % (a, b) for a, b in zip(t["lo"], t["hi"])]
-    d = d[["experiment", "metric", "median_a", "median_b", "ratio", "interval", "verdict",
+    d = d[["experiment", "metric", "median_a", "median_b", "ratio", "interval", "p", "verdict",
            "boots_a", "boots_b"]]
-    s += [report.md_table(d, {"median_a": "{:.0f}", "median_b": "{:.0f}", "ratio": "{:.3f}"},
+    s += [report.md_table(d, {"median_a": "{:.0f}", "median_b": "{:.0f}", "ratio": "{:.3f}",
+                              "p": "{:.3f}"},
                           {"median_a": "A cycles", "median_b": "B cycles", "ratio": "B/A"}), "",
           "![comparison](compare.png)", ""]
     return "\n".join(s)

@@ -9,6 +9,9 @@ points. Pure functions, no files.
     >>> (r["median"], r["iqr"], round(r["cv"], 3))
     (100.0, 5.0, 0.082)
 """
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +19,7 @@ import pandas as pd
 # flagged noisy in the report (host clock); under icount, any spread at all.
 NOISY_CV = {"tsc": 0.05, "icount": 0.0}
 BOOTSTRAP_N = 2000
+EXACT_LIMIT = 200000       # rank_test enumerates every split up to this many
 SAMPLE_COLS = ["metric", "boot", "cycles"]
 
 
@@ -107,3 +111,42 @@ def crossings(x, y1, y2):
     if len(d) and d[-1] == 0:
         out.append((float(x[-1]), False))
     return out
+
+
+def _ranks(v):
+    """Ranks 1..n of v, ties getting the average of their ranks."""
+    order = np.argsort(v, kind="stable")
+    r = np.empty(len(v), dtype=float)
+    r[order] = np.arange(1, len(v) + 1)
+    for x in np.unique(v):
+        same = v == x
+        if same.sum() > 1:
+            r[same] = r[same].mean()
+    return r
+
+
+def rank_test(a, b):
+    """Two-sided p-value of the Wilcoxon rank-sum (Mann-Whitney U) test
+    that a and b come from the same distribution: exact (every split of
+    the pooled ranks enumerated, ties included) when there are at most
+    EXACT_LIMIT splits, else the normal approximation. 1.0 if a side is
+    empty. With 3 boots a side the smallest possible p is 0.1, so no
+    difference can be called significant: that is the point."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    na, nb = len(a), len(b)
+    if not na or not nb:
+        return 1.0
+    r = _ranks(np.concatenate([a, b]))
+    obs = r[:na].sum()
+    mean = na * (na + nb + 1) / 2.0
+    dev = abs(obs - mean) - 1e-9
+    if math.comb(na + nb, na) <= EXACT_LIMIT:
+        idx = np.array(list(itertools.combinations(range(na + nb), na)))
+        sums = r[idx].sum(axis=1)
+        return float(np.mean(np.abs(sums - mean) >= dev))
+    var = na * nb / 12.0 * ((na + nb + 1) - ((np.unique(r, return_counts=True)[1] ** 3 -
+                                               np.unique(r, return_counts=True)[1]).sum()
+                                              / ((na + nb) * (na + nb - 1))))
+    z = (abs(obs - mean) - 0.5) / math.sqrt(var) if var > 0 else 0.0
+    return float(math.erfc(max(z, 0.0) / math.sqrt(2)))

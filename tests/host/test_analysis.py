@@ -601,3 +601,26 @@ def test_report_icount_method(tmp_path):
     assert "WARNING" not in text
     # Under icount any spread is noisy: the fixture's boots differ.
     assert "**NOISY**" in text
+
+
+def test_rank_test_exact():
+    assert stats.rank_test([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)
+    assert stats.rank_test([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(2 / 252)
+    assert stats.rank_test([1, 2, 3], [1, 2, 3]) == 1.0
+    assert stats.rank_test([], [1]) == 1.0
+
+
+def test_compare_three_boots_not_significant():
+    """Three clearly separated boots a side: the bootstrap interval alone
+    excludes 1, but three boots cannot show a difference beyond the noise
+    (rank-sum p >= 0.1), so the verdict stays "within noise"."""
+    a = pd.DataFrame({"experiment": "x", "metric": "m", "boot": [1, 2, 3],
+                      "cycles": [100.0, 101.0, 102.0]})
+    b = a.assign(cycles=[90.0, 91.0, 92.0])
+    t = compare.compare_samples(a, b).iloc[0]
+    assert t["hi"] < 1 and t["p"] == pytest.approx(0.1)
+    assert t["verdict"] == "within noise"
+    more = pd.DataFrame({"experiment": "x", "metric": "m", "boot": [4, 5]})
+    a5 = pd.concat([a, more.assign(cycles=[100.5, 101.5])], ignore_index=True)
+    b5 = pd.concat([b, more.assign(cycles=[90.5, 91.5])], ignore_index=True)
+    assert compare.compare_samples(a5, b5).iloc[0]["verdict"] == "faster"
