@@ -22,7 +22,7 @@ symbolic link to the newest run. Files (deterministic names):
                                              experiments; settings, clock,
                                              host (CPU, qemu, load), revision
 While guests run, a progress line per guest, and one every few seconds
-during a long guest. Exit status: 0 if every guest ended with status 0.
+during a long guest (with the guest's latest output line). Exit status: 0 if every guest ended with status 0.
 """
 import argparse
 import datetime
@@ -179,16 +179,24 @@ def run_guest(exp, grun, boot, nboots, rawdir, args, progress, todo):
     k = progress.done + 1
     label = "[%d/%d] %s %s boot %d/%d" % (k, progress.total, exp.name, grun.name, boot, nboots)
     print("bench: %s ..." % label, flush=True)
-    result = {}
+    result, last = {}, [""]
+
+    def seen(line):
+        if line.strip():
+            last[0] = line.strip()
+
     th = threading.Thread(target=lambda: result.setdefault("r", qemu_run.run(
-        grun.cmd, cpus=args.cpus, mem=args.mem, timeout=args.timeout, com2=com2)))
+        grun.cmd, cpus=args.cpus, mem=args.mem, timeout=args.timeout, com2=com2,
+        on_output=seen)))
     start = time.monotonic()
     th.start()
     while True:
         th.join(HEARTBEAT)
         if not th.is_alive():
             break
-        print("bench: %s ... running %.0f s" % (label, time.monotonic() - start), flush=True)
+        print("bench: %s ... running %.0f s%s" % (
+            label, time.monotonic() - start, ": " + last[0][:60] if last[0] else ""),
+            flush=True)
     res = result["r"]
     with open(out_path, "w") as f:
         for line in res.output:

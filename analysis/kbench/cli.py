@@ -85,6 +85,17 @@ def determinism_note(exp, clock):
             "Its spread table below measures how much it moves." % why, ""]
 
 
+def noise_note(sp, clock):
+    """A caution line when some of the section's timings are noisy."""
+    if sp is None or sp.empty or not sp["noisy"].any():
+        return []
+    return ["**Caution: %d of %d timings below are noisy** (coefficient of variation over "
+            "boots above %.0f%%%s; see the spread table at the end of the section): ratios, "
+            "crossovers and break-even points computed from them are only as good as that "
+            "spread." % (int(sp["noisy"].sum()), len(sp), 100 * stats.NOISY_CV.get(clock, 0.05),
+                         "" if clock != "icount" else ", i.e. any spread under icount"), ""]
+
+
 def write_report(run_dir, exps, dpi=110):
     """Parse, analyse, write every file; returns (run, counts)."""
     import matplotlib.pyplot as plt
@@ -110,8 +121,9 @@ def write_report(run_dir, exps, dpi=110):
                 fig.savefig(os.path.join(d, fname), dpi=dpi)
                 plt.close(fig)
                 nfig += 1
-        lines = determinism_note(exp, run.clock) + list(exp.module.section(tables, ctx))
         sp = spread[spread["experiment"] == name] if len(spread) else spread
+        lines = determinism_note(exp, run.clock) + noise_note(sp, run.clock) + \
+            list(exp.module.section(tables, ctx))
         lines += report.spread_section(sp, ctx)
         sections.append((name, exp.title, lines))
         if exp.has("key_figures"):
