@@ -20,7 +20,7 @@ import sys
 
 import pandas as pd
 
-from . import experiments as X, parse, report, stats
+from . import experiments as X, parse, plot, report, stats
 
 
 def _status_line(run):
@@ -118,6 +118,7 @@ def write_report(run_dir, exps, dpi=110):
                 ntab += 1
         if exp.has("figures"):
             for fname, fig in exp.module.figures(tables, ctx):
+                plot.clock_note(fig, run.clock)
                 fig.savefig(os.path.join(d, fname), dpi=dpi)
                 plt.close(fig)
                 nfig += 1

@@ -18,14 +18,22 @@ COLORS = {"lazy": "tab:blue", "populate": "tab:orange", "vm.lazy=0": "tab:red",
           "zero": "tab:blue", "file": "tab:purple", "cow_copy": "tab:green",
           "cow_reuse": "tab:olive", "A": "tab:blue", "B": "tab:orange"}
 BARS_MEDIAN = "bars: median over boots; whiskers: min..max over boots"
-CLOCK_NOTE = {"tsc": "qemu TCG: host TSC cycles (noisy; compare within one run)",
-              "icount": "qemu -icount: 1 cycle = 1 guest instruction (deterministic clock)"}
+CLOCK_NOTE = {"tsc": "host TSC cycles under qemu TCG",
+              "icount": "qemu -icount, 1 cycle = 1 guest instruction"}
 
 
 def note(fig, what, clock=None):
     """Footnote at the bottom right: what the marks mean, and the clock."""
     text = what + ("; " + CLOCK_NOTE[clock] if clock in CLOCK_NOTE else "")
     fig.text(0.99, 0.005, text, ha="right", va="bottom", fontsize=7, color="0.4")
+
+
+def clock_note(fig, clock):
+    """Footnote at the bottom left: what a cycle is under this run's clock
+    (the CLI adds it to every figure)."""
+    if clock in CLOCK_NOTE:
+        fig.text(0.01, 0.005, "clock: " + CLOCK_NOTE[clock], ha="left", va="bottom",
+                 fontsize=6, color="0.4")
 
 
 def series_order(values, order=()):
