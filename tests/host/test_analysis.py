@@ -624,3 +624,11 @@ def test_compare_three_boots_not_significant():
     a5 = pd.concat([a, more.assign(cycles=[100.5, 101.5])], ignore_index=True)
     b5 = pd.concat([b, more.assign(cycles=[90.5, 91.5])], ignore_index=True)
     assert compare.compare_samples(a5, b5).iloc[0]["verdict"] == "faster"
+
+
+def test_alloc_rates_exact_under_icount():
+    t = alloc.parse("allocbench", lines("allocbench.out"), "a")
+    b = alloc.exact_rates(t["buddy"])
+    assert list(b["pairs_per_s"]) == [round(1e9 / c) for c in t["buddy"]["pair_cycles"]]
+    assert list(b["pair_cycles"]) == list(t["buddy"]["pair_cycles"])
+    assert list(t["buddy"]["pairs_per_s"]) != list(b["pairs_per_s"])     # the guest's own
