@@ -128,7 +128,9 @@ def write_report(run_dir, exps, dpi=110):
         lines += report.spread_section(sp, ctx)
         sections.append((name, exp.title, lines))
         if exp.has("key_figures"):
-            keys += exp.module.key_figures(tables, ctx)
+            tag = "(does not repeat under icount: see its section) " if \
+                run.clock == "icount" and not exp.deterministic else ""
+            keys += [tag + k for k in exp.module.key_figures(tables, ctx)]
     samples.to_csv(os.path.join(run_dir, "samples.csv"), index=False)
     spread.to_csv(os.path.join(run_dir, "spread.csv"), index=False)
     problems = [str(p) for p in run.problems] + [

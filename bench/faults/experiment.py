@@ -256,6 +256,20 @@ def plot_timeline(timeline, ph, allocs=None, scale=1e6, unit="Mcycles"):
     return fig
 
 
+def key_figures(tables, ctx):
+    pc, lat = tables["trace_phases"], tables["fault_latency"]
+    out = []
+    if not pc.empty:
+        out.append("Traced run: trace and vmstat counters agree in %d of %d phases." % (
+            int(pc["agree"].sum()), len(pc)))
+    for r in lat.itertuples():
+        if r.n >= 10:
+            out.append("%s faults (%d): median %.0f cycles (%.2f µs), 99th percentile %.0f, "
+                       "measured in the kernel." % (r.how, r.n, r.median, ctx.us(r.median),
+                                                    r.p99))
+    return out
+
+
 def section(tables, ctx):
     pc, lat, summary = tables["trace_phases"], tables["fault_latency"], tables["_summary"]
     if pc.empty:

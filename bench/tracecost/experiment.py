@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from kbench import parse as P, stats as S
+from kbench import parse as P, plot as K, stats as S
 from kbench.report import md_table
 
 TITLE = "Tracing overhead (tracebench)"
@@ -92,6 +92,40 @@ def samples(tables):
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=S.SAMPLE_COLS)
 
 
+def figures(tables, ctx):
+    return [("trace_overhead.png", plot_overhead(tables["trace_overhead"]))]
+
+
+def plot_overhead(over):
+    """Left: cycles to record one event, tracing off / on; right: the
+    fault-heavy workload, tracing off / on (bars: median over boots;
+    whiskers: min..max)."""
+    if over.empty:
+        return K.empty_figure("no tracebench data")
+    fig, (ax, ax2) = K.plt.subplots(1, 2, figsize=(9, 3.8))
+    o = over.set_index("metric")
+    for a, pair, scale, ylabel in ((ax, ("event_off", "event_on"), 1, "cycles per event"),
+                                   (ax2, ("touch_off", "touch_on"), 1e6,
+                                    "Mcycles: map, touch, unmap")):
+        names = [m for m in pair if m in o.index]
+        y = [o.loc[m, "value"] / scale for m in names]
+        err = [[(o.loc[m, "value"] - o.loc[m, "min"]) / scale for m in names],
+               [(o.loc[m, "max"] - o.loc[m, "value"]) / scale for m in names]]
+        a.bar(["tracing off", "tracing on"][:len(names)], y, yerr=err, capsize=4,
+              color=["tab:gray", "tab:purple"][:len(names)])
+        a.set_ylabel(ylabel)
+        a.set_xlabel("trace setting")
+        a.grid(axis="y", alpha=0.3)
+    ax.set_title("Recording one event", fontsize=10)
+    title = "Fault-heavy workload"
+    if "slowdown" in o.index:
+        title += ": %.1f%% slower with tracing on" % o.loc["slowdown", "value"]
+    ax2.set_title(title, fontsize=10)
+    K.note(fig, K.BARS_MEDIAN)
+    fig.tight_layout()
+    return fig
+
+
 def section(tables, ctx):
     over = tables["trace_overhead"]
     if over.empty:
@@ -102,7 +136,7 @@ def section(tables, ctx):
     s = ["Median over boots (min, max). `event_off`/`event_on`: cycles to record one event "
          "with tracing off (the fast path) and on; `touch_*`: map, touch and unmap the "
          "workload's pages; `added_per_page`: cycles tracing adds per touched page.", "",
-         md_table(t), ""]
+         md_table(t), "", "![trace overhead](tracecost/trace_overhead.png)", ""]
     v = dict(zip(over["metric"], over["value"]))
     if "slowdown" in v:
         s += ["Fault-heavy workload slowdown with tracing on (every event, flight mode): "

@@ -632,3 +632,33 @@ def test_alloc_rates_exact_under_icount():
     assert list(b["pairs_per_s"]) == [round(1e9 / c) for c in t["buddy"]["pair_cycles"]]
     assert list(b["pair_cycles"]) == list(t["buddy"]["pair_cycles"])
     assert list(t["buddy"]["pairs_per_s"]) != list(b["pairs_per_s"])     # the guest's own
+
+
+def test_experiment_contract_errors(tmp_path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "experiment.py").write_text("TITLE = 'x'\nRUNS = []\n")
+    with pytest.raises(experiments.ExperimentError, match="does not define parse, analyse"):
+        experiments.discover(str(tmp_path))
+    (tmp_path / "bad" / "experiment.py").unlink()
+    (tmp_path / "bad2").mkdir()
+    (tmp_path / "bad2" / "experiment.py").write_text(
+        "TITLE = 'x'\nRUNS = [{'name': 'a', 'cmd': 'echo'}, {'name': 'a', 'cmd': 'ls'}]\n"
+        "def parse(r, l, s): pass\ndef analyse(d): pass\ndef section(t, c): pass\n")
+    with pytest.raises(experiments.ExperimentError, match="distinct names"):
+        experiments.discover(str(tmp_path))
+    (tmp_path / "bad2" / "experiment.py").unlink()
+    (tmp_path / "Bad-Name").mkdir()
+    (tmp_path / "Bad-Name" / "experiment.py").write_text("TITLE = 'x'\n")
+    with pytest.raises(experiments.ExperimentError, match="folder name"):
+        experiments.discover(str(tmp_path))
+
+
+def test_every_experiment_keeps_the_contract():
+    assert list(EXPS) == ["lazy", "faults", "msync", "fork", "alloc", "tracecost"]
+    for exp in EXPS.values():
+        assert exp.title and exp.runs
+        for fn in ("figures", "key_figures"):
+            assert exp.has(fn), (exp.name, fn)
+        # Timings over several boots have a spread to report and compare.
+        assert exp.has("samples") or all(r.boots == 1 for r in exp.runs), exp.name
+        assert exp.deterministic or getattr(exp.module, "WHY_NOT_DETERMINISTIC", "")
