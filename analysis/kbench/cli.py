@@ -136,7 +136,7 @@ def write_report(run_dir, exps, dpi=110):
     problems = [str(p) for p in run.problems] + [
         "run failed: %s/%s (%s): %s" % (e.get("experiment"), e.get("out"), e.get("cmd"),
                                         e.get("message") or e.get("kind")) for e in run.failed]
-    facts = {"run": os.path.basename(os.path.normpath(run_dir)), "manifest": run.manifest,
+    facts = {"run": os.path.basename(os.path.realpath(run_dir)), "manifest": run.manifest,
              "skipped": run.skipped, "tsc_khz": tsc, "tsc_source": src}
     with open(os.path.join(run_dir, "REPORT.md"), "w") as f:
         f.write(report.render(facts, sections, keys, problems))

@@ -288,8 +288,8 @@ def section(tables, ctx):
               "end; free lists restored exactly afterwards: %s." % (
                   r["seed"], r["allocs"], r["failed"], r["held_blocks"], r["held_pages"],
                   "yes" if r["restored"] else "NO"), ""]
-    s += ["![alloc](alloc/alloc_cost_by_order.png)", "", "![fragmentation](alloc/fragmentation.png)",
-          ""]
+    s += ["![alloc](alloc/alloc_cost_by_order.png)", "",
+          "![fragmentation](alloc/fragmentation.png)", ""]
     return s
 
 

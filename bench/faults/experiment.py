@@ -264,9 +264,9 @@ def key_figures(tables, ctx):
             int(pc["agree"].sum()), len(pc)))
     for r in lat.itertuples():
         if r.n >= 10:
-            out.append("%s faults (%d): median %.0f cycles (%.2f µs), 99th percentile %.0f, "
-                       "measured in the kernel." % (r.how, r.n, r.median, ctx.us(r.median),
-                                                    r.p99))
+            out.append("Faults resolved as %s (%d): median %.0f cycles (%.2f µs), 99th "
+                       "percentile %.0f, measured in the kernel." % (
+                           r.how, r.n, r.median, ctx.us(r.median), r.p99))
     return out
 
 

@@ -263,9 +263,10 @@ def key_figures(tables, ctx):
         cyc, pages = modes_wide(lazy, "cycles").set_index("pct"), \
             modes_wide(lazy, "pages").set_index("pct")
         if "vm.lazy=0" in cyc and "lazy" in cyc:
+            e, lz = "vm.lazy=0", "lazy"
             out.append("Eager (vm.lazy=0) vs lazy, touching " + "; ".join(
-                "%d%%: %s time, %s pages" % (p, ratio(cyc.loc[p, "vm.lazy=0"] / cyc.loc[p, "lazy"]),
-                                             ratio(pages.loc[p, "vm.lazy=0"] / pages.loc[p, "lazy"]))
+                "%d%%: %s time, %s pages" % (p, ratio(cyc.loc[p, e] / cyc.loc[p, lz]),
+                                             ratio(pages.loc[p, e] / pages.loc[p, lz]))
                 for p in cyc.index) + ".")
     if not fc.empty:
         med = dict(zip(fc["name"], fc["cycles"]))
