@@ -662,3 +662,50 @@ def test_every_experiment_keeps_the_contract():
         # Timings over several boots have a spread to report and compare.
         assert exp.has("samples") or all(r.boots == 1 for r in exp.runs), exp.name
         assert exp.deterministic or getattr(exp.module, "WHY_NOT_DETERMINISTIC", "")
+
+
+def test_report_small_fixes(tmp_path):
+    """ext_frag is no key figure (capped largest block), the 16 B kmalloc
+    pair is explained, the pages plot has a log axis, no "issue" wording."""
+    dst = tmp_path / "run"
+    shutil.copytree(os.path.join(FIX, "run"), dst)
+    shutil.copy(os.path.join(FIX, "allocbench.out"), dst / "raw" / "alloc" / "allocbench.2.out")
+    assert cli.main(["report", str(dst)]) == 0
+    text = (dst / "REPORT.md").read_text()
+    keys = text.split("## Key figures")[1].split("\n## ")[0]
+    assert "unusable for an order-10 request" in keys
+    assert "largest" not in keys and "ext_frag" not in keys
+    assert "capped at order 10" in text
+    assert "every pair takes a page from the buddy allocator" in text and "16 B" in text
+    assert "issue" not in text
+    run = load_fixture_run()
+    t = lazy.lazy_vs_eager(data_of(run, "lazy").table("vmbench.runs"))
+    fig = lazy.plot_pages(t)
+    assert fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
+
+
+def test_every_figure_labels_its_axes(tmp_path):
+    """On fixture data (msync added), each experiment's plots name both
+    axes and carry a footnote saying what the marks are."""
+    dst = tmp_path / "run"
+    shutil.copytree(os.path.join(FIX, "run"), dst)
+    (dst / "raw" / "msync").mkdir()
+    shutil.copy(os.path.join(FIX, "msyncbench.out"), dst / "raw" / "msync" / "msyncbench.1.out")
+    shutil.copy(os.path.join(FIX, "allocbench.out"), dst / "raw" / "alloc" / "allocbench.2.out")
+    run = parse.load_run(str(dst), EXPS)
+    tables, _ = cli.analyse_run(run, EXPS)
+    ctx = report.Context("tsc", 2e6, tables)
+    n = 0
+    for name, t in tables.items():
+        for fname, fig in EXPS[name].module.figures(t, ctx):
+            axes = [a for a in fig.axes if a.get_visible() and a.axison and
+                    (a.lines or a.patches or a.collections)]
+            for a in axes:
+                assert a.get_xlabel() or a.get_shared_x_axes().get_siblings(a) != [a], \
+                    (name, fname)
+                assert a.get_ylabel(), (name, fname, "y label")
+            if axes:
+                assert fig.texts, (name, fname, "footnote")
+                n += 1
+    assert n >= 7
