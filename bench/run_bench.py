@@ -4,7 +4,8 @@ bench/README.md) in fresh guests; raw logs under results/<run>/raw/.
 `make bench` runs this, then the analysis (`python3 -m kbench report`).
 
   run_bench.py [--run NAME] [--boots N] [--only NAME,...] [--clock tsc|icount]
-               [--cpus N] [--mem MiB] [--timeout S] [--results DIR] [--bench DIR]
+               [--cpus N] [--mem MiB] [--timeout S] [--heartbeat S] [--results DIR]
+               [--bench DIR]
 
 Example:
     $ /usr/bin/python3 bench/run_bench.py --boots 1 --only fork
@@ -41,7 +42,7 @@ import qemu_run  # noqa: E402
 from kbench import experiments as X  # noqa: E402
 
 CLOCKS = {"tsc": [], "icount": qemu_run.ICOUNT_ARGS}
-HEARTBEAT = 5.0            # seconds between "still running" lines
+HEARTBEAT = 5.0            # default seconds between "still running" lines
 
 
 def parse_args(argv):
@@ -58,9 +59,11 @@ def parse_args(argv):
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--mem", type=int, default=128)
     ap.add_argument("--timeout", type=float, default=300, help="seconds per guest")
+    ap.add_argument("--heartbeat", type=float, default=HEARTBEAT,
+                    help="seconds between progress lines during a guest (default 5)")
     args = ap.parse_args(argv)
-    if args.boots < 1 or args.cpus < 1 or args.mem < 1:
-        ap.error("--boots, --cpus and --mem must be positive")
+    if args.boots < 1 or args.cpus < 1 or args.mem < 1 or args.heartbeat <= 0:
+        ap.error("--boots, --cpus, --mem and --heartbeat must be positive")
     if "/" in args.run or args.run in (".", "..", "latest"):
         ap.error("--run must be a plain name other than 'latest'")
     return args
@@ -191,7 +194,7 @@ def run_guest(exp, grun, boot, nboots, rawdir, args, progress, todo):
     start = time.monotonic()
     th.start()
     while True:
-        th.join(HEARTBEAT)
+        th.join(args.heartbeat)
         if not th.is_alive():
             break
         print("bench: %s ... running %.0f s%s" % (

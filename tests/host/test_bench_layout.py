@@ -117,3 +117,19 @@ def test_icount_repeats_cpu_bound_experiment(tmp_path):
     assert "csv,eager,1024,exit" in outs[0]
     assert outs[0] == outs[1]
     assert tables[0] == tables[1] and "fork_cost" in tables[0]
+
+
+def test_progress_during_a_long_guest(tmp_path):
+    """A guest that takes a while (the fake qemu's "slow" scenario prints a
+    line every 0.3 s) gets progress lines with its latest output."""
+    bench = tmp_path / "bench"
+    (bench / "toy").mkdir(parents=True)
+    (bench / "toy" / "experiment.py").write_text(toy_source())
+    env = dict(ENV, QEMU=os.path.join(HERE, "fake_qemu.py"), FAKE_QEMU_SCENARIO="slow")
+    r = subprocess.run([PY, DRIVER, "--bench", str(bench), "--results", str(tmp_path / "r"),
+                        "--boots", "1", "--heartbeat", "0.25"], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    beats = [ln for ln in r.stdout.splitlines() if "... running" in ln]
+    assert beats and beats[0].startswith("bench: [1/1] toy echo boot 1/1 ... running")
+    assert any(ln.endswith(": tick 0") or ln.endswith(": tick 1") for ln in beats), beats
