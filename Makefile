@@ -213,16 +213,26 @@ trace: all
 	@echo "trace: results in $(TRACEDIR)/ (events.csv, trace.json, report.txt)"
 
 # ---- benchmarks (bench helper) ---------------------------------------------
-# make bench [BENCH_RUN=name] [BENCH_BOOTS=5]
-#   runs every benchmark program in fresh guests (bench/run_bench.py: raw logs
-#   in results/$(BENCH_RUN)/raw/), then the analysis (analysis/kbench): CSV
-#   tables, PNG plots and results/$(BENCH_RUN)/REPORT.md. See results/README.md.
-#   The report is written even when a benchmark failed; make then fails.
-BENCH_RUN ?= latest
-BENCH_BOOTS ?= 5
+# make bench [ONLY=exp,...] [BOOTS=5] [CLOCK=tsc|icount] [RUN=name]
+#   runs the experiments (one folder each: bench/<name>/, see bench/README.md)
+#   in fresh guests (bench/run_bench.py), each run in its own folder
+#   results/<UTC time>-<revision>/ (or results/$(RUN)/; never overwritten),
+#   results/latest -> the newest; then the analysis (analysis/kbench): CSV
+#   tables, PNG plots and REPORT.md. CLOCK=icount counts guest instructions
+#   (deterministic). The report is written even when a guest failed; make
+#   then fails. See results/README.md.
+# make compare A=results/<run> B=results/<run> [COMPARE_OUT=dir]
+#   per timing: both medians, ratio B/A with a bootstrap interval, verdict.
+BOOTS ?= $(or $(BENCH_BOOTS),5)
+CLOCK ?= tsc
+RUN ?= $(BENCH_RUN)
 
-.PHONY: bench
+.PHONY: bench compare
 bench: all
-	$(PYTHON) bench/run_bench.py --run $(BENCH_RUN) --boots $(BENCH_BOOTS) \
-	  --cpus $(CPUS) --mem $(MEM); st=$$?; \
-	PYTHONPATH=analysis:trace $(PYTHON) -m kbench report results/$(BENCH_RUN) && exit $$st
+	$(PYTHON) bench/run_bench.py $(if $(RUN),--run $(RUN)) --boots $(BOOTS) --clock $(CLOCK) \
+	  $(if $(ONLY),--only $(ONLY)) --cpus $(CPUS) --mem $(MEM); st=$$?; test $$st = 2 && exit 2; \
+	PYTHONPATH=analysis:trace $(PYTHON) -m kbench report results/$(or $(RUN),latest) && exit $$st
+
+compare:
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make compare A=results/RUN1 B=results/RUN2" >&2; exit 2; }
+	PYTHONPATH=analysis:trace $(PYTHON) -m kbench compare $(A) $(B) $(if $(COMPARE_OUT),--out $(COMPARE_OUT))

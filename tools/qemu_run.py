@@ -122,9 +122,20 @@ def qemu_binary():
     return os.environ.get("QEMU") or "qemu-system-i386"
 
 
+# Options appended to every guest's qemu command line; empty by default.
+# The benchmark driver puts its clock here (CLOCK=icount: ICOUNT_ARGS).
+EXTRA_ARGS = []
+
+# Deterministic clock: one guest instruction = 2^0 ns of virtual time, so
+# the TSC counts instructions (1 GHz); sleep=off makes idle time jump to the
+# next timer deadline instead of following the host's clock.
+ICOUNT_ARGS = ["-icount", "shift=0,sleep=off"]
+
+
 def qemu_argv(image, cpus=2, mem=128, com2=None, kernel=None, qemu=None):
     """The qemu command line: headless, COM1 on stdout, COM2 to the file
-    com2 (or nowhere), the kernel disk first and the fs image second."""
+    com2 (or nowhere), the kernel disk first and the fs image second, then
+    EXTRA_ARGS."""
     kernel = kernel or KERNEL_IMG
     com2dev = "file:" + com2 if com2 else "null"
     return [qemu or qemu_binary(),
@@ -134,7 +145,7 @@ def qemu_argv(image, cpus=2, mem=128, com2=None, kernel=None, qemu=None):
             # (qemu would refuse to open one image twice for writing).
             "-drive", "file=%s,index=0,media=disk,format=raw,snapshot=on" % kernel,
             "-drive", "file=%s,index=1,media=disk,format=raw" % image,
-            "-smp", str(cpus), "-m", str(mem)]
+            "-smp", str(cpus), "-m", str(mem)] + list(EXTRA_ARGS)
 
 
 # Guests still running, killed at exit whatever happens.

@@ -1,19 +1,18 @@
-"""Command line: turn a run folder's raw logs into tables, plots and a report.
+"""Command line: a run folder's raw logs -> tables, plots and REPORT.md;
+two run folders -> a comparison.
 
     $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench report results/latest
-    kbench: results/latest: 16 runs parsed, 0 failed, 1 skipped, 0 problems
-    kbench: wrote 11 tables, 7 plots, results/latest/REPORT.md
-    $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench check results/latest
-    kbench: results/latest: 16 runs parsed, 0 failed, 1 skipped, 0 problems
+    kbench: results/latest: 17 guest runs, 0 failed, 0 skipped, 0 problems
+    kbench: wrote 6 experiments (21 tables, 9 plots), results/latest/REPORT.md
+    $ PYTHONPATH=analysis:trace /usr/bin/python3 -m kbench compare results/A results/B
+    kbench: 41 timings compared: 3 faster, 1 slower, 37 within noise -> results/compare-A-vs-B/COMPARE.md
 
-`check` only parses (exit 1 if a line could not be read or a run failed);
-`report` also writes, into the run folder and nowhere else:
-  lazy_vs_eager.csv fault_cost.csv alloc_by_order.csv kmalloc_by_size.csv
-  fragmentation.csv trace_overhead.csv fork_cost.csv fork_compare.csv
-  msync_compare.csv trace_phases.csv fault_timeline.csv, the PNGs lazy_vs_eager_cycles,
-  lazy_vs_eager_pages, alloc_cost_by_order, fragmentation, fork_cost, msync_compare,
-  fault_timeline, and REPORT.md.
-`report` exits 0 unless there was nothing to report.
+`check` only parses (exit 1 if a line could not be read or a run failed).
+`report` writes into the run folder: REPORT.md, samples.csv (every timing
+per boot), spread.csv (median, IQR, CV per timing) and, per experiment,
+<experiment>/<table>.csv and <experiment>/<figure>.png.
+`compare A B [--out DIR]` writes COMPARE.md, compare.csv and compare.png
+(default DIR: results/compare-<A>-vs-<B>/).
 """
 import argparse
 import os
@@ -21,144 +20,163 @@ import sys
 
 import pandas as pd
 
-from . import parse, transform, plot, report
-
-EMPTY = pd.DataFrame()
-
-
-def _t(run, name):
-    return run.tables.get(name, EMPTY)
+from . import experiments as X, parse, plot, report, stats
 
 
 def _status_line(run):
-    n = len(run.manifest.get("runs", [])) if run.manifest else len(
-        {df["boot"].iloc[0] for df in run.tables.values() if len(df)})
-    return "kbench: %s: %d runs parsed, %d failed, %d skipped, %d problems" % (
-        run.path, n - len(run.failed), len(run.failed), len(run.skipped), len(run.problems))
+    n = len((run.manifest or {}).get("runs", []))
+    return "kbench: %s: %d guest runs, %d failed, %d skipped, %d problems" % (
+        run.path, n, len(run.failed), len(run.skipped), len(run.problems))
 
 
-def build_tables(run):
-    """Every table of the report from a parsed Run (pure transforms)."""
-    vm_runs, vm_stats = _t(run, "vmbench.runs"), _t(run, "vmbench.stats")
-    tables = {
-        "lazy_vs_eager": transform.lazy_vs_eager(vm_runs) if len(vm_runs) else
-        transform.lazy_vs_eager(pd.DataFrame()),
-        "fault_cost": transform.fault_cost(vm_stats) if len(vm_stats) else
-        transform.fault_cost(pd.DataFrame()),
-        "alloc_by_order": transform.alloc_by_order(_t(run, "allocbench.buddy")),
-        "kmalloc_by_size": transform.kmalloc_by_size(_t(run, "allocbench.kmalloc")),
-        "fragmentation": transform.fragmentation(_t(run, "allocbench.frag")),
-        "fragrun": _t(run, "allocbench.fragrun"),
-        "trace_overhead": transform.trace_overhead(_t(run, "tracebench.stats")),
-        "fork_cost": transform.fork_cost(_t(run, "forkbench.runs")),
-        "msync_compare": transform.msync_compare(_t(run, "msyncbench.runs")),
-    }
-    tables["fork_compare"] = transform.fork_compare(tables["fork_cost"])
-    tables["msync_wide"] = transform.msync_wide(tables["msync_compare"])
-    frag = _t(run, "allocbench.frag")
-    if len(frag):
-        chk = transform.check_free_lists(frag)
-        for r in chk[~chk["consistent"]].itertuples():
-            run.problems.append(parse.Problem("allocbench.%d.out" % r.boot, 0,
-                                              "frag %s: free lists hold %d pages, free_pages says %d"
-                                              % (r.phase, r.listed_pages, r.free_pages)))
-    tr = run.traces.get("vmphases")
-    facts = {}
-    if tr is not None:
-        events, summary = tr
-        ph = transform.phases(events)
-        counts = transform.phase_counts(events, ph)
-        tables["trace_phases"] = transform.compare_counts(counts, _t(run, "vmphases.runs"))
-        for p in ph[~ph["complete"]].itertuples():
-            run.problems.append(parse.Problem("vmphases trace", 0,
-                                              "phase %s has only one marker" % p.phase))
-        tables["fault_timeline"] = transform.fault_timeline(events, ph)
-        facts["alloc_timeline"] = transform.event_timeline(events, ph, "page_alloc")
-        facts["phases"] = ph
-        facts["trace_summary"] = summary
-    else:
-        tables["trace_phases"] = pd.DataFrame()
-        tables["fault_timeline"] = pd.DataFrame()
-    return tables, facts
+def analyse_run(run, exps):
+    """{experiment: tables} for every experiment with data in the run,
+    plus the run's samples (experiment, metric, boot, cycles)."""
+    out, samples = {}, []
+    for name in [n for n in exps if n in run.data]:          # report order
+        data, exp = run.data[name], exps[name]
+        tables = exp.module.analyse(data)
+        out[name] = tables
+        if exp.has("samples"):
+            s = exp.module.samples(tables)
+            if s is not None and len(s):
+                s = s.copy()
+                s.insert(0, "experiment", name)
+                samples.append(s)
+    cols = ["experiment"] + stats.SAMPLE_COLS
+    return out, (pd.concat(samples, ignore_index=True) if samples else pd.DataFrame(columns=cols))
 
 
-def runs_table(run):
-    """Per benchmark: boots ok / failed, seconds (from the manifest)."""
-    if not run.manifest:
-        return pd.DataFrame()
-    rows = {}
-    for e in run.manifest.get("runs", []):
-        r = rows.setdefault(e["bench"], {"benchmark": e["bench"], "command": e["cmd"],
-                                         "ok": 0, "failed": 0, "seconds": 0.0})
-        r["ok" if e.get("ok") else "failed"] += 1
-        r["seconds"] += e.get("seconds") or 0
-    return pd.DataFrame(list(rows.values()))
+def find_tsc_khz(run, exps, all_tables):
+    """(kHz, text saying where it came from and what else was seen): 1 GHz
+    by definition under icount; else the median of the rates the
+    experiments measured in the guest; else the host's nominal rate."""
+    mhz = ((run.manifest or {}).get("host") or {}).get("cpu_mhz")
+    nominal = "host's nominal %.0f MHz (/proc/cpuinfo)" % mhz if mhz else ""
+    if run.clock == "icount":
+        return 1e6, "icount shift=0: one instruction per ns"
+    seen = []
+    for name, tables in all_tables.items():
+        if exps[name].has("tsc_khz"):
+            v = exps[name].module.tsc_khz(tables)
+            if v:
+                seen.append((float(v), name))
+    if seen:
+        vals = sorted(v for v, _ in seen)
+        med = vals[len(vals) // 2] if len(vals) % 2 else sum(vals[len(vals) // 2 - 1:
+                                                                   len(vals) // 2 + 1]) / 2
+        return med, "median of the guest's measurements: %s%s" % (
+            ", ".join("%.0f by %s" % (v, n) for v, n in seen),
+            "; " + nominal if nominal else "")
+    if mhz:
+        return float(mhz) * 1000, nominal + ": approximate"
+    return None, ""
 
 
-FIGURES = [
-    ("lazy_vs_eager_cycles.png", lambda t, f: plot.lazy_vs_eager_cycles(t["lazy_vs_eager"])),
-    ("lazy_vs_eager_pages.png", lambda t, f: plot.lazy_vs_eager_pages(t["lazy_vs_eager"])),
-    ("alloc_cost_by_order.png", lambda t, f: plot.alloc_cost_by_order(t["alloc_by_order"],
-                                                                      t["kmalloc_by_size"])),
-    ("fragmentation.png", lambda t, f: plot.fragmentation(t["fragmentation"])),
-    ("fork_cost.png", lambda t, f: plot.fork_cost(t["fork_cost"])),
-    ("msync_compare.png", lambda t, f: plot.msync_compare(t["msync_compare"])),
-    ("fault_timeline.png", lambda t, f: plot.fault_timeline(
-        t["fault_timeline"], f.get("phases", pd.DataFrame(columns=["complete"])),
-        f.get("alloc_timeline"))),
-]
-CSVS = ["lazy_vs_eager", "fault_cost", "alloc_by_order", "kmalloc_by_size", "fragmentation",
-        "trace_overhead", "fork_cost", "fork_compare", "msync_compare", "trace_phases",
-        "fault_timeline"]
+def determinism_note(exp, clock):
+    """Under the instruction clock: whether this experiment repeats exactly."""
+    if clock != "icount":
+        return []
+    if exp.deterministic:
+        return ["Under the instruction clock this experiment's output repeats exactly from "
+                "one run to the next.", ""]
+    why = getattr(exp.module, "WHY_NOT_DETERMINISTIC", "no reason given")
+    return ["**Under the instruction clock this experiment does not repeat exactly**: %s. "
+            "Its spread table below measures how much it moves." % why, ""]
+
+
+def noise_note(sp, clock):
+    """A caution line when some of the section's timings are noisy."""
+    if sp is None or sp.empty or not sp["noisy"].any():
+        return []
+    return ["**Caution: %d of %d timings below are noisy** (coefficient of variation over "
+            "boots above %.0f%%%s; see the spread table at the end of the section): ratios, "
+            "crossovers and break-even points computed from them are only as good as that "
+            "spread." % (int(sp["noisy"].sum()), len(sp), 100 * stats.NOISY_CV.get(clock, 0.05),
+                         "" if clock != "icount" else ", i.e. any spread under icount"), ""]
+
+
+def write_report(run_dir, exps, dpi=110):
+    """Parse, analyse, write every file; returns (run, counts)."""
+    import matplotlib.pyplot as plt
+    run = parse.load_run(run_dir, exps)
+    all_tables, samples = analyse_run(run, exps)
+    tsc, src = find_tsc_khz(run, exps, all_tables)
+    ctx = report.Context(run.clock, tsc, all_tables)
+    spread = pd.concat([stats.spread(g, run.clock).assign(experiment=e)
+                        for e, g in samples.groupby("experiment", sort=False)],
+                       ignore_index=True) if len(samples) else stats.spread(None)
+    ntab = nfig = 0
+    sections, keys = [], []
+    for name, tables in all_tables.items():
+        exp = exps[name]
+        d = os.path.join(run_dir, name)
+        os.makedirs(d, exist_ok=True)
+        for tname, df in tables.items():
+            if not tname.startswith("_") and isinstance(df, pd.DataFrame):
+                df.to_csv(os.path.join(d, tname + ".csv"), index=False)
+                ntab += 1
+        if exp.has("figures"):
+            for fname, fig in exp.module.figures(tables, ctx):
+                plot.clock_note(fig, run.clock)
+                fig.savefig(os.path.join(d, fname), dpi=dpi)
+                plt.close(fig)
+                nfig += 1
+        sp = spread[spread["experiment"] == name] if len(spread) else spread
+        lines = determinism_note(exp, run.clock) + noise_note(sp, run.clock) + \
+            list(exp.module.section(tables, ctx))
+        lines += report.spread_section(sp, ctx)
+        sections.append((name, exp.title, lines))
+        if exp.has("key_figures"):
+            tag = "(does not repeat under icount: see its section) " if \
+                run.clock == "icount" and not exp.deterministic else ""
+            keys += [tag + k for k in exp.module.key_figures(tables, ctx)]
+    samples.to_csv(os.path.join(run_dir, "samples.csv"), index=False)
+    spread.to_csv(os.path.join(run_dir, "spread.csv"), index=False)
+    problems = [str(p) for p in run.problems] + [
+        "run failed: %s/%s (%s): %s" % (e.get("experiment"), e.get("out"), e.get("cmd"),
+                                        e.get("message") or e.get("kind")) for e in run.failed]
+    facts = {"run": os.path.basename(os.path.realpath(run_dir)), "manifest": run.manifest,
+             "skipped": run.skipped, "tsc_khz": tsc, "tsc_source": src}
+    with open(os.path.join(run_dir, "REPORT.md"), "w") as f:
+        f.write(report.render(facts, sections, keys, problems))
+    return run, (len(all_tables), ntab, nfig)
 
 
 def cmd_check(args):
-    run = parse.load_run(args.run_dir)
+    run = parse.load_run(args.run_dir, X.discover(args.bench))
     print(_status_line(run))
     for p in run.problems:
         print("problem: %s" % p)
     for e in run.failed:
-        print("failed: %s (%s): %s %s" % (e.get("out"), e.get("cmd"), e.get("kind"),
-                                         e.get("message", "")))
+        print("failed: %s/%s (%s): %s %s" % (e.get("experiment"), e.get("out"), e.get("cmd"),
+                                            e.get("kind"), e.get("message", "")))
     return 1 if run.problems or run.failed else 0
 
 
 def cmd_report(args):
-    import matplotlib.pyplot as plt
-    run = parse.load_run(args.run_dir)
-    tables, facts = build_tables(run)
+    exps = X.discover(args.bench)
+    run, (nexp, ntab, nfig) = write_report(args.run_dir, exps, args.dpi)
     print(_status_line(run))
     for p in run.problems:
         print("problem: %s" % p, file=sys.stderr)
-    if not run.tables and not run.traces:
+    if not run.data:
         print("kbench: nothing to report in %s" % args.run_dir, file=sys.stderr)
         return 1
-    for name in CSVS:
-        tables[name].to_csv(os.path.join(args.run_dir, name + ".csv"), index=False)
-    for fname, make in FIGURES:
-        fig = make(tables, facts)
-        fig.savefig(os.path.join(args.run_dir, fname), dpi=args.dpi)
-        plt.close(fig)
-    m = run.manifest or {}
-    facts.update({"run": os.path.basename(os.path.normpath(args.run_dir)),
-                  "git": m.get("git", "?"), "cpus": m.get("cpus", "?"),
-                  "mem": m.get("mem_mib", "?"), "boots": m.get("boots", "?"),
-                  "runs": runs_table(run), "skipped": run.skipped,
-                  "host_load": m.get("host_load"), "host_cpus": m.get("host_cpus")})
-    problems = [str(p) for p in run.problems] + [
-        "run failed: %s (%s): %s" % (e.get("out"), e.get("cmd"), e.get("message") or e.get("kind"))
-        for e in run.failed]
-    text = report.render(facts, tables, problems)
-    path = os.path.join(args.run_dir, "REPORT.md")
-    with open(path, "w") as f:
-        f.write(text)
-    print("kbench: wrote %d tables, %d plots, %s" % (len(CSVS), len(FIGURES), path))
+    print("kbench: wrote %d experiments (%d tables, %d plots), %s" % (
+        nexp, ntab, nfig, os.path.join(args.run_dir, "REPORT.md")))
     return 0
+
+
+def cmd_compare(args):
+    from . import compare
+    return compare.main(args)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="kbench", description="benchmark logs -> tables, "
                                  "plots and REPORT.md (see results/README.md)")
+    ap.add_argument("--bench", default=X.BENCH_DIR, help="experiments folder (default bench/)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("report", help="parse, write CSV tables, PNG plots and REPORT.md")
     p.add_argument("run_dir", help="results/<run> (holding raw/)")
@@ -167,5 +185,12 @@ def main(argv=None):
     p = sub.add_parser("check", help="parse only; list unreadable lines and failed runs")
     p.add_argument("run_dir")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("compare", help="compare two runs: per timing medians, ratio with a "
+                       "bootstrap confidence interval, verdict")
+    p.add_argument("a", help="baseline run folder (A)")
+    p.add_argument("b", help="run folder compared with it (B)")
+    p.add_argument("--out", help="output folder (default results/compare-A-vs-B)")
+    p.add_argument("--dpi", type=int, default=110)
+    p.set_defaults(func=cmd_compare)
     args = ap.parse_args(argv)
     return args.func(args)

@@ -1,7 +1,8 @@
-"""Host tests of the benchmark analysis (analysis/kbench): the parse and
-transform stages on small golden fixtures (tests/host/fixtures/bench/),
-malformed lines included, and one end-to-end `kbench report` on a fixture
-run folder. No timing assertions: the figures are fixture data.
+"""Host tests of the benchmark analysis: the experiments' parsers and
+transforms (bench/<experiment>/experiment.py) on small golden fixtures
+(tests/host/fixtures/bench/), malformed lines included, and one end-to-end
+`kbench report` on a fixture run folder. No timing assertions: the figures
+are fixture data.
 
     $ /usr/bin/python3 -m pytest -q tests/host/test_analysis.py
 """
@@ -18,11 +19,18 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "analysis"))
 sys.path.insert(0, os.path.join(ROOT, "trace"))
 
-from kbench import parse, transform, report  # noqa: E402
+from kbench import parse, report, experiments  # noqa: E402
 from kbench import cli  # noqa: E402
 from ktrace.writer import SimWriter  # noqa: E402
 
 FIX = os.path.join(HERE, "fixtures", "bench")
+EXPS = experiments.discover()
+lazy = EXPS["lazy"].module
+alloc = EXPS["alloc"].module
+fork = EXPS["fork"].module
+msync = EXPS["msync"].module
+tracecost = EXPS["tracecost"].module
+faults = EXPS["faults"].module
 
 
 def lines(name):
@@ -34,10 +42,18 @@ def reasons(problems):
     return [(p.line, p.reason) for p in problems]
 
 
+def load_fixture_run(path=None):
+    return parse.load_run(path or os.path.join(FIX, "run"), EXPS)
+
+
+def data_of(run, exp):
+    return run.data[exp]
+
+
 # ---- parse: good output --------------------------------------------------------------
 
 def test_vmbench_golden():
-    t = parse.parse_vmbench(lines("vmbench.out"), "vmbench.out")
+    t = lazy.parse_vm(lines("vmbench.out"), "vmbench.out")
     assert t.problems == []
     assert list(t["stats"]["name"]) == ["lazy_fault", "null_syscall", "zero_page",
                                         "syscall_plus_zero"]
@@ -51,7 +67,7 @@ def test_vmbench_golden():
 
 
 def test_allocbench_golden():
-    t = parse.parse_allocbench(lines("allocbench.out"), "allocbench.out")
+    t = alloc.parse("allocbench", lines("allocbench.out"), "allocbench.out")
     assert t.problems == []
     assert list(t["buddy"]["order"]) == list(range(11))
     assert list(t["buddy"]["pages"]) == [1 << k for k in range(11)]
@@ -62,7 +78,7 @@ def test_allocbench_golden():
 
 
 def test_tracebench_golden():
-    t = parse.parse_tracebench(lines("tracebench.out"), "tracebench.out")
+    t = tracecost.parse("tracebench", lines("tracebench.out"), "tracebench.out")
     assert t.problems == []
     s = t["stats"].set_index("name")["value"]
     assert s["touch_pages"] == 512
@@ -71,7 +87,7 @@ def test_tracebench_golden():
 
 
 def test_forkbench_golden():
-    t = parse.parse_forkbench(lines("forkbench.out"), "forkbench.out")
+    t = fork.parse("forkbench", lines("forkbench.out"), "forkbench.out")
     assert t.problems == []
     r = t["runs"]
     assert list(r["npages"].unique()) == [0, 64, 256, 1024]
@@ -80,7 +96,7 @@ def test_forkbench_golden():
 
 
 def test_msyncbench_golden():
-    t = parse.parse_msyncbench(lines("msyncbench.out"), "msyncbench.out")
+    t = msync.parse("msyncbench", lines("msyncbench.out"), "msyncbench.out")
     assert t.problems == []
     r = t["runs"]
     assert len(r) == 8
@@ -95,15 +111,15 @@ def test_msyncbench_golden():
 
 
 def test_vmphases_uses_vmbench_format():
-    t = parse.parse_vmbench(lines("vmphases.out"), "vmphases.out")
+    t = faults.parse("vmphases", lines("vmphases.out"), "vmphases.out")
     assert t.problems == []
-    assert len(t["runs"]) == 12 and t["stats"].empty
+    assert len(t["runs"]) == 12
 
 
 # ---- parse: malformed output -----------------------------------------------------------
 
 def test_vmbench_malformed_lines_reported_not_fatal():
-    t = parse.parse_vmbench(lines("vmbench_bad.out"), "vmbench_bad.out")
+    t = lazy.parse_vm(lines("vmbench_bad.out"), "vmbench_bad.out")
     got = reasons(t.problems)
     assert [ln for ln, _ in got] == [3, 4, 6, 7, 8, 9, 10, 11]
     r = dict(got)
@@ -122,7 +138,7 @@ def test_vmbench_malformed_lines_reported_not_fatal():
 
 
 def test_allocbench_malformed_lines():
-    t = parse.parse_allocbench(lines("allocbench_bad.out"), "allocbench_bad.out")
+    t = alloc.parse("allocbench", lines("allocbench_bad.out"), "allocbench_bad.out")
     r = dict(reasons(t.problems))
     assert sorted(r) == [5, 6, 7, 10, 11, 12]
     assert r[5].startswith("buddy: expected 8 fields")
@@ -137,7 +153,7 @@ def test_allocbench_malformed_lines():
 
 
 def test_forkbench_malformed_lines():
-    t = parse.parse_forkbench(lines("forkbench_bad.out"), "forkbench_bad.out")
+    t = fork.parse("forkbench", lines("forkbench_bad.out"), "forkbench_bad.out")
     r = dict(reasons(t.problems))
     assert sorted(r) == [3, 4]
     assert r[3].startswith("expected 9 fields")
@@ -146,7 +162,7 @@ def test_forkbench_malformed_lines():
 
 
 def test_msyncbench_malformed_lines():
-    t = parse.parse_msyncbench(lines("msyncbench_bad.out"), "msyncbench_bad.out")
+    t = msync.parse("msyncbench", lines("msyncbench_bad.out"), "msyncbench_bad.out")
     r = dict(reasons(t.problems))
     assert sorted(r) == [4, 5, 6, 7, 8, 9]
     assert r[4].startswith("expected 7 fields")
@@ -159,37 +175,37 @@ def test_msyncbench_malformed_lines():
 
 
 def test_empty_and_garbage_input():
-    for p in (parse.parse_vmbench, parse.parse_allocbench, parse.parse_tracebench,
-              parse.parse_forkbench, parse.parse_msyncbench):
-        t = p([], "x")
-        assert t.problems == []
-        assert all(df.empty for df in t.values())
-        t = p(["\x00\xff binary", "", "   "], "x")
-        assert t.problems == []
+    for exp in EXPS.values():
+        for r in exp.runs:
+            t = exp.module.parse(r.name, [], "x")
+            assert t.problems == []
+            assert all(df.empty for df in t.values())
+            t = exp.module.parse(r.name, ["\x00\xff binary", "", "   "], "x")
+            assert t.problems == []
 
 
 # ---- parse: a run folder ---------------------------------------------------------------
 
 def test_load_run_skips_failed_and_reports_stray_files():
-    run = parse.load_run(os.path.join(FIX, "run"))
+    run = load_fixture_run()
     assert [e["out"] for e in run.failed] == ["allocbench.1.out"]
-    assert "allocbench.buddy" not in run.tables
-    assert [s["bench"] for s in run.skipped] == ["msyncbench"]
-    assert sorted(run.tables["vmbench.runs"]["boot"].unique()) == [1, 2]
-    assert any("unexpected file name" in p.reason for p in run.problems)
+    assert "allocbench.buddy" not in run.data["alloc"].tables
+    assert [s["experiment"] for s in run.skipped] == ["msync"]
+    assert sorted(data_of(run, "lazy").table("vmbench.runs")["boot"].unique()) == [1, 2]
+    assert any("unexpected file" in p.reason for p in run.problems)
 
 
 def test_load_run_without_raw(tmp_path):
-    run = parse.load_run(str(tmp_path))
-    assert run.tables == {}
+    run = parse.load_run(str(tmp_path), EXPS)
+    assert run.data == {}
     assert any("no raw/" in p.reason for p in run.problems)
 
 
 # ---- transform ------------------------------------------------------------------------
 
 def test_lazy_vs_eager_medians_and_ratios():
-    run = parse.load_run(os.path.join(FIX, "run"))
-    t = transform.lazy_vs_eager(run.tables["vmbench.runs"])
+    run = load_fixture_run()
+    t = lazy.lazy_vs_eager(data_of(run, "lazy").table("vmbench.runs"))
     assert list(t["mode"][:3]) == ["lazy", "populate", "vm.lazy=0"]
     row = t[(t["pct"] == 10) & (t["mode"] == "lazy")].iloc[0]
     assert row["cycles"] == 200.0          # median of 100 and 300
@@ -200,27 +216,27 @@ def test_lazy_vs_eager_medians_and_ratios():
     assert pop["pages_vs_lazy"] == pytest.approx(258 / 26)
     eager100 = t[(t["pct"] == 100) & (t["mode"] == "vm.lazy=0")].iloc[0]
     assert eager100["cycles_vs_lazy"] == pytest.approx(0.6)
-    w = transform.modes_wide(t, "pages")
+    w = lazy.modes_wide(t, "pages")
     assert list(w.columns) == ["pct", "lazy", "populate", "vm.lazy=0"]
     assert list(w["lazy"]) == [26, 258]
 
 
 def test_lazy_vs_eager_empty():
-    assert transform.lazy_vs_eager(pd.DataFrame()).empty
+    assert lazy.lazy_vs_eager(pd.DataFrame()).empty
 
 
 def test_fault_cost_floor_ratio():
-    run = parse.load_run(os.path.join(FIX, "run"))
-    t = transform.fault_cost(run.tables["vmbench.stats"]).set_index("name")
+    run = load_fixture_run()
+    t = lazy.fault_cost(data_of(run, "lazy").table("vmbench.stats")).set_index("name")
     assert t.loc["lazy_fault", "cycles"] == 25000.0
     assert t.loc["syscall_plus_zero", "cycles"] == 11000.0
     assert t.loc["fault_over_floor", "cycles"] == pytest.approx(25000 / 11000)
 
 
 def test_fragmentation_unusable_index():
-    t = parse.parse_allocbench(lines("allocbench.out"))
+    t = alloc.parse("allocbench", lines("allocbench.out"), "a")
     frag = t["frag"].assign(boot=1)
-    f = transform.fragmentation(frag)
+    f = alloc.fragmentation(frag)
     start = f[f["phase"] == "start"].set_index("order")
     # start: b0..b2 = 2, 2, 4 blocks -> 2, 4, 16 pages; 32158 free
     assert start.loc[0, "unusable"] == 0.0
@@ -229,34 +245,35 @@ def test_fragmentation_unusable_index():
     assert start.loc[10, "pages_in_blocks"] == 31 * 1024
     assert start.loc[0, "ext_frag"] == pytest.approx(1 - 1024 / 32158)
     assert f["boots_agree"].all()
-    chk = transform.check_free_lists(frag)
+    chk = alloc.check_free_lists(frag)
     assert chk["consistent"].all()
     bad = frag.copy()
     bad.loc[0, "b0"] += 1
-    assert list(transform.check_free_lists(bad)["consistent"]) == [False, True]
+    assert list(alloc.check_free_lists(bad)["consistent"]) == [False, True]
 
 
 def test_fragmentation_boots_disagree():
-    t = parse.parse_allocbench(lines("allocbench.out"))
+    t = alloc.parse("allocbench", lines("allocbench.out"), "a")
     a = t["frag"].assign(boot=1)
     b = t["frag"].assign(boot=2)
     b.loc[b["phase"] == "held", "b0"] += 2
-    f = transform.fragmentation(pd.concat([a, b], ignore_index=True))
+    f = alloc.fragmentation(pd.concat([a, b], ignore_index=True))
     assert f[f["phase"] == "start"]["boots_agree"].all()
     assert not f[f["phase"] == "held"]["boots_agree"].any()
 
 
 def test_alloc_by_order_per_page():
-    t = parse.parse_allocbench(lines("allocbench.out"))
-    a = transform.alloc_by_order(t["buddy"].assign(boot=1))
+    t = alloc.parse("allocbench", lines("allocbench.out"), "a")
+    a = alloc.alloc_by_order(t["buddy"].assign(boot=1))
     assert list(a["order"]) == list(range(11))
     r = a.set_index("order")
     assert r.loc[3, "alloc_cycles_per_page"] == pytest.approx(1455 / 8)
 
 
 def test_trace_overhead():
-    run = parse.load_run(os.path.join(FIX, "run"))
-    t = transform.trace_overhead(run.tables["tracebench.stats"]).set_index("metric")
+    run = load_fixture_run()
+    pb = tracecost.per_boot(data_of(run, "tracecost").table("tracebench.stats"))
+    t = tracecost.trace_overhead(pb).set_index("metric")
     assert t.loc["event_off", "value"] == pytest.approx(29.41)
     assert t.loc["slowdown", "value"] == pytest.approx(10.0)
     assert t.loc["added_per_page", "value"] == pytest.approx(100 * 1024 / 512)
@@ -264,18 +281,18 @@ def test_trace_overhead():
 
 
 def test_fork_cost_extra_pages():
-    run = parse.load_run(os.path.join(FIX, "run"))
-    f = transform.fork_cost(run.tables["forkbench.runs"])
+    run = load_fixture_run()
+    f = fork.fork_cost(data_of(run, "fork").table("forkbench.runs"))
     r = f.set_index(["child", "npages"])
     assert r.loc[("exit", 64), "extra_pages"] == 64
     assert r.loc[("exit", 64), "cycles_per_extra_page"] == pytest.approx((8400 - 2000) / 64)
     assert r.loc[("write", 64), "cycles_per_extra_page"] == pytest.approx((9680 - 2000) / 64)
     assert math.isnan(r.loc[("exit", 0), "cycles_per_extra_page"])
-    assert not transform.cow_present(f)
-    assert transform.fork_compare(f).empty
+    assert not fork.cow_present(f)
+    assert fork.fork_compare(f).empty
     cow = f.copy()
     cow.loc[0, "cow_faults"] = 3
-    assert transform.cow_present(cow)
+    assert fork.cow_present(cow)
 
 
 def test_fork_compare_cow_vs_eager():
@@ -287,13 +304,13 @@ def test_fork_compare_cow_vs_eager():
         rows.append({"boot": 1, "policy": policy, "npages": n, "child": child,
                      "fork_cycles": total // 2, "total_cycles": total, "pgalloc": pgalloc,
                      "pgfree": pgalloc, "faults": cowf, "cow_faults": cowf})
-    f = transform.fork_cost(pd.DataFrame(rows))
+    f = fork.fork_cost(pd.DataFrame(rows))
     assert list(f["policy"]) == ["eager", "eager", "cow", "cow", "cow"]
     r = f.set_index(["policy", "child", "npages"])
     # cow exit at 64 pages copies nothing: no per-page figure
     assert math.isnan(r.loc[("cow", "exit", 64), "cycles_per_extra_page"])
-    assert transform.cow_present(f)
-    c = transform.fork_compare(f)
+    assert fork.cow_present(f)
+    c = fork.fork_compare(f)
     assert list(zip(c["child"], c["npages"])) == [("exit", 0), ("exit", 64)]
     row = c.set_index("npages").loc[64]
     assert row["cow_vs_eager_cycles"] == pytest.approx(600 / 8400)
@@ -304,13 +321,13 @@ def test_fork_compare_cow_vs_eager():
 def msync_runs():
     """The golden msyncbench output as two boots: boot 2 has every cycle
     figure doubled (same page counts)."""
-    r = parse.parse_msyncbench(lines("msyncbench.out"))["runs"]
+    r = msync.parse("msyncbench", lines("msyncbench.out"), "m")["runs"]
     b2 = r.assign(cycles=r["cycles"] * 2)
     return pd.concat([r.assign(boot=1), b2.assign(boot=2)], ignore_index=True)
 
 
 def test_msync_compare_medians_and_ratios():
-    t = transform.msync_compare(msync_runs())
+    t = msync.msync_compare(msync_runs())
     assert len(t) == 8
     assert list(zip(t["pct"], t["mode"]))[:4] == [(1, "dirty"), (1, "full"), (10, "dirty"),
                                                   (10, "full")]
@@ -325,23 +342,22 @@ def test_msync_compare_medians_and_ratios():
     assert d.loc[(1, "full"), "cycles_vs_dirty"] == pytest.approx(897892862 / 5285022)
     assert d.loc[(1, "full"), "pages_vs_dirty"] == 128.0
     assert d.loc[(100, "full"), "pages_vs_dirty"] == 1.0
-    w = transform.msync_wide(t)
+    w = msync.msync_speedup(t)
     assert list(w["pct"]) == [1, 10, 50, 100]
     assert list(w["dirtied"]) == [2, 25, 128, 256]
-    assert list(w["dirty_pages"]) == [2, 25, 128, 256]
-    assert list(w["full_pages"]) == [256] * 4
-    assert list(w["full_over_dirty_pages"]) == [128.0, 256 / 25, 2.0, 1.0]
-    assert w.set_index("pct").loc[50, "full_over_dirty_cycles"] == \
-        pytest.approx(804339684 / 407874346)
+    assert list(w["ideal"]) == [128.0, 256 / 25, 2.0, 1.0]
+    assert w.set_index("pct").loc[50, "speedup"] == pytest.approx(804339684 / 407874346)
+    assert w.set_index("pct").loc[50, "efficiency"] == \
+        pytest.approx(804339684 / 407874346 / 2.0)
 
 
 def test_msync_compare_empty_and_one_mode():
-    assert transform.msync_compare(pd.DataFrame()).empty
-    assert transform.msync_wide(transform.msync_compare(pd.DataFrame())).empty
+    assert msync.msync_compare(pd.DataFrame()).empty
+    assert msync.msync_speedup(msync.msync_compare(pd.DataFrame())).empty
     r = msync_runs()
-    t = transform.msync_compare(r[r["mode"] == "full"])
+    t = msync.msync_compare(r[r["mode"] == "full"])
     assert len(t) == 4 and t["cycles_vs_dirty"].isna().all()
-    assert transform.msync_wide(t).empty
+    assert msync.msync_speedup(t).empty
 
 
 # ---- the traced run --------------------------------------------------------------------
@@ -374,10 +390,10 @@ def test_trace_phase_counts(tmp_path):
     df, summary, problems = parse.load_trace(sim_trace(tmp_path))
     assert problems == []
     assert summary["records"] == 13
-    ph = transform.phases(df)
+    ph = faults.phases(df)
     assert list(ph["phase"]) == ["ph:lazy:10", "ph:populate:10"]
     assert ph["complete"].all()
-    c = transform.phase_counts(df, ph).set_index("mode")
+    c = faults.phase_counts(df, ph).set_index("mode")
     assert c.loc["lazy", "faults"] == 3 and c.loc["lazy", "zero_faults"] == 3
     assert c.loc["lazy", "pages_alloc"] == 3
     assert c.loc["lazy", "fault_cycles_median"] == 7100
@@ -385,27 +401,27 @@ def test_trace_phase_counts(tmp_path):
     assert c.loc["populate", "page_allocs"] == 1 and c.loc["populate", "pages_alloc"] == 4
     runs = pd.DataFrame({"pct": [10, 10], "mode": ["lazy", "populate"], "pages": [3, 5],
                          "faults": [3, 0]})
-    cmp = transform.compare_counts(c.reset_index(), runs).set_index("mode")
+    cmp = faults.compare_counts(c.reset_index(), runs).set_index("mode")
     assert bool(cmp.loc["lazy", "agree"]) and not bool(cmp.loc["populate", "agree"])
-    tl = transform.fault_timeline(df, ph)
+    tl = faults.event_timeline(df, ph)
     assert list(tl["n"]) == [1, 2, 3] and list(tl["total"]) == [1, 2, 3]
     assert (tl["phase"] == "ph:lazy:10").all()
-    al = transform.event_timeline(df, ph, "page_alloc")
+    al = faults.event_timeline(df, ph, "page_alloc")
     assert list(al["total"]) == [1, 2, 3, 7]
 
 
 def test_trace_unmatched_marker(tmp_path):
     df, _, _ = parse.load_trace(sim_trace(tmp_path, drop_end_marker=True))
-    ph = transform.phases(df)
+    ph = faults.phases(df)
     assert list(ph["complete"]) == [True, False]
-    assert len(transform.phase_counts(df, ph)) == 1
+    assert len(faults.phase_counts(df, ph)) == 1
 
 
 def test_trace_truncated_dump_reported(tmp_path):
     df, summary, problems = parse.load_trace(sim_trace(tmp_path, truncate=30))
     assert problems, "a truncated dump must be reported"
     assert any("truncated" in p.reason or "missing_end" in p.reason for p in problems)
-    transform.phase_counts(df, transform.phases(df))        # and still usable
+    faults.phase_counts(df, faults.phases(df))        # and still usable
 
 
 def test_trace_empty_dump(tmp_path):
@@ -413,7 +429,7 @@ def test_trace_empty_dump(tmp_path):
     p.write_bytes(b"")
     df, summary, problems = parse.load_trace(str(p))
     assert any("empty" in x.reason for x in problems)
-    assert transform.phases(df).empty
+    assert faults.phases(df).empty
 
 
 # ---- report ---------------------------------------------------------------------------
@@ -428,30 +444,268 @@ def test_report_end_to_end(tmp_path):
     dst = tmp_path / "run"
     shutil.copytree(os.path.join(FIX, "run"), dst)
     assert cli.main(["report", str(dst)]) == 0
-    for name in cli.CSVS:
-        assert (dst / (name + ".csv")).exists()
-    for name, _ in cli.FIGURES:
-        assert (dst / name).stat().st_size > 0
+    for exp, names in (("lazy", ["lazy_vs_eager", "fault_cost", "crossover"]),
+                       ("fork", ["fork_cost", "fork_compare", "fork_break_even"]),
+                       ("tracecost", ["trace_overhead"])):
+        for name in names:
+            assert (dst / exp / (name + ".csv")).exists(), (exp, name)
+    for png in ("lazy/lazy_vs_eager_cycles.png", "lazy/lazy_vs_eager_pages.png",
+                "fork/fork_cost.png"):
+        assert (dst / png).stat().st_size > 0
     text = (dst / "REPORT.md").read_text()
-    assert "Dirty-bit vs full msync" in text and "Skipped" in text
+    assert "## Method and machine" in text and "Test CPU" in text
+    assert "WARNING: the host was overloaded" in text       # load 3.5 on 2 CPUs
+    assert "- msync: skipped: not built" in text
     assert "Copy-on-write: skipped" in text
-    assert "run failed: allocbench.1.out" in text
-    assert "unexpected file name" in text
-    lv = pd.read_csv(dst / "lazy_vs_eager.csv")
+    assert "run failed: alloc/allocbench.1.out" in text
+    assert "unexpected file" in text
+    assert "the issue" not in text
+    lv = pd.read_csv(dst / "lazy" / "lazy_vs_eager.csv")
     assert len(lv) == 6
+    sp = pd.read_csv(dst / "spread.csv")
+    assert {"median", "iqr", "cv", "noisy"} <= set(sp.columns)
     assert cli.main(["check", str(dst)]) == 1
 
 
 def test_report_with_msync_data(tmp_path):
     dst = tmp_path / "run"
     shutil.copytree(os.path.join(FIX, "run"), dst)
-    shutil.copy(os.path.join(FIX, "msyncbench.out"), dst / "raw" / "msyncbench.1.out")
+    (dst / "raw" / "msync").mkdir()
+    shutil.copy(os.path.join(FIX, "msyncbench.out"), dst / "raw" / "msync" / "msyncbench.1.out")
     assert cli.main(["report", str(dst)]) == 0
-    assert (dst / "msync_compare.png").stat().st_size > 0
-    m = pd.read_csv(dst / "msync_compare.csv")
+    assert (dst / "msync" / "msync_compare.png").stat().st_size > 0
+    m = pd.read_csv(dst / "msync" / "msync_compare.csv")
     assert len(m) == 8 and set(m["mode"]) == {"dirty", "full"}
     text = (dst / "REPORT.md").read_text()
     sec = text.split("## Dirty-bit vs full msync")[1].split("\n## ")[0]
     assert "Skipped" not in sec
-    assert "| 1% | 2 | 5.29 | 897.89 | 169.89x | 2 | 256 | 128.00x |" in sec
-    assert "Full msync (vm.msync_all=1) vs dirty-bit msync of a 256-page" in text
+    assert "| 1% | 2 | 5.29 | 897.89 | 169.89x | 128.00x | 133% |" in sec
+    assert "2 of 256 pages dirty: speed-up 169.89x against an ideal of 128.00x (133%); above" in sec
+
+
+# ---- stats and compare -----------------------------------------------------------------
+
+from kbench import stats, compare  # noqa: E402
+
+
+def test_spread_and_noisy_flag():
+    s = pd.DataFrame({"metric": ["a"] * 4 + ["b"] * 4, "boot": [1, 2, 3, 4] * 2,
+                      "cycles": [100.0, 110.0, 90.0, 100.0, 50.0, 50.0, 50.0, 51.0]})
+    sp = stats.spread(s).set_index("metric")
+    assert sp.loc["a", "median"] == 100.0 and sp.loc["a", "iqr"] == 5.0
+    assert sp.loc["a", "cv"] == pytest.approx(0.0816, abs=1e-4)
+    assert bool(sp.loc["a", "noisy"]) and not bool(sp.loc["b", "noisy"])
+    # Under the instruction clock any spread at all is flagged.
+    assert bool(stats.spread(s, "icount").set_index("metric").loc["b", "noisy"])
+
+
+def test_bootstrap_ratio_interval():
+    a = [100, 102, 98, 101, 99]
+    r, lo, hi = stats.bootstrap_ratio(a, [50, 51, 49, 50.5, 49.5])
+    assert r == pytest.approx(0.5) and lo < 0.5 < hi and hi < 1
+    r, lo, hi = stats.bootstrap_ratio(a, [99, 103, 100, 98, 101])
+    assert lo < 1 < hi
+    assert stats.bootstrap_ratio(a, [50, 51, 49]) == stats.bootstrap_ratio(a, [50, 51, 49])
+    assert math.isnan(stats.bootstrap_ratio([], a)[0])
+
+
+def test_crossings_interpolate():
+    # lazy rises 1 -> 21, eager flat at 11: equal at x = 50 between 0 and 100.
+    assert stats.crossings([0, 100], [1, 21], [11, 11]) == [(50.0, False)]
+    assert stats.crossings([1, 10, 50, 100], [1, 2, 10, 30], [20, 20, 20, 20]) == \
+        [(75.0, False)]
+    assert stats.crossings([0, 1], [1, 2], [5, 5]) == []
+
+
+def test_lazy_crossover_from_table():
+    t = pd.DataFrame({"region_kib": 8192, "pct": [10, 10, 100, 100],
+                      "mode": ["lazy", "vm.lazy=0"] * 2, "cycles": [10.0, 60.0, 100.0, 70.0],
+                      "pages": [1, 2, 3, 4], "faults": 0, "boot": 1})
+    c = lazy.crossovers(lazy.lazy_vs_eager(t))
+    # lazy - eager: -50 at 10 %, +30 at 100 %: zero at 10 + 90 * 50/80.
+    assert list(c["mode"]) == ["vm.lazy=0"]
+    assert c["crossover_pct"].iloc[0] == pytest.approx(10 + 90 * 50 / 80)
+    assert bool(c["lazy_cheaper_below"].iloc[0])
+
+
+def test_fork_break_even():
+    cmp = pd.DataFrame({"child": ["exit", "write"], "npages": [64, 64],
+                        "eager_cycles": [100.0, 110.0], "cow_cycles": [20.0, 230.0]})
+    be = fork.break_even(cmp)
+    # cow 20 + 210 w = eager 100 + 10 w  ->  w = 0.4
+    assert be["break_even_pct"].iloc[0] == pytest.approx(40.0)
+    cmp["cow_cycles"] = [20.0, 50.0]
+    assert math.isnan(fork.break_even(cmp)["break_even_pct"].iloc[0])
+
+
+def test_msync_one_call_timeline():
+    ev = pd.DataFrame({"type": "msync_write", "why": "msync",
+                       "tsc": [0, 10, 20, 1000, 1010, 1020, 1030, 5000],
+                       "off": [0, 4096, 8192, 0, 4096, 8192, 12288, 0],
+                       "bytes": 4096})
+    tl = msync.one_msync(ev)
+    assert list(tl["page"]) == [0, 1, 2, 3] and list(tl["t_cycles"]) == [0, 10, 20, 30]
+    assert tl["total_bytes"].iloc[-1] == 4 * 4096
+
+
+def test_kmalloc_churn_explained():
+    t = alloc.parse("allocbench", lines("allocbench.out"), "a")
+    b = alloc.alloc_by_order(t["buddy"].assign(boot=1))
+    k = alloc.kmalloc_by_size(t["kmalloc"].assign(boot=1))
+    c = alloc.kmalloc_churn(k, b).set_index("size")
+    assert bool(c.loc[16, "churn"]) and not bool(c.loc[64, "churn"])
+    text = "\n".join(alloc.explain_churn(alloc.kmalloc_churn(k, b)))
+    assert "16 B" in text and "slab" in text
+
+
+def test_compare_fixtures(tmp_path):
+    A, B = os.path.join(FIX, "compare", "A"), os.path.join(FIX, "compare", "B")
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", A, B, "--out", str(out)]) == 0
+    t = pd.read_csv(out / "compare.csv").set_index("metric")
+    assert t.loc["event_on", "verdict"] == "faster"
+    assert t.loc["event_on", "ratio"] == pytest.approx(0.5, rel=0.01)
+    assert t.loc["event_on", "hi"] < 1
+    assert t.loc["event_off", "verdict"] == "slower" and t.loc["event_off", "lo"] > 1
+    assert t.loc["touch_off", "verdict"] == "within noise"
+    assert t.loc["touch_on", "verdict"] == "within noise"
+    assert t.loc["touch_off", "lo"] < 1 < t.loc["touch_off", "hi"]
+    text = (out / "COMPARE.md").read_text()
+    assert "1 faster, 1 slower, 2 within noise" in text
+    assert "kernel aaaaaaa" in text and "kernel bbbbbbb" in text
+    assert (out / "compare.png").stat().st_size > 0
+    # The same run against itself: every timing within noise.
+    assert cli.main(["compare", A, A, "--out", str(tmp_path / "same")]) == 0
+    assert set(pd.read_csv(tmp_path / "same" / "compare.csv")["verdict"]) == {"within noise"}
+
+
+def test_compare_refuses_different_clocks(tmp_path, capsys):
+    A, C = os.path.join(FIX, "compare", "A"), os.path.join(FIX, "compare", "C")
+    assert cli.main(["compare", A, C, "--out", str(tmp_path / "x")]) == 2
+    assert "not the same unit" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_compare_too_few_boots(tmp_path):
+    run = os.path.join(FIX, "run")
+    assert cli.main(["compare", run, run, "--out", str(tmp_path / "c")]) == 0
+    assert set(pd.read_csv(tmp_path / "c" / "compare.csv")["verdict"]) == {"too few boots"}
+
+
+def test_report_icount_method(tmp_path):
+    dst = tmp_path / "C"
+    shutil.copytree(os.path.join(FIX, "compare", "C"), dst)
+    assert cli.main(["report", str(dst)]) == 0
+    text = (dst / "REPORT.md").read_text()
+    assert "Clock: **instruction count**" in text and "1000000 kHz" in text
+    assert "WARNING" not in text
+    # Under icount any spread is noisy: the fixture's boots differ.
+    assert "**NOISY**" in text
+
+
+def test_rank_test_exact():
+    assert stats.rank_test([1, 2, 3], [4, 5, 6]) == pytest.approx(0.1)
+    assert stats.rank_test([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(2 / 252)
+    assert stats.rank_test([1, 2, 3], [1, 2, 3]) == 1.0
+    assert stats.rank_test([], [1]) == 1.0
+
+
+def test_compare_three_boots_not_significant():
+    """Three clearly separated boots a side: the bootstrap interval alone
+    excludes 1, but three boots cannot show a difference beyond the noise
+    (rank-sum p >= 0.1), so the verdict stays "within noise"."""
+    a = pd.DataFrame({"experiment": "x", "metric": "m", "boot": [1, 2, 3],
+                      "cycles": [100.0, 101.0, 102.0]})
+    b = a.assign(cycles=[90.0, 91.0, 92.0])
+    t = compare.compare_samples(a, b).iloc[0]
+    assert t["hi"] < 1 and t["p"] == pytest.approx(0.1)
+    assert t["verdict"] == "within noise"
+    more = pd.DataFrame({"experiment": "x", "metric": "m", "boot": [4, 5]})
+    a5 = pd.concat([a, more.assign(cycles=[100.5, 101.5])], ignore_index=True)
+    b5 = pd.concat([b, more.assign(cycles=[90.5, 91.5])], ignore_index=True)
+    assert compare.compare_samples(a5, b5).iloc[0]["verdict"] == "faster"
+
+
+def test_alloc_rates_exact_under_icount():
+    t = alloc.parse("allocbench", lines("allocbench.out"), "a")
+    b = alloc.exact_rates(t["buddy"])
+    assert list(b["pairs_per_s"]) == [round(1e9 / c) for c in t["buddy"]["pair_cycles"]]
+    assert list(b["pair_cycles"]) == list(t["buddy"]["pair_cycles"])
+    assert list(t["buddy"]["pairs_per_s"]) != list(b["pairs_per_s"])     # the guest's own
+
+
+def test_experiment_contract_errors(tmp_path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "experiment.py").write_text("TITLE = 'x'\nRUNS = []\n")
+    with pytest.raises(experiments.ExperimentError, match="does not define parse, analyse"):
+        experiments.discover(str(tmp_path))
+    (tmp_path / "bad" / "experiment.py").unlink()
+    (tmp_path / "bad2").mkdir()
+    (tmp_path / "bad2" / "experiment.py").write_text(
+        "TITLE = 'x'\nRUNS = [{'name': 'a', 'cmd': 'echo'}, {'name': 'a', 'cmd': 'ls'}]\n"
+        "def parse(r, l, s): pass\ndef analyse(d): pass\ndef section(t, c): pass\n")
+    with pytest.raises(experiments.ExperimentError, match="distinct names"):
+        experiments.discover(str(tmp_path))
+    (tmp_path / "bad2" / "experiment.py").unlink()
+    (tmp_path / "Bad-Name").mkdir()
+    (tmp_path / "Bad-Name" / "experiment.py").write_text("TITLE = 'x'\n")
+    with pytest.raises(experiments.ExperimentError, match="folder name"):
+        experiments.discover(str(tmp_path))
+
+
+def test_every_experiment_keeps_the_contract():
+    assert list(EXPS) == ["lazy", "faults", "msync", "fork", "alloc", "tracecost"]
+    for exp in EXPS.values():
+        assert exp.title and exp.runs
+        for fn in ("figures", "key_figures"):
+            assert exp.has(fn), (exp.name, fn)
+        # Timings over several boots have a spread to report and compare.
+        assert exp.has("samples") or all(r.boots == 1 for r in exp.runs), exp.name
+        assert exp.deterministic or getattr(exp.module, "WHY_NOT_DETERMINISTIC", "")
+
+
+def test_report_small_fixes(tmp_path):
+    """ext_frag is no key figure (capped largest block), the 16 B kmalloc
+    pair is explained, the pages plot has a log axis, no "issue" wording."""
+    dst = tmp_path / "run"
+    shutil.copytree(os.path.join(FIX, "run"), dst)
+    shutil.copy(os.path.join(FIX, "allocbench.out"), dst / "raw" / "alloc" / "allocbench.2.out")
+    assert cli.main(["report", str(dst)]) == 0
+    text = (dst / "REPORT.md").read_text()
+    keys = text.split("## Key figures")[1].split("\n## ")[0]
+    assert "unusable for an order-10 request" in keys
+    assert "largest" not in keys and "ext_frag" not in keys
+    assert "capped at order 10" in text
+    assert "every pair takes a page from the buddy allocator" in text and "16 B" in text
+    assert "issue" not in text
+    run = load_fixture_run()
+    t = lazy.lazy_vs_eager(data_of(run, "lazy").table("vmbench.runs"))
+    fig = lazy.plot_pages(t)
+    assert fig.axes[0].get_yscale() == "log"
+    assert fig.axes[0].get_xlabel() and fig.axes[0].get_ylabel()
+
+
+def test_every_figure_labels_its_axes(tmp_path):
+    """On fixture data (msync added), each experiment's plots name both
+    axes and carry a footnote saying what the marks are."""
+    dst = tmp_path / "run"
+    shutil.copytree(os.path.join(FIX, "run"), dst)
+    (dst / "raw" / "msync").mkdir()
+    shutil.copy(os.path.join(FIX, "msyncbench.out"), dst / "raw" / "msync" / "msyncbench.1.out")
+    shutil.copy(os.path.join(FIX, "allocbench.out"), dst / "raw" / "alloc" / "allocbench.2.out")
+    run = parse.load_run(str(dst), EXPS)
+    tables, _ = cli.analyse_run(run, EXPS)
+    ctx = report.Context("tsc", 2e6, tables)
+    n = 0
+    for name, t in tables.items():
+        for fname, fig in EXPS[name].module.figures(t, ctx):
+            axes = [a for a in fig.axes if a.get_visible() and a.axison and
+                    (a.lines or a.patches or a.collections)]
+            for a in axes:
+                assert a.get_xlabel() or a.get_shared_x_axes().get_siblings(a) != [a], \
+                    (name, fname)
+                assert a.get_ylabel(), (name, fname, "y label")
+            if axes:
+                assert fig.texts, (name, fname, "footnote")
+                n += 1
+    assert n >= 7

@@ -34,6 +34,7 @@ calibrate(void)
   uint64 c0, c1;
   uint t;
 
+  sleep(1);        // start on a clock tick: the same under CLOCK=icount every boot
   t = uptime();
   while(uptime() == t)
     ;

@@ -10,7 +10,10 @@
 //   - for touching 1%, 10%, 50% and 100% of the pages of a region: the time
 //     (mmap + touching) and the pages allocated, lazily, with MAP_POPULATE,
 //     and with vm.lazy=0.
-// Each figure is the minimum over REPS runs. Besides the table it prints
+// Each figure is the minimum over REPS runs. Each measurement starts right
+// after a clock tick (sleep(1)), so that under qemu's instruction clock
+// (make bench CLOCK=icount) the ticks fall at the same places in every
+// boot and the figures repeat exactly. Besides the table it prints
 // machine-readable lines:
 //   csvstat,NAME,CYCLES
 //   csv,region_kib,pct,mode,cycles,pages,faults
@@ -69,9 +72,11 @@ min64(u64 a, u64 b)
 static u64
 null_syscall(void)
 {
-  u64 t0 = rdtsc();
+  u64 t0;
   int i;
 
+  sleep(1);                          // start on a clock tick (see the header)
+  t0 = rdtsc();
   for(i = 0; i < NSYSCALL; i++)
     getpid();
   return u64div(rdtsc() - t0, NSYSCALL);
@@ -94,6 +99,7 @@ zero_page(char *page)
   int i;
 
   page[0] = 1;
+  sleep(1);
   t0 = rdtsc();
   for(i = 0; i < NZERO; i++)
     zero_stosl(page);
@@ -110,6 +116,7 @@ lazy_fault(uint len)
 
   if(p == MAP_FAILED)
     return 0;
+  sleep(1);
   t0 = rdtsc();
   for(i = 0; i < len; i += PG)
     p[i] = 1;
@@ -141,6 +148,7 @@ one_run(uint len, int pct, enum mode m, struct result *r)
 
   if(m == EAGER && sysctl("vm.lazy", 0) < 0)
     return -1;
+  sleep(1);
   vmstat(&b, sizeof(b));
   memstat(&m0);
   vmstat(&a, sizeof(a));

@@ -40,6 +40,7 @@ phase(uint len, int pct, int m, int quiet)
   snprintf(label, sizeof(label), "ph:%s:%d", modes[m], pct);
   if(m == 2)
     sysctl("vm.lazy", 0);
+  sleep(1);        // start on a clock tick: the same under CLOCK=icount every boot
   vmstat(&a, sizeof(a));
   if(!quiet)
     trace(TRACE_MARK, 1, label);

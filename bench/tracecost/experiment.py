@@ -1,0 +1,156 @@
+"""Tracing overhead (user/bench/tracebench.c).
+
+Cycles to record one event with tracing off and on, and a fault-heavy
+workload (map, touch and unmap N pages) with tracing off and on.
+
+Output lines: csvstat,NAME,VALUE and "touch N pages: ..." (N, the workload)
+"""
+import re
+
+import pandas as pd
+
+from kbench import parse as P, plot as K, stats as S
+from kbench.report import md_table
+
+TITLE = "Tracing overhead (tracebench)"
+ORDER = 50
+RUNS = [{"name": "tracebench", "cmd": "tracebench 512 5"}]
+DETERMINISTIC = True
+
+TOUCH_RE = re.compile(r"^touch (\d+) pages:")
+TARGET_PCT = 5.0          # the design target for the slowdown with tracing on
+
+
+def parse(run, lines, source):
+    """tracebench output -> Tables stats (name, value), with touch_pages."""
+    t = P.Tables()
+    stats = []
+    lines = list(lines)
+    for raw in lines:
+        m = TOUCH_RE.match(raw.strip())
+        if m:
+            stats.append({"name": "touch_pages", "value": int(m.group(1))})
+    for i, line in P.csv_lines(lines, source, t.problems):
+        kind, _, rest = line.partition(",")
+        if kind != "csvstat":
+            t.problems.append(P.Problem(source, i, "unknown line kind %r" % kind, line))
+            continue
+        s = P.stat(rest.split(","), source, i, line, t.problems, "value")
+        if s:
+            stats.append(s)
+    t["stats"] = pd.DataFrame(stats, columns=["name", "value"])
+    return t
+
+
+def per_boot(stats):
+    """stats -> one row per boot: event_off, event_on (cycles/event),
+    touch_off, touch_on (cycles), slowdown (%), added_per_page (cycles)."""
+    cols = ["boot", "event_off", "event_on", "touch_off", "touch_on", "slowdown",
+            "added_per_page"]
+    if stats.empty:
+        return pd.DataFrame(columns=cols)
+    w = stats.pivot_table(index="boot", columns="name", values="value", aggfunc="first")
+    out = pd.DataFrame(index=w.index)
+    if "event_cycles_off_x100" in w:
+        out["event_off"] = w["event_cycles_off_x100"] / 100
+    if "event_cycles_on_x100" in w:
+        out["event_on"] = w["event_cycles_on_x100"] / 100
+    if "touch_kcycles_off" in w and "touch_kcycles_on" in w:
+        off, on = w["touch_kcycles_off"] * 1024.0, w["touch_kcycles_on"] * 1024.0
+        out["touch_off"], out["touch_on"] = off, on
+        out["slowdown"] = (on - off) / off * 100
+        if "touch_pages" in w:
+            out["added_per_page"] = (on - off) / w["touch_pages"]
+    return out.reindex(columns=cols[1:]).reset_index()
+
+
+UNITS = {"event_off": "cycles/event", "event_on": "cycles/event", "touch_off": "cycles",
+         "touch_on": "cycles", "slowdown": "%", "added_per_page": "cycles/page"}
+
+
+def trace_overhead(pb):
+    """per_boot -> rows metric, value (median), min, max, unit, boots."""
+    cols = ["metric", "value", "min", "max", "unit", "boots"]
+    rows = []
+    for m, unit in UNITS.items():
+        s = pb[m].dropna().astype(float) if m in pb else pd.Series(dtype=float)
+        if len(s):
+            rows.append({"metric": m, "value": float(s.median()), "min": float(s.min()),
+                         "max": float(s.max()), "unit": unit, "boots": len(s)})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def analyse(data):
+    pb = per_boot(data.table("tracebench.stats"))
+    return {"trace_overhead": trace_overhead(pb), "_per_boot": pb}
+
+
+def samples(tables):
+    pb = tables["_per_boot"]
+    parts = [pd.DataFrame({"metric": m, "boot": pb["boot"], "cycles": pb[m].astype(float)})
+             for m in ("event_off", "event_on", "touch_off", "touch_on") if m in pb]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=S.SAMPLE_COLS)
+
+
+def figures(tables, ctx):
+    return [("trace_overhead.png", plot_overhead(tables["trace_overhead"]))]
+
+
+def plot_overhead(over):
+    """Left: cycles to record one event, tracing off / on; right: the
+    fault-heavy workload, tracing off / on (bars: median over boots;
+    whiskers: min..max)."""
+    if over.empty:
+        return K.empty_figure("no tracebench data")
+    fig, (ax, ax2) = K.plt.subplots(1, 2, figsize=(9, 3.8))
+    o = over.set_index("metric")
+    for a, pair, scale, ylabel in ((ax, ("event_off", "event_on"), 1, "cycles per event"),
+                                   (ax2, ("touch_off", "touch_on"), 1e6,
+                                    "Mcycles: map, touch, unmap")):
+        names = [m for m in pair if m in o.index]
+        y = [o.loc[m, "value"] / scale for m in names]
+        err = [[(o.loc[m, "value"] - o.loc[m, "min"]) / scale for m in names],
+               [(o.loc[m, "max"] - o.loc[m, "value"]) / scale for m in names]]
+        a.bar(["tracing off", "tracing on"][:len(names)], y, yerr=err, capsize=4,
+              color=["tab:gray", "tab:purple"][:len(names)])
+        a.set_ylabel(ylabel)
+        a.set_xlabel("trace setting")
+        a.grid(axis="y", alpha=0.3)
+    ax.set_title("Recording one event", fontsize=10)
+    title = "Fault-heavy workload"
+    if "slowdown" in o.index:
+        title += ": %.1f%% slower with tracing on" % o.loc["slowdown", "value"]
+    ax2.set_title(title, fontsize=10)
+    K.note(fig, K.BARS_MEDIAN)
+    fig.tight_layout()
+    return fig
+
+
+def section(tables, ctx):
+    over = tables["trace_overhead"]
+    if over.empty:
+        return ["No tracebench data.", ""]
+    t = over.copy()
+    for c in ("value", "min", "max"):
+        t[c] = ["%.0f" % v if u == "cycles" else "%.2f" % v for v, u in zip(over[c], over["unit"])]
+    s = ["Median over boots (min, max). `event_off`/`event_on`: cycles to record one event "
+         "with tracing off (the fast path) and on; `touch_*`: map, touch and unmap the "
+         "workload's pages; `added_per_page`: cycles tracing adds per touched page.", "",
+         md_table(t), "", "![trace overhead](tracecost/trace_overhead.png)", ""]
+    v = dict(zip(over["metric"], over["value"]))
+    if "slowdown" in v:
+        s += ["Fault-heavy workload slowdown with tracing on (every event, flight mode): "
+              "**%.1f%%** (median over boots; the design target is under %.0f%%: %s)." % (
+                  v["slowdown"], TARGET_PCT, "met" if v["slowdown"] < TARGET_PCT else
+                  "NOT met"), ""]
+    return s
+
+
+def key_figures(tables, ctx):
+    o = tables["trace_overhead"]
+    v = dict(zip(o["metric"], o["value"]))
+    if "slowdown" not in v:
+        return []
+    return ["Tracing: %.0f cycles per event on (%.0f off); fault-heavy workload %.1f%% slower "
+            "with tracing on." % (v.get("event_on", float("nan")),
+                                   v.get("event_off", float("nan")), v["slowdown"])]
