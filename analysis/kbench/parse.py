@@ -132,15 +132,17 @@ def load_trace(path):
     """Decode a COM2 dump with ktrace -> (events DataFrame, summary dict,
     [Problem]). The dump's own damage reports become Problems."""
     from ktrace import parse_dump
+    from ktrace.checks import cross_check
     from ktrace.transform import to_frame
     source = os.path.basename(path)
     with open(path, "rb") as fh:
         data = fh.read()
-    dump = parse_dump(data)
+    dump = parse_dump(data)          # the last dump in the file
+    cross_check(dump)                # trace vs the kernel's counters
     df = to_frame(dump)
     problems = [Problem(source, 0, "trace: %s" % p) for p in dump.problems]
     summary = dump.summary()
-    summary["tsc_per_tick"] = dump.config.get("tsc_per_tick")
+    summary["tsc_khz"] = dump.config.get("tsc_khz")     # measured at boot
     if not data:
         problems.append(Problem(source, 0, "trace dump is empty"))
     return df, summary, problems

@@ -170,7 +170,7 @@ def analyse(data):
 
 def tsc_khz(tables):
     s = tables["_summary"]
-    return s["tsc_per_tick"] * 100 / 1000.0 if s and s.get("tsc_per_tick") else None
+    return s.get("tsc_khz") if s else None
 
 
 def figures(tables, ctx):

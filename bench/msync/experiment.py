@@ -131,7 +131,7 @@ def samples(tables):
 
 def tsc_khz(tables):
     tr = tables["_trace"]
-    return tr["tsc_per_tick"] * 100 / 1000.0 if tr and tr.get("tsc_per_tick") else None
+    return tr.get("tsc_khz") if tr else None
 
 
 def figures(tables, ctx):
