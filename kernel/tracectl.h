@@ -81,4 +81,9 @@ struct vmstat {
   uint n;
   uint v[VM_NCOUNTERS];
 };
+// The scheduler's events, and the mask tracing starts with (everything
+// else): they come at every context switch and would crowd out the rest.
+#define TRACE_MASK_SCHED ((1u << TEV_SCHED_WAKEUP) | (1u << TEV_SCHED_SWITCH) | \
+                          (1u << TEV_SCHED_MIGRATE))
+#define TRACE_MASK_DEFAULT (~1u & ~TRACE_MASK_SCHED)
 #endif

@@ -2,7 +2,8 @@
 //
 //   trace run [-p] [-e EVENTS] [-s N] [-m flight|stop] CMD [ARGS...]
 //              clear, enable, run CMD, disable, dump to COM2: the usual use.
-//              -p: record only CMD's process; -e: event list; -s: records per CPU
+//              -p: record only CMD's process; -e: event list (default: all
+//              but the sched_* events); -s: records per CPU
 //   trace on | off | clear | status | dump
 //   trace events fault,page_alloc,...|all     which event types to record
 //   trace pid N                               only process N (0: all)
@@ -160,7 +161,7 @@ run_exec(char **argv)
 static void
 cmd_run(int argc, char **argv)
 {
-  int onlypid = 0, mask = ~1, size = 0, mode = -1, fds[2], pid, st = 0, n;
+  int onlypid = 0, mask = TRACE_MASK_DEFAULT, size = 0, mode = -1, fds[2], pid, st = 0, n;
   char go = 'g';
 
   while(argc > 0 && argv[0][0] == '-'){
@@ -237,7 +238,7 @@ cmd_bench(int n)
   on = ctl(TRACE_BENCH, n, 0, "bench");
   ctl(TRACE_OFF, 0, 0, "off");
   ctl(TRACE_PID, 0, 0, "pid");
-  ctl(TRACE_MASK, ~1, 0, "events");
+  ctl(TRACE_MASK, TRACE_MASK_DEFAULT, 0, "events");
   printf("trace bench: %d events: off %d.%02d cycles/event, on %d.%02d cycles/event\n",
          n, off / 100, off % 100, on / 100, on % 100);
   printf("csvstat,event_cycles_off,%d.%02d\ncsvstat,event_cycles_on,%d.%02d\n",

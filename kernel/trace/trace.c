@@ -69,7 +69,7 @@ static struct {
   uint vm_acc[VM_NCOUNTERS];   // counter increments while on, since clear
   uint64 tsc0;                 // rdtsc() and ticks when tracing was first turned on,
   uint ticks0;                 // to tell the decoder the TSC rate
-} cfg = { .mask = ~1u, .mode = TRACE_FLIGHT };
+} cfg = { .mask = TRACE_MASK_DEFAULT, .mode = TRACE_FLIGHT };
 
 static struct sleeplock ctl = { .lk = { .name = "tracectl" }, .name = "tracectl" };
 

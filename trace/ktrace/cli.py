@@ -14,6 +14,7 @@ import sys
 from .wire import parse_dump
 from .transform import to_frame, load_symbols, counter_agreement
 from .export import write_csv, write_chrome_json
+from . import sched
 
 
 def report(dump, df=None, out=None):
@@ -84,6 +85,7 @@ def main(argv=None):
     d.add_argument("--json")
     d.add_argument("--elf", help="kernel ELF to name call sites (out/kernel.elf)")
     d.set_defaults(func=cmd_decode)
+    sched.add_command(sub)
     args = ap.parse_args(argv)
     try:
         return args.func(args)
