@@ -201,8 +201,11 @@ def report(df, dump, out):
     names = process_names(df)
     by = latency_by_process(lat, names)
     pending = int(lat["latency"].isna().sum())
-    print("wake-ups %d (ipi %d, not started before the end %d), tsc %.0f per us"
-          % (len(lat), int(lat["ipi"].sum()) if len(lat) else 0, pending, rate), file=out)
+    known = isinstance(dump.config.get("tsc_per_tick"), int)
+    print("wake-ups %d (ipi %d, not started before the end %d), tsc %.0f per us%s"
+          % (len(lat), int(lat["ipi"].sum()) if len(lat) else 0, pending, rate,
+             "" if known else " (ASSUMED: the dump does not say; times in us are guesses)"),
+          file=out)
     print("wake-up to run latency per process (us):", file=out)
     print("  %5s %-15s %8s %6s %9s %9s %9s" % ("pid", "name", "wakeups", "ipi", "p50", "p90",
                                                  "max"), file=out)
