@@ -18,12 +18,17 @@
 //   - A running process is preempted at a clock tick only if its CPU's
 //     queue holds another process.
 //
+// Counters (vmstat): sched_ipis, sched_ipi_late (the IPI lost the race with
+// the CPU's next tick), sched_migrations. Trace events: sched_wakeup,
+// sched_switch (with why the previous process left), sched_migrate.
+//
 // Locking: the ptable lock (proc.c) protects every run queue, each
-// process's state and queue links (cpu, rq_next, rq_tick, leave_why) and
-// each CPU's halted flag (written under it, read without it by the halting
-// CPU itself). A process is on at most one queue, and on one exactly while
-// RUNNABLE. Lock order: the ptable lock is taken after any other spinlock
-// (sleep() is called holding the caller's lock) and before none.
+// process's state and scheduling fields (cpu, rq_next, rq_tick, leave_why,
+// ipi_cpu, ipi_ticks) and each CPU's halted flag, which is set under it
+// and cleared by its own CPU without it (a stale 1 costs one spurious
+// IPI). A process is on a queue exactly while RUNNABLE, and on one only.
+// Lock order: the ptable lock is taken after any other spinlock (sleep()
+// is called holding the caller's lock) and before none.
 #include "types.h"
 #include "param.h"
 #include "arch/memlayout.h"

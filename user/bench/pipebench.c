@@ -15,17 +15,24 @@
 //               round trips; cost = cycles per round trip (two hand-offs)
 //   throughput  the child writes 4 MiB in 512-byte writes, the parent reads
 //               them (512 bytes at a time); cost = cycles per write
+//   throughput_pw  the same the other way round: the parent writes, the
+//               child reads; timed by the writer
 // Each measurement runs REPS times; the minimum, median and maximum are
-// printed, with the clock ticks (10 ms) the repetitions took in all.
-// Output, one line per measurement, plain key=value pairs:
-//   pipebench phase=fresh test=pingpong rounds=2000 reps=3
-//     min=C med=C max=C unit=cycles_per_round ticks=T
-//   pipebench phase=fresh test=throughput bytes=4194304 write=512 reps=3
-//     min=C med=C max=C unit=cycles_per_write ticks=T
-// (each on one line). The number of CPUs is not known to the guest program:
-// the caller labels runs with it (make run CPUS=n).
+// printed, with what the repetitions took in all: clock ticks (10 ms),
+// wake-up IPIs sent to halted CPUs, those that lost the race with a tick,
+// and processes moved between CPUs (vmstat sched_ipis, sched_ipi_late,
+// sched_migrations; -1 if the kernel has no such counters).
+// Output, one line per measurement, plain key=value pairs (one line each):
+//   pipebench cpus=2 phase=fresh test=pingpong rounds=2000 reps=3
+//     min=C med=C max=C unit=cycles_per_round ticks=T ipis=I ipi_late=L migrations=M
+//   pipebench cpus=2 phase=fresh test=throughput bytes=4194304 write=512 reps=3
+//     min=C med=C max=C unit=cycles_per_write ticks=T ipis=I ipi_late=L migrations=M
+// cpus is the kernel's kern.ncpu setting (0 if it has none). The figure of
+// merit: cycles per write (and per round trip) should not depend on cpus
+// or phase.
 // Exit status 0, or 1 if a pipe, fork or exec failed or data went missing.
 #include "kernel/types.h"
+#include "kernel/tracectl.h"
 #include "user/user.h"
 #include "user/lib/cycles.h"
 
@@ -38,6 +45,14 @@
 typedef unsigned long long u64;
 
 static char wbuf[WSIZE], rbuf[WSIZE];
+static int ncpu;
+
+// Counter c of vmstat, or -1 if this kernel does not have it.
+static int
+counter(struct vmstat *v, int c)
+{
+  return c < (int)v->n ? (int)v->v[c] : -1;
+}
 
 static void
 die(const char *what)
@@ -176,15 +191,25 @@ measure(const char *phase, const char *test, const char *params, const char *uni
 {
   u64 v[MAXREPS];
   char b1[24], b2[24], b3[24];
-  int i, t0;
+  struct vmstat s0, s1;
+  int i, t0, k, d[3];
+  static const int cs[3] = { VM_SCHED_IPIS, VM_SCHED_IPI_LATE, VM_SCHED_MIGRATIONS };
 
+  memset(&s0, 0, sizeof(s0));
+  memset(&s1, 0, sizeof(s1));
+  vmstat(&s0, sizeof(s0));
   t0 = uptime();
   for(i = 0; i < reps; i++)
     v[i] = fn();
+  t0 = uptime() - t0;
+  vmstat(&s1, sizeof(s1));
+  for(k = 0; k < 3; k++)
+    d[k] = counter(&s0, cs[k]) < 0 ? -1 : counter(&s1, cs[k]) - counter(&s0, cs[k]);
   sort(v, reps);
-  printf("pipebench phase=%s test=%s %s reps=%d min=%s med=%s max=%s unit=%s ticks=%d\n",
-         phase, test, params, reps, u64str(v[0], b1), u64str(v[reps / 2], b2),
-         u64str(v[reps - 1], b3), unit, uptime() - t0);
+  printf("pipebench cpus=%d phase=%s test=%s %s reps=%d min=%s med=%s max=%s unit=%s "
+         "ticks=%d ipis=%d ipi_late=%d migrations=%d\n",
+         ncpu, phase, test, params, reps, u64str(v[0], b1), u64str(v[reps / 2], b2),
+         u64str(v[reps - 1], b3), unit, t0, d[0], d[1], d[2]);
 }
 
 static void
@@ -231,6 +256,8 @@ main(int argc, char **argv)
     exit(2);
   }
   memset(wbuf, 'p', sizeof(wbuf));
+  if((ncpu = sysctl("kern.ncpu", -1)) < 0)
+    ncpu = 0;
   phase("fresh", reps);
   burst(argv[0]);
   phase("burst", reps);
