@@ -33,6 +33,7 @@ struct cpu {
 };
 extern struct cpu cpus[NCPU];
 extern int ncpu;
+extern int sched_steal_wait;   // sysctl sched.steal_wait (sched.c)
 
 enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 

@@ -11,10 +11,11 @@
 //     at once instead of at its next clock tick. A busy CPU gets no IPI: it
 //     reaches its queue when its process blocks or at its next tick.
 //   - A CPU with an empty queue takes work from another CPU's queue (the
-//     oldest process at the head): at once if that CPU is halted (it has not
-//     woken up yet, and this one is awake), otherwise only if the process
-//     has waited there across a clock tick (its CPU is busy). An idle CPU
-//     looks at every tick of its own, as its timer ends each halt.
+//     oldest process at the head): a process queued on a busy CPU is
+//     waiting there, and one queued on a halted CPU would wait for that CPU
+//     to wake up, while this one is awake. (sysctl sched.steal_wait=1: from
+//     a busy CPU only a process that has waited across a clock tick.) An
+//     idle CPU looks at every tick of its own, as its timer ends each halt.
 //   - A running process is preempted at a clock tick only if its CPU's
 //     queue holds another process.
 //
@@ -42,6 +43,11 @@
 #include "trace/trace.h"
 
 static struct spinlock *plock;   // proc.c's ptable lock
+
+// sysctl sched.steal_wait: 0, an idle CPU takes any process waiting on a
+// busy CPU's queue; 1, only one that has waited there across a clock tick
+// (fewer moves, less use of the second CPU).
+int sched_steal_wait = 0;
 
 extern uint ticks;
 
@@ -93,8 +99,9 @@ rq_pop(struct cpu *c)
 }
 
 // The CPU whose queue this CPU (self) should take from, or 0: a halted
-// CPU with work, else the CPU whose oldest process has waited longest,
-// if it has waited across a tick. Ptable lock held.
+// CPU with work, else the CPU whose oldest process has waited longest
+// (with sched.steal_wait=1: only if it has waited across a tick).
+// Ptable lock held.
 static struct cpu *
 rq_victim(struct cpu *self)
 {
@@ -105,7 +112,7 @@ rq_victim(struct cpu *self)
       continue;
     if(c->halted)
       return c;
-    if(c->rq_head->rq_tick != ticks &&
+    if((!sched_steal_wait || c->rq_head->rq_tick != ticks) &&
        (best == 0 || (int)(c->rq_head->rq_tick - best->rq_head->rq_tick) < 0))
       best = c;
   }

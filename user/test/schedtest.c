@@ -134,20 +134,26 @@ wake_halted(void)
   close(a2b[0]); close(a2b[1]); close(b2a[0]); close(b2a[1]);
 }
 
-// kern.ncpu is read-only and says how many CPUs run processes.
+// kern.ncpu is read-only and says how many CPUs run processes;
+// sched.steal_wait takes 0 or 1 only.
 static void
-ncpu_setting(void)
+settings(void)
 {
-  int n = sysctl("kern.ncpu", -1);
+  int n = sysctl("kern.ncpu", -1), old;
 
   CHECK(n >= 1 && n <= 8);
   CHECK_ERR(sysctl("kern.ncpu", n), EINVAL);
   CHECK_ERR(sysctl("kern.ncpu", n + 1), EINVAL);
   CHECK_EQ(sysctl("kern.ncpu", -1), n);
+  old = sysctl("sched.steal_wait", -1);
+  CHECK(old == 0 || old == 1);
+  CHECK_ERR(sysctl("sched.steal_wait", 2), EINVAL);
+  CHECK_EQ(sysctl("sched.steal_wait", 1 - old), old);
+  CHECK_EQ(sysctl("sched.steal_wait", old), 1 - old);
 }
 
 static struct test tests[] = {
-  TEST(ncpu_setting),
+  TEST(settings),
   TEST(wake_halted),
 };
 
