@@ -90,7 +90,8 @@ VMSTAT_COUNTER(SCHED_MIGRATIONS, 21, "sched_migrations")
 //                  started next (0: it goes idle); reason: why prev left
 //   sched_migrate  this CPU took moved from CPU from_cpu's run queue
 // Why a process left its CPU (sched_switch.reason; trace/ktrace/sched.py
-// reads this list). "idle": prev is 0.
+// reads this list). "idle": prev is 0. "yielded" is for a voluntary
+// yield, which nothing does yet (a tick's is "preempted").
 #define TRACE_SCHED_KINDS \
 TRACE_SCHED(BLOCKED,   0, "blocked") \
 TRACE_SCHED(YIELDED,   1, "yielded") \
