@@ -28,6 +28,7 @@ struct cpu {
   // run queue (sched.c); the ptable lock must be held when using these:
   struct proc *rq_head;        // runnable processes waiting for this CPU, oldest first
   struct proc *rq_tail;
+  int rq_len;                  // processes on the queue
   volatile int halted;         // 1 while idle (about to halt or halted): wake it with an IPI
   uint nticks;                 // clock interrupts this CPU has taken
 };
