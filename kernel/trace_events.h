@@ -29,6 +29,9 @@ TRACE_EVENT(EXIT,        7, "exit",        "status:d name:s16") \
 TRACE_EVENT(MMAP,        8, "mmap",        "addr:x len:x prot:x flags:x ino:u off:u") \
 TRACE_EVENT(MUNMAP,      9, "munmap",      "addr:x len:x") \
 TRACE_EVENT(MARKER,     10, "marker",      "label:s24 arg:d") \
+TRACE_EVENT(SCHED_WAKEUP,  11, "sched_wakeup",  "woken:d target:u ipi:u") \
+TRACE_EVENT(SCHED_SWITCH,  12, "sched_switch",  "prev:d next:d reason:u") \
+TRACE_EVENT(SCHED_MIGRATE, 13, "sched_migrate", "moved:d from_cpu:u to_cpu:u") \
 TRACE_EVENT(SYS_ENTER,  30, "sys_enter",   "num:u a0:x a1:x a2:x") \
 TRACE_EVENT(SYS_EXIT,   31, "sys_exit",    "num:u ret:d cycles:u")
 
@@ -71,6 +74,32 @@ VMSTAT_COUNTER(EXECS,           14, "execs") \
 VMSTAT_COUNTER(EXITS,           15, "exits") \
 VMSTAT_COUNTER(MMAPS,           16, "mmaps") \
 VMSTAT_COUNTER(MUNMAPS,         17, "munmaps") \
-VMSTAT_COUNTER(MARKERS,         18, "markers")
+VMSTAT_COUNTER(MARKERS,         18, "markers") \
+VMSTAT_COUNTER(SCHED_IPIS,      19, "sched_ipis") \
+VMSTAT_COUNTER(SCHED_IPI_LATE,  20, "sched_ipi_late") \
+VMSTAT_COUNTER(SCHED_MIGRATIONS, 21, "sched_migrations")
+
+// Scheduler counters: sched_ipis, wake-ups that sent an IPI to a halted
+// CPU; sched_ipi_late, of those, the ones whose CPU took a clock tick
+// before the process ran (the IPI did not beat the tick); sched_migrations,
+// processes an idle CPU took from another CPU's queue.
+//
+// Scheduler events (not in the default mask, TRACE_MASK_DEFAULT in
+// tracectl.h: ask for them by name):
+//   sched_wakeup   the current process (0: none, e.g. an interrupt on an
+//                  idle CPU) made woken runnable on CPU target's queue; ipi
+//                  is 1 if target was halted and was sent an interrupt
+//   sched_switch   this CPU stopped running prev (0: it was idle) and
+//                  started next (0: it goes idle); reason: why prev left
+//   sched_migrate  this CPU took moved from CPU from_cpu's run queue
+// Why a process left its CPU (sched_switch.reason; trace/ktrace/sched.py
+// reads this list). "idle": prev is 0. "yielded" is for a voluntary
+// yield, which nothing does yet (a tick's is "preempted").
+#define TRACE_SCHED_KINDS \
+TRACE_SCHED(BLOCKED,   0, "blocked") \
+TRACE_SCHED(YIELDED,   1, "yielded") \
+TRACE_SCHED(PREEMPTED, 2, "preempted") \
+TRACE_SCHED(EXITED,    3, "exited") \
+TRACE_SCHED(IDLE,      4, "idle")
 
 #endif

@@ -42,8 +42,13 @@
 #define TRACE_NPARTS      6
 
 // Event types recorded when no mask was given: all but the syscall
-// entry/exit events (they are many; ask for them by name).
-#define TRACE_MASK_DEFAULT (~1u & ~(1u << TEV_SYS_ENTER) & ~(1u << TEV_SYS_EXIT))
+// entry/exit events and the scheduler's events (they come at every system
+// call and every context switch and would crowd out the rest; ask for them
+// by name).
+#define TRACE_MASK_SYS   ((1u << TEV_SYS_ENTER) | (1u << TEV_SYS_EXIT))
+#define TRACE_MASK_SCHED ((1u << TEV_SCHED_WAKEUP) | (1u << TEV_SCHED_SWITCH) | \
+                          (1u << TEV_SCHED_MIGRATE))
+#define TRACE_MASK_DEFAULT (~1u & ~TRACE_MASK_SYS & ~TRACE_MASK_SCHED)
 #define TRACE_NTYPES  32  // event codes are 1 .. TRACE_NTYPES-1 (mask bits)
 
 #define TRACE_MAXCPU  8

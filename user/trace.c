@@ -4,7 +4,8 @@
 //              clear, enable, run CMD, disable, dump to COM2: the usual use.
 //              Records CMD and every process it forks (and theirs);
 //              -p: only CMD's process; -a: every process;
-//              -e: event list (default all but sys_enter,sys_exit);
+//              -e: event list (default all but sys_enter,sys_exit and
+//              the sched_* events);
 //              -s: records per CPU
 //   trace on | off | clear | status | dump
 //   trace events fault,page_alloc,...|all     which event types to record

@@ -200,3 +200,12 @@ lapic_nmi_others(void)
   if(lapic)
     send_ipi(0, ICR_ALLBUT | ICR_NMI | ICR_ASSERT);
 }
+
+// Send interrupt vector vec to the CPU with local APIC id apicid (fixed
+// delivery, edge). The scheduler wakes a halted CPU this way.
+void
+lapic_send_ipi(uchar apicid, int vec)
+{
+  if(lapic)
+    send_ipi(apicid, vec & 0xFF);
+}

@@ -113,6 +113,7 @@ kernel_trap_panic(struct trapframe *tf)
 static void
 timer_tick(void)
 {
+  sched_clock_tick();
   if(cpuid() == 0){
     acquire(&tickslock);
     ticks++;
@@ -165,6 +166,10 @@ trap(struct trapframe *tf)
   case T_IRQ0 + IRQ_SPUR7:
   case T_IRQ0 + IRQ_SPURIOUS:
     // Spurious: no EOI for the LAPIC's own spurious vector.
+    break;
+  case T_IRQ0 + IRQ_RESCHED:
+    sched_resched_intr();
+    lapic_eoi();
     break;
   case T_IRQ0 + IRQ_ERROR:
     printf("cpu %d: local APIC error\n", cpuid());

@@ -40,6 +40,7 @@ void  lapic_eoi(void);
 void  lapic_startap(uchar apicid, uint addr);
 void  microdelay(int us);
 void  lapic_nmi_others(void);            // NMI every other CPU (panic)
+void  lapic_send_ipi(uchar apicid, int vec);   // interrupt vec on that CPU
 extern volatile uint *lapic;
 // ioapic.c
 void  ioapic_init(void);
@@ -133,6 +134,8 @@ void  sleep(void *chan, struct spinlock *lk);
 void  wakeup(void *chan);
 void  yield(void);
 void  scheduler(void) __attribute__((noreturn));
+void  sched_resched_intr(void);          // sched.c: the wake-up IPI arrived
+void  sched_clock_tick(void);            // sched.c: this CPU's clock interrupt
 void  procdump(void);
 // swtch.S
 void  swtch(struct context **old, struct context *new);

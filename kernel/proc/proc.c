@@ -1,5 +1,6 @@
-// Processes: creation (userinit, fork), termination (exit, wait, kill),
-// sleeping and waking, and the per-CPU scheduler.
+// Processes: creation (userinit, fork), termination (exit, wait, kill)
+// and waking sleepers. Sleeping, run queues and the per-CPU scheduler loop
+// are in sched.c.
 //
 // Every process is a kmalloc'd struct proc on one list, protected by
 // ptable.lock together with each process's state, chan, killed, xstatus
@@ -18,6 +19,7 @@
 #include "core/defs.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
+#include "proc/sched.h"
 #include "trace/trace.h"
 
 static struct {
@@ -28,16 +30,11 @@ static struct {
 
 static struct proc *initproc;
 
-// Bumped whenever a process becomes RUNNABLE, so an idle CPU can tell
-// whether it missed a wakeup between its scan and its halt.
-static volatile uint runnable_gen;
-
-// Mark p RUNNABLE. Caller holds ptable.lock.
+// Mark p RUNNABLE and queue it to run (sched.c). Caller holds ptable.lock.
 static void
 set_runnable(struct proc *p)
 {
-  p->state = RUNNABLE;
-  runnable_gen++;
+  sched_make_runnable(p);
 }
 
 extern void trapret(void);  // trapasm.S: pop a trapframe and iret
@@ -47,6 +44,7 @@ void
 proc_init(void)
 {
   initlock(&ptable.lock, "ptable");
+  sched_init(&ptable.lock);
   ptable.nextpid = 1;
 }
 
@@ -239,27 +237,6 @@ wakeup(void *chan)
   release(&ptable.lock);
 }
 
-// Give up the CPU: switch to this CPU's scheduler. The caller holds
-// ptable.lock (and no other lock) and has changed p->state from RUNNING.
-static void
-sched(void)
-{
-  struct proc *p = myproc();
-  int intena;
-
-  if(!holding(&ptable.lock))
-    panic("sched: ptable lock not held");
-  if(mycpu()->ncli != 1)
-    panic("sched: other locks held");
-  if(p->state == RUNNING)
-    panic("sched: process still running");
-  if(readeflags() & FL_IF)
-    panic("sched: interrupts enabled");
-  intena = mycpu()->intena;
-  swtch(&p->context, mycpu()->scheduler);
-  mycpu()->intena = intena;
-}
-
 // Terminate the current process with status: close its files, drop its
 // directory and address space, hand its children to init, and become a
 // zombie for the parent's wait(). Does not return.
@@ -304,7 +281,7 @@ exit(int status)
   }
   p->xstatus = status;
   p->state = ZOMBIE;
-  sched();
+  sched_leave(SCHED_EXITED);
   panic("exit: zombie ran again");
 }
 
@@ -398,82 +375,6 @@ setkilled(struct proc *p)
   acquire(&ptable.lock);
   p->killed = 1;
   release(&ptable.lock);
-}
-
-// Sleep on chan, atomically releasing lk (reacquired before returning).
-// A wakeup(chan) after the caller checked its condition under lk is not
-// lost, because ptable.lock is taken before lk is let go.
-void
-sleep(void *chan, struct spinlock *lk)
-{
-  struct proc *p = myproc();
-
-  if(p == 0)
-    panic("sleep: no process");
-  if(lk == 0)
-    panic("sleep: no lock");
-  if(lk != &ptable.lock){
-    acquire(&ptable.lock);
-    release(lk);
-  }
-  p->chan = chan;
-  p->state = SLEEPING;
-  sched();
-  p->chan = 0;
-  if(lk != &ptable.lock){
-    release(&ptable.lock);
-    acquire(lk);
-  }
-}
-
-// Let another process run for a while (timer preemption).
-void
-yield(void)
-{
-  acquire(&ptable.lock);
-  set_runnable(myproc());
-  sched();
-  release(&ptable.lock);
-}
-
-// Each CPU's scheduler loop, entered once from main() and never left: pick
-// a RUNNABLE process, switch to it, and take over again when it calls
-// sched(). With nothing to run, halt until the next interrupt.
-void
-scheduler(void)
-{
-  struct cpu *c = mycpu();
-  struct proc *p;
-  int ran;
-  uint gen;
-
-  c->proc = 0;
-  for(;;){
-    sti();
-    ran = 0;
-    acquire(&ptable.lock);
-    gen = runnable_gen;
-    for(p = ptable.list; p; p = p->next){
-      if(p->state != RUNNABLE)
-        continue;
-      c->proc = p;
-      switchuvm(p);
-      p->state = RUNNING;
-      swtch(&c->scheduler, p->context);
-      switchkvm();
-      c->proc = 0;
-      ran = 1;
-    }
-    release(&ptable.lock);
-    if(ran)
-      continue;
-    // Nothing ran. Halt unless a process became runnable since the scan
-    // (e.g. woken by an interrupt right after release); "sti; hlt" lets no
-    // interrupt in between, so a wakeup cannot be slept through.
-    cli();
-    if(runnable_gen == gen)
-      asm volatile("sti; hlt");
-  }
 }
 
 // Print a line per process (pid, state, name) on the console; for ^P.

@@ -25,9 +25,16 @@ struct cpu {
   int ncli;                    // depth of pushcli nesting
   int intena;                  // were interrupts enabled before the first pushcli?
   struct proc *proc;           // process running on this CPU, or 0
+  // run queue (sched.c); the ptable lock must be held when using these:
+  struct proc *rq_head;        // runnable processes waiting for this CPU, oldest first
+  struct proc *rq_tail;
+  int rq_len;                  // processes on the queue
+  volatile int halted;         // 1 while idle (about to halt or halted): wake it with an IPI
+  uint nticks;                 // clock interrupts this CPU has taken
 };
 extern struct cpu cpus[NCPU];
 extern int ncpu;
+extern int sched_steal_wait;   // sysctl sched.steal_wait (sched.c)
 
 enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
@@ -43,6 +50,12 @@ struct proc {
   int pid;
   struct proc *parent;
   struct proc *next;           // the list of all processes
+  int cpu;                     // CPU it last ran on (whose queue it joins when runnable)
+  struct proc *rq_next;        // next on that CPU's run queue
+  uint rq_tick;                // ticks when it joined the queue
+  int leave_why;               // why it last left its CPU (SCHED_BLOCKED ...)
+  struct cpu *ipi_cpu;         // woken with an IPI to this CPU, not run yet (else 0)
+  uint ipi_ticks;              // ipi_cpu->nticks at that wake-up
 
   // private to the process (no lock needed by the process itself):
   uint sz;                     // top of the heap (the program break)

@@ -22,6 +22,7 @@ from .wire import parse_dump
 from .transform import to_frame, load_symbols
 from .checks import cross_check, loss_table, unchecked_types
 from .export import write_csv, write_chrome_json, tsc_per_us, NoClock
+from . import sched
 
 
 def _us(dump, cycles):
@@ -152,6 +153,7 @@ def main(argv=None):
     d.add_argument("--json")
     d.add_argument("--elf", help="kernel ELF to name call sites (out/kernel.elf)")
     d.set_defaults(func=cmd_decode)
+    sched.add_command(sub)
     args = ap.parse_args(argv)
     try:
         return args.func(args)
