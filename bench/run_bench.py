@@ -189,7 +189,7 @@ def run_guest(exp, grun, boot, nboots, rawdir, args, progress, todo):
             last[0] = line.strip()
 
     th = threading.Thread(target=lambda: result.setdefault("r", qemu_run.run(
-        grun.cmd, cpus=args.cpus, mem=args.mem, timeout=args.timeout, com2=com2,
+        grun.cmd, cpus=grun.cpus or args.cpus, mem=args.mem, timeout=args.timeout, com2=com2,
         on_output=seen)))
     start = time.monotonic()
     th.start()

@@ -28,12 +28,14 @@ class GuestRun:
     """One guest command line of an experiment. boots: None = as many
     fresh guests as the run asks (BOOTS), else at most this many. com2:
     keep the COM2 trace dump. needs: programs that must be built (default:
-    the command's first word)."""
+    the command's first word). cpus: boot the guest with this many CPUs
+    instead of the run's (CPUS), for experiments that compare CPU counts."""
     name: str
     cmd: str
     boots: Optional[int] = None
     com2: bool = False
     needs: List[str] = field(default_factory=list)
+    cpus: Optional[int] = None
 
     def programs(self):
         return self.needs or [self.cmd.split()[0]]
@@ -90,7 +92,8 @@ def load(folder):
     runs = []
     for r in mod.RUNS:
         r = r if isinstance(r, GuestRun) else GuestRun(**r)
-        if not NAME_RE.match(r.name) or not r.cmd.strip():
+        if not NAME_RE.match(r.name) or not r.cmd.strip() or (r.cpus is not None
+                                                               and not 1 <= r.cpus <= 8):
             raise ExperimentError("bench/%s: bad run %r" % (name, r))
         runs.append(r)
     if not runs or len({r.name for r in runs}) != len(runs):

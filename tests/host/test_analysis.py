@@ -654,7 +654,8 @@ def test_experiment_contract_errors(tmp_path):
 
 
 def test_every_experiment_keeps_the_contract():
-    assert list(EXPS) == ["lazy", "faults", "msync", "fork", "alloc", "tracecost"]
+    core = ["lazy", "faults", "msync", "fork", "alloc", "tracecost"]
+    assert [e for e in EXPS if e in core] == core      # report order; others may join
     for exp in EXPS.values():
         assert exp.title and exp.runs
         for fn in ("figures", "key_figures"):
@@ -709,3 +710,24 @@ def test_every_figure_labels_its_axes(tmp_path):
                 assert fig.texts, (name, fname, "footnote")
                 n += 1
     assert n >= 7
+
+
+def test_pipe_experiment_parses_and_compares_cpu_counts():
+    """pipebench lines at 1 and 2 CPUs -> the cost table, the 2/1 ratio
+    against its target, and a bad line is a problem, not an exception."""
+    pipe = EXPS["pipe"].module
+    line = ("pipebench cpus=%d phase=%s test=throughput bytes=4194304 write=512 reps=3 "
+            "min=%d med=%d max=%d unit=cycles_per_write ticks=5 ipis=%d ipi_late=0 "
+            "migrations=1")
+    t1 = pipe.parse("cpu1", [line % (1, "fresh", 90, 100, 110, 0),
+                             line % (1, "burst", 90, 100, 110, 0)], "cpu1.1.out")
+    t2 = pipe.parse("cpu2", [line % (2, "fresh", 50, 60, 70, 9),
+                             line % (2, "burst", 120, 130, 140, 9),
+                             "pipebench cpus=2 phase=fresh test=pingpong med=x"], "cpu2.1.out")
+    assert len(t2.problems) == 1 and len(t2["rows"]) == 2
+    rows = pd.concat([t1["rows"], t2["rows"]], ignore_index=True)
+    rows["boot"] = 1
+    ratio = pipe.cpu_ratio(pipe.pipe_cost(rows)).set_index("phase")
+    assert ratio.loc["fresh", "ratio"] == pytest.approx(0.6)
+    assert ratio.loc["burst", "ratio"] == pytest.approx(1.3)
+    assert list(ratio["within_target"]) == [False, True]       # burst, fresh
