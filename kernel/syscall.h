@@ -36,4 +36,6 @@
 #define SYS_vmstat   33
 #define SYS_kalloctest 34
 #define SYS_fsstat   35
+#define SYS_fsync    36
+#define SYS_ftruncate 37
 #endif

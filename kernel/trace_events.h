@@ -27,7 +27,11 @@ TRACE_EVENT(EXEC,        6, "exec",        "name:s16") \
 TRACE_EVENT(EXIT,        7, "exit",        "status:d name:s16") \
 TRACE_EVENT(MMAP,        8, "mmap",        "addr:x len:x prot:x flags:x ino:u off:u") \
 TRACE_EVENT(MUNMAP,      9, "munmap",      "addr:x len:x") \
-TRACE_EVENT(MARKER,     10, "marker",      "label:s24 arg:d")
+TRACE_EVENT(MARKER,     10, "marker",      "label:s24 arg:d") \
+TRACE_EVENT(PCACHE_HIT, 11, "pcache_hit",  "ino:u pgno:u") \
+TRACE_EVENT(PCACHE_MISS, 12, "pcache_miss", "ino:u pgno:u") \
+TRACE_EVENT(PCACHE_FREE, 13, "pcache_free", "ino:u pgno:u") \
+TRACE_EVENT(TLB_SHOOTDOWN, 14, "tlb_shootdown", "cpus:x cycles:u")
 
 // How a page fault was resolved (the "how" field of a fault event). Each
 // one has a VM counter of the same number (VM_FAULT_<NAME>).
@@ -42,10 +46,13 @@ TRACE_FAULT(BAD_ACCESS, 6, "bad_access") \
 TRACE_FAULT(OOM,        7, "oom")
 
 // Why a page of a shared file mapping was written back (msync_write.why).
+// Each one has a VM counter, VM_WB_<NAME> = VM_WB_MSYNC + code.
 #define TRACE_WHY_KINDS \
 TRACE_WHY(MSYNC,  0, "msync") \
 TRACE_WHY(MUNMAP, 1, "munmap") \
-TRACE_WHY(EXIT,   2, "exit")
+TRACE_WHY(EXIT,   2, "exit") \
+TRACE_WHY(FSYNC,  3, "fsync") \
+TRACE_WHY(EVICT,  4, "evict")
 
 // Always-on VM counters (read by the vmstat system call). The first eight
 // are the fault counters, in TRACE_FAULT_KINDS order.
@@ -68,6 +75,15 @@ VMSTAT_COUNTER(EXECS,           14, "execs") \
 VMSTAT_COUNTER(EXITS,           15, "exits") \
 VMSTAT_COUNTER(MMAPS,           16, "mmaps") \
 VMSTAT_COUNTER(MUNMAPS,         17, "munmaps") \
-VMSTAT_COUNTER(MARKERS,         18, "markers")
+VMSTAT_COUNTER(MARKERS,         18, "markers") \
+VMSTAT_COUNTER(PCACHE_HITS,     19, "pcache_hits") \
+VMSTAT_COUNTER(PCACHE_MISSES,   20, "pcache_misses") \
+VMSTAT_COUNTER(PCACHE_FREED,    21, "pcache_freed") \
+VMSTAT_COUNTER(TLB_SHOOTDOWNS,  22, "tlb_shootdowns") \
+VMSTAT_COUNTER(WB_MSYNC,        23, "writeback_msync") \
+VMSTAT_COUNTER(WB_MUNMAP,       24, "writeback_munmap") \
+VMSTAT_COUNTER(WB_EXIT,         25, "writeback_exit") \
+VMSTAT_COUNTER(WB_FSYNC,        26, "writeback_fsync") \
+VMSTAT_COUNTER(WB_EVICT,        27, "writeback_evict")
 
 #endif

@@ -48,6 +48,8 @@ int   trace(int cmd, int arg, const char *s);   // kernel/tracectl.h: TRACE_* co
 int   kalloctest(int mode, void *uaddr);    // kernel/kalloctest.h: allocator self-tests and benchmark
 struct fsstat;
 int   fsstat(struct fsstat *st);            // kernel/fsstat.h: free blocks and inodes
+int   fsync(int fd);                        // write back pages stored to through mappings
+int   ftruncate(int fd, uint length);       // set the file's size
 
 // library (ulib.c, printf.c, umalloc.c, errno.c)
 extern int errno;

@@ -200,3 +200,13 @@ lapic_nmi_others(void)
   if(lapic)
     send_ipi(0, ICR_ALLBUT | ICR_NMI | ICR_ASSERT);
 }
+
+// Send interrupt vector vec to the CPU with APIC id apicid (fixed
+// delivery). Interrupts are off while the command register is written.
+void
+lapic_ipi(uint apicid, uint vec)
+{
+  pushcli();
+  send_ipi(apicid, vec & 0xFF);
+  popcli();
+}

@@ -87,6 +87,8 @@ fault_cause(int err, uint pferr)
     return "page fault: protection violation";
   case -ENOMEM:
     return "page fault: out of memory";
+  case -ENXIO:
+    return "bus error: page past the end of the mapped file";
   default:
     return "page fault";
   }
@@ -165,6 +167,10 @@ trap(struct trapframe *tf)
   case T_IRQ0 + IRQ_SPUR7:
   case T_IRQ0 + IRQ_SPURIOUS:
     // Spurious: no EOI for the LAPIC's own spurious vector.
+    break;
+  case T_IRQ0 + IRQ_TLB:
+    tlb_intr();
+    lapic_eoi();
     break;
   case T_IRQ0 + IRQ_ERROR:
     printf("cpu %d: local APIC error\n", cpuid());

@@ -35,4 +35,5 @@
 #define IRQ_IDE2  15
 #define IRQ_ERROR 19    // LAPIC error
 #define IRQ_SPURIOUS 31 // LAPIC spurious
+#define IRQ_TLB   20    // TLB shootdown IPI (mm/tlb.c; vector only)
 #endif

@@ -190,6 +190,15 @@ int   pipe_alloc(struct file **rf, struct file **wf);
 void  pipe_close(struct pipe *pi, int writable);
 int   pipe_read(struct pipe *pi, uint uaddr, int n);
 int   pipe_write(struct pipe *pi, uint uaddr, int n);
+// mm/pcache.c, mm/mobj.c, mm/tlb.c: the page cache (see mm/mobj.h)
+int   pcache_file_read(struct file *f, uint uaddr, int n);   // read() of a regular file
+int   pcache_file_write(struct file *f, uint uaddr, int n);  // write() of a regular file
+void  pcache_truncate(struct inode *ip, uint oldsize, uint newsize);  // caller holds ip->lock
+void  mobj_init(void);
+void  mobj_drop_caches(void);             // free clean cache pages nobody uses
+void  tlb_intr(void);                     // TLB shootdown IPI handler
+// lapic.c
+void  lapic_ipi(uint apicid, uint vec);   // send interrupt vec to one CPU
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
 #endif
