@@ -770,7 +770,7 @@ cache_counts(void)
   CHECK_EQ(counter(VM_PCACHE_MISSES) - m0, 9);
 }
 
-#define BIGPAGES 6000
+#define BIGPAGES 3008             // a multiple of CHUNK
 #define CHUNK 16
 
 // Read the whole file "big", checking each chunk's stamp. Returns pages.
@@ -812,10 +812,10 @@ cache_pressure(void)
   if((pid = test_fork()) == 0){
     f0 = test_freepages();                  // drops the cache: read it again
     CHECK_EQ(read_big(), BIGPAGES);
-    CHECK((heap = sbrk((f0 - 1500) * PG)) != (char *)-1);
-    for(i = 0; i < f0 - 1500; i++)          // more than is free without the cache
+    CHECK((heap = sbrk((f0 - 1000) * PG)) != (char *)-1);
+    for(i = 0; i < f0 - 1000; i++)          // more than is free without the cache
       heap[i * PG] = 1;
-    CHECK_EQ(read_big(), BIGPAGES);         // with ~1500 pages left for it
+    CHECK_EQ(read_big(), BIGPAGES);         // with ~1000 pages left for it
     CHECK_EQ(read_big(), BIGPAGES);
     exit(0);
   }
@@ -853,6 +853,6 @@ static struct test tests[] = {
 int
 main(int argc, char **argv)
 {
-  test_set_timeout(3000);
+  test_set_timeout(6000);
   return test_run("shm", tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
