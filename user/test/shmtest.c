@@ -353,21 +353,31 @@ munmap_keeps_write(void)
   CHECK(disk_byte("f", 100) == 'W');
 }
 
-// A page of a MAP_SHARED file mapping first touched after fork is shared.
+// A page of a MAP_SHARED file mapping first touched after fork is shared
+// while both processes live: the parent touches it first, then the child
+// stores, then the parent sees the store (before any write-back).
 static void
 fork_absent_page(void)
 {
+  int up[2], down[2], pid;
   char *p;
-  int pid;
 
   make_file("f", 2, 0);
   p = map_file("f", O_RDWR, 2 * PG, RW, MAP_SHARED);
+  CHECK(pipe(up) == 0 && pipe(down) == 0);
   if((pid = test_fork()) == 0){
+    get(down[0]);
     p[PG + 4] = 'c';
+    put(up[1]);
+    get(down[0]);
     exit(0);
   }
-  CHECK_EQ(test_wait(pid), 0);
+  CHECK(p[PG + 4] == 'B');         // present in the parent only after the fork
+  put(down[1]);
+  get(up[0]);
   CHECK(p[PG + 4] == 'c');
+  put(down[1]);
+  CHECK_EQ(test_wait(pid), 0);
   CHECK(munmap(p, 2 * PG) == 0);
   CHECK(disk_byte("f", PG + 4) == 'c');
 }
