@@ -37,4 +37,6 @@
 #define SYS_kalloctest 34
 #define SYS_fsstat   35
 #define SYS_failnth  36
+#define SYS_fsync    37
+#define SYS_ftruncate 38
 #endif

@@ -32,6 +32,10 @@ TRACE_EVENT(MARKER,     10, "marker",      "label:s24 arg:d") \
 TRACE_EVENT(SCHED_WAKEUP,  11, "sched_wakeup",  "woken:d target:u ipi:u") \
 TRACE_EVENT(SCHED_SWITCH,  12, "sched_switch",  "prev:d next:d reason:u") \
 TRACE_EVENT(SCHED_MIGRATE, 13, "sched_migrate", "moved:d from_cpu:u to_cpu:u") \
+TRACE_EVENT(PCACHE_HIT, 14, "pcache_hit",  "ino:u pgno:u") \
+TRACE_EVENT(PCACHE_MISS, 15, "pcache_miss", "ino:u pgno:u") \
+TRACE_EVENT(PCACHE_FREE, 16, "pcache_free", "ino:u pgno:u") \
+TRACE_EVENT(TLB_SHOOTDOWN, 17, "tlb_shootdown", "cpus:x cycles:u") \
 TRACE_EVENT(SYS_ENTER,  30, "sys_enter",   "num:u a0:x a1:x a2:x") \
 TRACE_EVENT(SYS_EXIT,   31, "sys_exit",    "num:u ret:d cycles:u")
 
@@ -48,10 +52,13 @@ TRACE_FAULT(BAD_ACCESS, 6, "bad_access") \
 TRACE_FAULT(OOM,        7, "oom")
 
 // Why a page of a shared file mapping was written back (msync_write.why).
+// Each one has a VM counter, VM_WB_<NAME> = VM_WB_MSYNC + code.
 #define TRACE_WHY_KINDS \
 TRACE_WHY(MSYNC,  0, "msync") \
 TRACE_WHY(MUNMAP, 1, "munmap") \
-TRACE_WHY(EXIT,   2, "exit")
+TRACE_WHY(EXIT,   2, "exit") \
+TRACE_WHY(FSYNC,  3, "fsync") \
+TRACE_WHY(EVICT,  4, "evict")
 
 // Always-on VM counters (read by the vmstat system call). The first eight
 // are the fault counters, in TRACE_FAULT_KINDS order.
@@ -77,7 +84,16 @@ VMSTAT_COUNTER(MUNMAPS,         17, "munmaps") \
 VMSTAT_COUNTER(MARKERS,         18, "markers") \
 VMSTAT_COUNTER(SCHED_IPIS,      19, "sched_ipis") \
 VMSTAT_COUNTER(SCHED_IPI_LATE,  20, "sched_ipi_late") \
-VMSTAT_COUNTER(SCHED_MIGRATIONS, 21, "sched_migrations")
+VMSTAT_COUNTER(SCHED_MIGRATIONS, 21, "sched_migrations") \
+VMSTAT_COUNTER(PCACHE_HITS,     22, "pcache_hits") \
+VMSTAT_COUNTER(PCACHE_MISSES,   23, "pcache_misses") \
+VMSTAT_COUNTER(PCACHE_FREED,    24, "pcache_freed") \
+VMSTAT_COUNTER(TLB_SHOOTDOWNS,  25, "tlb_shootdowns") \
+VMSTAT_COUNTER(WB_MSYNC,        26, "writeback_msync") \
+VMSTAT_COUNTER(WB_MUNMAP,       27, "writeback_munmap") \
+VMSTAT_COUNTER(WB_EXIT,         28, "writeback_exit") \
+VMSTAT_COUNTER(WB_FSYNC,        29, "writeback_fsync") \
+VMSTAT_COUNTER(WB_EVICT,        30, "writeback_evict")
 
 // Scheduler counters: sched_ipis, wake-ups that sent an IPI to a halted
 // CPU; sched_ipi_late, of those, the ones whose CPU took a clock tick

@@ -49,6 +49,8 @@ int   kalloctest(int mode, void *uaddr);    // kernel/kalloctest.h: allocator se
 struct fsstat;
 int   fsstat(struct fsstat *st);            // kernel/fsstat.h: free blocks and inodes
 int   failnth(int n);                       // fail the nth allocation of the next call; 1 if the last call had one
+int   fsync(int fd);                        // write back pages stored to through mappings
+int   ftruncate(int fd, uint length);       // set the file's size
 
 // library (ulib.c, printf.c, umalloc.c, errno.c)
 extern int errno;

@@ -201,11 +201,16 @@ lapic_nmi_others(void)
     send_ipi(0, ICR_ALLBUT | ICR_NMI | ICR_ASSERT);
 }
 
-// Send interrupt vector vec to the CPU with local APIC id apicid (fixed
-// delivery, edge). The scheduler wakes a halted CPU this way.
+// Send interrupt vector vec to the CPU with APIC id apicid (fixed
+// delivery, edge): the scheduler wakes a halted CPU this way, the TLB
+// shootdown asks a CPU to flush. Interrupts are off while the command
+// register is written.
 void
-lapic_send_ipi(uchar apicid, int vec)
+lapic_ipi(uint apicid, uint vec)
 {
-  if(lapic)
-    send_ipi(apicid, vec & 0xFF);
+  if(!lapic)
+    return;
+  pushcli();
+  send_ipi(apicid, vec & 0xFF);
+  popcli();
 }

@@ -87,6 +87,8 @@ fault_cause(int err, uint pferr)
     return "page fault: protection violation";
   case -ENOMEM:
     return "page fault: out of memory";
+  case -ENXIO:
+    return "bus error: page past the end of the mapped file";
   default:
     return "page fault";
   }
@@ -169,6 +171,10 @@ trap(struct trapframe *tf)
     break;
   case T_IRQ0 + IRQ_RESCHED:
     sched_resched_intr();
+    lapic_eoi();
+    break;
+  case T_IRQ0 + IRQ_TLB:
+    tlb_intr();
     lapic_eoi();
     break;
   case T_IRQ0 + IRQ_ERROR:

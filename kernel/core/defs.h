@@ -40,7 +40,7 @@ void  lapic_eoi(void);
 void  lapic_startap(uchar apicid, uint addr);
 void  microdelay(int us);
 void  lapic_nmi_others(void);            // NMI every other CPU (panic)
-void  lapic_send_ipi(uchar apicid, int vec);   // interrupt vec on that CPU
+void  lapic_ipi(uint apicid, uint vec);   // send interrupt vec to one CPU
 extern volatile uint *lapic;
 // ioapic.c
 void  ioapic_init(void);
@@ -200,6 +200,13 @@ void  fault_syscall_begin(struct proc *p);
 void  fault_syscall_end(struct proc *p);
 // ide.c: size of a disk
 uint  ide_blocks(uint dev);               // blocks on disk dev, 0 if unknown
+// mm/pcache.c, mm/mobj.c, mm/tlb.c: the page cache (see mm/mobj.h)
+int   pcache_file_read(struct file *f, uint uaddr, int n);   // read() of a regular file
+int   pcache_file_write(struct file *f, uint uaddr, int n);  // write() of a regular file
+void  pcache_truncate(struct inode *ip, uint oldsize, uint newsize);  // caller holds ip->lock
+void  mobj_init(void);
+void  mobj_drop_caches(void);             // free clean cache pages nobody uses
+void  tlb_intr(void);                     // TLB shootdown IPI handler
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
 #endif

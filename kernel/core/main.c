@@ -28,6 +28,7 @@ main(void)
   phys_top = mem_detect();
   kvm_init(phys_top);            // map all of RAM and device space
   buddy_init(PGROUNDUP(V2P(end)), phys_top);
+  mobj_init();                   // memory objects and the page cache
   mp_init();
   lapic_init();
   seg_init();

@@ -66,6 +66,8 @@ int sys_mprotect(void);
 int sys_msync(void);
 int sys_vmstat(void);
 int sys_sysctl(void);
+int sys_fsync(void);
+int sys_ftruncate(void);
 int sys_trace(void);
 // Implemented in sysfile.c (fs).
 int sys_pipe(void);
@@ -125,6 +127,8 @@ static int (*const syscalls[])(void) = {
   [SYS_vmstat]     = sys_vmstat,
   [SYS_fsstat]     = sys_fsstat,
   [SYS_failnth]    = sys_failnth,
+  [SYS_fsync]      = sys_fsync,
+  [SYS_ftruncate]  = sys_ftruncate,
 };
 
 // Run the system call named by the trap frame's %eax and leave its result

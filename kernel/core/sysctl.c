@@ -14,14 +14,26 @@ struct setting {
   const char *name;
   int *value;
   int min, max;
+  void (*apply)(int newval);   // called after a change, or 0
 };
+
+static int vm_drop_caches;      // reads as 0: writing 1 drops the caches
+
+static void
+drop_caches(int v)
+{
+  if(v == 1)
+    mobj_drop_caches();
+  vm_drop_caches = 0;
+}
 
 static const struct setting settings[] = {
   { "vm.lazy", &vm_lazy, 0, 1 },    // 1: sbrk/mmap pages on first touch; 0: at once
   { "vm.cow",  &vm_cow,  0, 1 },    // 1: fork shares private pages copy-on-write; 0: copies
-  { "vm.msync_all", &vm_msync_all, 0, 1 },  // 1: msync writes every present page; 0: dirty ones
   { "kern.ncpu", &ncpu, 1, 0 },     // CPUs running processes (read-only: min > max)
   { "sched.steal_wait", &sched_steal_wait, 0, 1 },  // 1: idle CPUs leave a lone waiting process a tick
+  { "vm.msync_all", &vm_msync_all, 0, 1 },  // 1: msync writes every cached page; 0: dirty ones
+  { "vm.drop_caches", &vm_drop_caches, 0, 1, drop_caches },  // 1: free clean unused cache pages
 };
 
 static const struct setting *
@@ -56,5 +68,7 @@ sys_sysctl(void)
   old = *s->value;
   if(newval != -1)
     *s->value = newval;
+  if(newval != -1 && s->apply)
+    s->apply(newval);
   return old;
 }

@@ -83,6 +83,15 @@ file_stat(struct file *f, uint uaddr)
   return copyout(myproc(), uaddr, &st, sizeof(st));   // 0, -EFAULT or -ENOMEM
 }
 
+// Is f an open regular file (whose data goes through the page cache)?
+// An inode's type is read from disk when it is opened and does not change
+// while it is open, so no lock is needed.
+static int
+file_regular(struct file *f)
+{
+  return f->ip->valid && f->ip->type == T_FILE;
+}
+
 // Read up to n bytes into user address uaddr. Returns the count (0 at end
 // of file) or -EBADF / -ENODEV / -EFAULT / -EINTR.
 int
@@ -100,7 +109,9 @@ file_read(struct file *f, uint uaddr, int n)
       return -ENODEV;
     return devsw[f->major].read(1, uaddr, n);
   case FD_INODE:
-    ilock(f->ip);
+    if(file_regular(f))
+      return pcache_file_read(f, uaddr, n);
+    ilock(f->ip);             // a directory: never mapped, see mm/mobj.h
     if((r = readi(f->ip, 1, uaddr, f->off, n)) > 0)
       f->off += r;
     iunlock(f->ip);
@@ -151,6 +162,8 @@ file_write(struct file *f, uint uaddr, int n)
       return -ENODEV;
     return devsw[f->major].write(1, uaddr, n);
   case FD_INODE:
+    if(file_regular(f))
+      return pcache_file_write(f, uaddr, n);
     return inode_write(f, uaddr, n);
   default:
     panic("file_write: bad type");

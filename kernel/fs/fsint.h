@@ -34,6 +34,7 @@ void  iupdate(struct inode *ip);
 void  itrunc(struct inode *ip);
 void  ifree_locked(struct inode *ip);     // truncate and mark free on disk
 uint  write_span(struct inode *ip, uint off, uint n, int slots);  // bytes an op may write at off
+int   itrunc_to(struct inode *ip, uint len);   // shrink to len bytes (large op, ip->lock)
 
 // namei.c
 struct inode *dirlookup(struct inode *dp, char *name, uint *poff, int *err);

@@ -414,6 +414,7 @@ itrunc(struct inode *ip)
 
   if(ip->bad)
     return;
+  pcache_truncate(ip, ip->size, 0);       // cached pages and their mappings go too
   for(i = 0; i < NDIRECT; i++){
     if(ip->addrs[i])
       bfree(ip->dev, ip->addrs[i]);
@@ -584,4 +585,82 @@ writei(struct inode *ip, int user_src, uint src, uint off, uint n)
     ip->size = off;
   iupdate(ip);               // size and maybe new block addresses
   return done > 0 ? (int)done : r;
+}
+
+// ---- truncation to a length ----------------------------------------------
+
+// Free the blocks that index block ind (depth 1: it lists data blocks;
+// depth 2: it lists index blocks of depth 1) holds for file blocks from
+// `from` on, counted from the first block it covers. Returns 1 if it is
+// left empty (the caller frees it). Caller holds the inode lock and a
+// large operation.
+static int
+trunc_index(uint dev, uint ind, uint from, int depth)
+{
+  struct buf *bp = bread(dev, ind);
+  uint *a = (uint *)bp->data;
+  uint i, first = depth > 1 ? from / NINDIRECT : from;
+  int changed = 0, empty;
+
+  for(i = first; i < NINDIRECT; i++){
+    if(a[i] == 0)
+      continue;
+    if(depth > 1 && !trunc_index(dev, a[i], i == first ? from % NINDIRECT : 0, 1))
+      continue;             // the first index block keeps some entries
+    bfree(dev, a[i]);
+    a[i] = 0;
+    changed = 1;
+  }
+  for(i = 0; i < NINDIRECT && a[i] == 0; i++)
+    ;
+  empty = i == NINDIRECT;
+  if(changed && !empty)
+    log_write(bp);
+  brelse(bp);
+  return empty;
+}
+
+// Make ip exactly len bytes long (len at most its size): blocks wholly past
+// len are freed, the bytes of the last block past len are zeroed on disk,
+// and the cache drops what lies past the new end. Caller holds ip->lock
+// and a large operation (begin_op_large). 0, or -EFBIG if len is too big.
+int
+itrunc_to(struct inode *ip, uint len)
+{
+  uint fb = (len + BSIZE - 1) / BSIZE, i;
+  int b;
+  struct buf *bp;
+
+  if(len == 0){
+    itrunc(ip);
+    return 0;
+  }
+  if(len > ip->size)
+    return -EFBIG;
+  pcache_truncate(ip, ip->size, len);
+  for(i = fb; i < NDIRECT; i++){
+    if(ip->addrs[i])
+      bfree(ip->dev, ip->addrs[i]);
+    ip->addrs[i] = 0;
+  }
+  if(ip->addrs[NDIRECT] &&
+     trunc_index(ip->dev, ip->addrs[NDIRECT], fb > NDIRECT ? fb - NDIRECT : 0, 1)){
+    bfree(ip->dev, ip->addrs[NDIRECT]);
+    ip->addrs[NDIRECT] = 0;
+  }
+  if(ip->addrs[NDIRECT + 1] &&
+     trunc_index(ip->dev, ip->addrs[NDIRECT + 1],
+                 fb > NDIRECT + NINDIRECT ? fb - NDIRECT - NINDIRECT : 0, 2)){
+    bfree(ip->dev, ip->addrs[NDIRECT + 1]);
+    ip->addrs[NDIRECT + 1] = 0;
+  }
+  if(len % BSIZE && (b = bmap(ip, len / BSIZE, 0)) > 0){
+    bp = bread(ip->dev, b);
+    memset(bp->data + len % BSIZE, 0, BSIZE - len % BSIZE);
+    log_write(bp);
+    brelse(bp);
+  }
+  ip->size = len;
+  iupdate(ip);
+  return 0;
 }

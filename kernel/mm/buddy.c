@@ -34,6 +34,11 @@ static struct {
   uint nfree;                        // free pages in total
 } bd;
 
+// Set by the page cache (mobj.c): frees up to n clean, unused cache pages
+// and returns how many it freed. page_alloc calls it, holding no lock,
+// before it reports that memory is exhausted.
+int (*buddy_reclaim)(uint n);
+
 static void
 list_init(struct page *head)
 {
@@ -159,12 +164,15 @@ page_alloc(int order)
 
   if(order < 0 || order > BUDDY_MAXORDER || fault_inject())
     return 0;
+retry:
   acquire(&bd.lock);
   for(k = order; k <= BUDDY_MAXORDER; k++)
     if(bd.freelist[k].next != &bd.freelist[k])
       break;
   if(k > BUDDY_MAXORDER){
     release(&bd.lock);
+    if(buddy_reclaim && buddy_reclaim(1u << order) > 0)
+      goto retry;           // clean cache pages were freed: try again
     return 0;
   }
   pg = bd.freelist[k].next;
@@ -179,6 +187,9 @@ page_alloc(int order)
   pg->order = order;
   pg->use = PUSE_NONE;
   pg->refcnt = 1;
+  pg->obj = 0;
+  pg->pflags = 0;
+  pg->hnext = 0;
   release(&bd.lock);
   trace_page_alloc(page_kva(pg), order, __builtin_return_address(0));
   return page_kva(pg);
@@ -200,6 +211,8 @@ page_free(void *kva, int order)
   acquire(&bd.lock);
   if(pg->state != PAGE_INUSE || pg->order != order)
     panic("page_free: not an allocated block of that order");
+  if(pg->obj)
+    panic("page_free: page still owned by a memory object");
   pg->state = PAGE_INNER;
   pfn = pfn_of(pg);
   for(k = order; k < BUDDY_MAXORDER; k++){
@@ -527,11 +540,13 @@ buddy_selftest(void)
   struct st_slot *slot;
   struct memstat before, after;
   const char *bad = 0;
-  int k;
+  int k, (*hook)(uint);
 
   if((slot = page_alloc(1)) == 0)
     return -ENOMEM;
   memset(slot, 0, ST_SLOTS * sizeof(*slot));
+  hook = buddy_reclaim;
+  buddy_reclaim = 0;        // exhaustion must not free cache pages meanwhile
   buddy_stat(&before);
   if(buddy_check() < 0)
     bad = "initial state";
@@ -550,6 +565,7 @@ buddy_selftest(void)
     if(after.free_blocks[k] != before.free_blocks[k])
       bad = "free blocks per order not restored";
   page_free(slot, 1);
+  buddy_reclaim = hook;
   if(bad){
     printf("buddy_selftest: %s\n", bad);
     return -EIO;

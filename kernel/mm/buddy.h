@@ -26,10 +26,20 @@ struct page {
   ushort nfree;         // kmalloc: free objects in this slab
   ushort ninuse;        // kmalloc: objects handed out from this slab
   void *objs;           // kmalloc: list of free objects in this slab
+  // Pages owned by a memory object (mm/mobj.h): set and cleared under the
+  // object lock (mobj.c); while obj is set, next/prev link the page on the
+  // cache's LRU list (file pages only).
+  struct mobj *obj;     // owner object, or 0
+  uint pgno;            // page number inside obj (file page number)
+  uint pflags;          // PG_* (mobj.h), changed with atomic operations
+  struct page *hnext;   // chain in the (object, page number) index
 };
 
 // Metadata of the page holding kernel virtual address kva (0 if unmanaged).
 struct page *page_of(void *kva);
 // Kernel virtual address of the page described by pg.
 void *page_kva(struct page *pg);
+// The page cache's reclaimer (mobj.c), or 0: frees up to n clean unused
+// cache pages, returns how many. page_alloc calls it before failing.
+extern int (*buddy_reclaim)(uint n);
 #endif

@@ -39,8 +39,7 @@ arg_range(int n, uint *start, uint *end, int zero_ok)
   return 0;
 }
 
-// Check mmap's prot, flags and offset (len is non-zero). Anonymous
-// memory must be private (shared anonymous memory: -EINVAL).
+// Check mmap's prot, flags and offset (len is non-zero).
 static int
 mmap_args_ok(int prot, int flags, uint len, uint off)
 {
@@ -49,8 +48,6 @@ mmap_args_ok(int prot, int flags, uint len, uint off)
   if((prot & ~PROT_ALL) || (flags & ~MAP_KNOWN) || (off & (PGSIZE - 1)))
     return -EINVAL;
   if(share != MAP_SHARED && share != MAP_PRIVATE)
-    return -EINVAL;
-  if((flags & MAP_ANONYMOUS) && share == MAP_SHARED)
     return -EINVAL;
   if((flags & MAP_ANONYMOUS) == 0 && off > 0xFFFFFFFFu - PGROUNDUP(len))
     return -EINVAL;                  // the file range would wrap

@@ -21,6 +21,7 @@
 #include "mm/buddy.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
+#include "mm/mobj.h"
 #include "trace/trace.h"
 
 #define BIGPAGE BIGPGSIZE             // bytes mapped by one PDE (4 MiB)
@@ -190,7 +191,8 @@ table_empty(pte_t *table)
 }
 
 // Remove the pages in [start, end) (page-aligned) from pgdir, dropping a
-// reference to each, and free page tables left empty.
+// reference to each, and free page tables left empty. Holds the rmap lock
+// meanwhile, so no other process walks a table being freed.
 void
 vm_unmap_range(pde_t *pgdir, uint start, uint end)
 {
@@ -198,6 +200,7 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
   pte_t *table;
   pde_t *pde;
 
+  rmap_lock_tables();        // others may be walking these tables (rmap.c)
   for(va = start; va < end && va < USERTOP; va = tend){
     tend = (va & ~(BIGPAGE - 1)) + BIGPAGE;
     pde = &pgdir[PDX(va)];
@@ -215,6 +218,7 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
       page_free(table, 0);
     }
   }
+  rmap_unlock_tables();
   vm_flush(pgdir);
 }
 
@@ -273,12 +277,14 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
 }
 
 // Re-mark the present pages of [start, end) for protection prot
-// (mprotect). A page still shared (reference count > 1, copy-on-write)
-// does not become writable here: its first write copies it.
+// (mprotect), keeping dirty and accessed bits. A page still shared
+// (reference count > 1: copy-on-write, a cache page) does not become
+// writable here: its first write copies it (private) or makes it writable
+// (shared, fault_spurious).
 void
 vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
 {
-  uint va, bits = vm_pte_bits(prot);
+  uint va, bits = vm_pte_bits(prot), keep;
   pte_t *pte;
 
   for(va = start; va < end; va += PGSIZE){
@@ -289,10 +295,11 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
     pte = vm_walk(pgdir, va, 0);
     if(pte == 0 || (*pte & PTE_P) == 0)
       continue;
+    keep = *pte & (PTE_D | PTE_A);      // a store not yet written back stays recorded
     if((bits & PTE_W) && page_ref_count(P2V(PTE_ADDR(*pte))) > 1)
-      *pte = PTE_ADDR(*pte) | (bits & ~PTE_W);
+      *pte = PTE_ADDR(*pte) | (bits & ~PTE_W) | keep;
     else
-      *pte = PTE_ADDR(*pte) | bits;
+      *pte = PTE_ADDR(*pte) | bits | keep;
   }
   vm_flush(pgdir);
 }
@@ -376,15 +383,16 @@ fault_missing(pde_t *pgdir, struct vma *v, uint va, int write, int *o)
 }
 
 // Write to a present read-only page of a writable mapping: the page is
-// shared copy-on-write. Give this space its own copy (or, if nobody else
-// uses the page any more, just make it writable).
+// shared copy-on-write (with another space, or with the page cache). Give
+// this space its own copy (or, if nobody else uses the page any more and
+// it belongs to no memory object, just make it writable).
 static int
 fault_cow(pde_t *pgdir, pte_t *pte, int *o)
 {
   void *old = P2V(PTE_ADDR(*pte));
   void *kva;
 
-  if(page_ref_count(old) == 1){
+  if(page_ref_count(old) == 1 && page_of(old)->obj == 0){
     *pte |= PTE_W;
     *o = TF_COW_REUSE;
   } else {
@@ -447,6 +455,11 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
     r = -EACCES;
   } else {
     pte = vm_walk(pgdir, PGROUNDDOWN(va), 0);
+    if(pte && (*pte & PTE_P) && write && mobj_is_zero_page(P2V(PTE_ADDR(*pte)))){
+      vm_user_page_put(P2V(PTE_ADDR(*pte)));   // past the end of a file when read:
+      *pte = 0;                                // look again (the file may have grown)
+      vm_flush(pgdir);
+    }
     if(pte == 0 || (*pte & PTE_P) == 0)
       r = fault_missing(pgdir, v, PGROUNDDOWN(va), write, &o);
     else if(write && (*pte & PTE_W) == 0 && (v->flags & MAP_SHARED) == 0)
@@ -469,7 +482,10 @@ vm_fault(struct proc *p, uint va, uint err)
 
 // Make every absent page of [start, end) (page-aligned, inside mapping v)
 // present now instead of on first touch (MAP_POPULATE, vm.lazy=0). Not
-// counted as faults. 0, or -ENOMEM with the pages made so far left mapped.
+// counted as faults. A file mapping stops at the first page wholly past the
+// end of the file: those stay absent (a read there gives zeros, a store a
+// bus error, when it happens). 0, or -ENOMEM with the pages made so far
+// left mapped.
 int
 vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
 {
@@ -483,7 +499,9 @@ vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
     pte = vm_walk(pgdir, va, 0);
     if(pte && (*pte & PTE_P))
       continue;
-    if((r = page_fill(pgdir, v, va, (v->prot & PROT_WRITE) != 0)) < 0)
+    if((r = page_fill(pgdir, v, va, (v->prot & PROT_WRITE) != 0)) == -ENXIO)
+      break;                         // past the end of the file
+    if(r < 0)
       return r;
     COUNT(pages_populated);
   }

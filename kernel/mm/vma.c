@@ -152,9 +152,9 @@ can_merge(struct vma *a, struct vma *b)
 {
   if(a->end != b->start || a->prot != b->prot || a->flags != b->flags)
     return 0;
-  if(a->kind != b->kind || a->ops != b->ops || a->file != b->file)
+  if(a->kind != b->kind || a->ops != b->ops || a->file != b->file || a->obj != b->obj)
     return 0;
-  return a->file == 0 || a->offset + (a->end - a->start) == b->offset;
+  return a->obj == 0 || a->offset + (a->end - a->start) == b->offset;
 }
 
 // Join every pair of neighbouring mappings that describe the same memory.
@@ -197,6 +197,7 @@ vma_dup_list(pde_t *dstpg, struct vma **dst, pde_t *srcpg, struct vma *src)
       return -ENOMEM;
     *nv = *v;
     nv->next = 0;
+    nv->pgdir = dstpg;
     if(v->ops && v->ops->dup && v->ops->dup(nv, v) < 0){
       kfree(nv);
       return -ENOMEM;
@@ -343,8 +344,9 @@ mmap_place(struct vma *list, uint addr, uint len)
 }
 
 // Map len bytes (page-rounded, non-zero; prot, flags, f and off already
-// checked by the caller) into p: anonymous memory, or file f from offset
-// off if f is not 0 (the mapping takes its own reference to f). MAP_FIXED
+// checked by the caller) into p: anonymous memory (a new shared object if
+// MAP_SHARED), or file f from offset off if f is not 0 (the mapping takes
+// its own reference to f and to the file's page cache). MAP_FIXED
 // puts it exactly at addr (page-aligned), replacing what was there;
 // otherwise addr is a hint.
 // Pages appear on first touch, unless MAP_POPULATE or vm.lazy=0 ask for
@@ -364,8 +366,17 @@ vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags, struct file *
   if((v = vma_new(start, start + len, prot, flags & (MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS),
                   VMA_ANON)) == 0)
     return -ENOMEM;
+  v->pgdir = p->pgdir;
   if(f)
-    vma_file_attach(v, f, off);
+    r = vma_file_attach(v, f, off);
+  else if(flags & MAP_SHARED)
+    r = vma_shared_attach(v);
+  else
+    r = 0;
+  if(r < 0){
+    vma_free(v);
+    return r;
+  }
   if((flags & MAP_FIXED) && vma_unmap(p->pgdir, &p->vmas, start, start + len) < 0){
     vma_free(v);
     return -ENOMEM;

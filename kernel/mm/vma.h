@@ -30,6 +30,7 @@
 
 struct vma;
 struct file;
+struct mobj;
 
 // Per-mapping operations for non-anonymous memory. Anonymous mappings have
 // ops == 0 and are handled by vm.c (lazy zero-fill, copy on fork).
@@ -54,9 +55,12 @@ struct vma {
   int flags;                   // MAP_* (mman.h)
   int kind;                    // VMA_*
   struct file *file;           // backing file, or 0
-  uint offset;                 // file offset of start
-  const struct vma_ops *ops;   // 0 for anonymous memory
+  uint offset;                 // offset of start in the file or object
+  const struct vma_ops *ops;   // 0 for private anonymous memory
   struct vma *next;            // next mapping, in address order
+  struct mobj *obj;            // memory object mapped (mobj.h), or 0
+  pde_t *pgdir;                // the address space it is in (set with obj)
+  struct vma *rnext;           // next mapping of obj (the reverse map, rmap.c)
 };
 
 struct proc;
@@ -79,7 +83,9 @@ int   vma_protect(struct proc *p, uint start, uint end, int prot);         // 0 
 int   vma_sync(struct proc *p, uint start, uint end);            // msync: 0 or -errno
 
 // vma_file.c: the file backing (struct vma_ops for mmap of a regular file).
-extern int vm_msync_all;   // sysctl vm.msync_all: 1 = msync writes every present page, not just dirty ones
+extern int vm_msync_all;   // sysctl vm.msync_all: 1 = msync writes every cached page, not just dirty ones
 int   vma_file_check(struct file *f, int prot, int flags);       // may f be mapped so? 0, -EBADF, -EACCES
-void  vma_file_attach(struct vma *v, struct file *f, uint off);  // back v by f from off (takes a reference)
+int   vma_file_attach(struct vma *v, struct file *f, uint off);  // back v by f from off: 0 or -ENOMEM
+// vma_shared.c: shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS).
+int   vma_shared_attach(struct vma *v);                          // 0 or -ENOMEM
 #endif

@@ -1,11 +1,13 @@
 // File-backed mappings (mmap of a regular file): the operations table a
-// file mapping carries (struct vma_ops, vma.h). There is no page cache:
-// a fault reads the page from the file into a fresh page of this address
-// space. MAP_PRIVATE pages are then private memory (copy-on-write across
-// fork like anonymous memory, never written back). MAP_SHARED pages are
-// shared only with forked children, and go back to the file when msync,
-// munmap or exit asks: only pages whose PTE dirty bit is set, unless
-// vm.msync_all=1 (write back every present page: the baseline to compare).
+// file mapping carries (struct vma_ops, vma.h). A file mapping maps the
+// file's page cache (its memory object, pcache.c) from an offset:
+// MAP_SHARED maps the cache pages themselves, so every mapping, read()
+// and write() see one copy; MAP_PRIVATE maps them read-only and copies a
+// page on its first write (fault_cow in vm.c), and never writes back.
+// Shared pages go back to the file when msync, fsync, munmap or exit asks:
+// only pages some mapping stored to (PTE dirty bits collected from every
+// mapping of the file, rmap.c), unless vm.msync_all=1 (write back every
+// cached page of the range: the baseline to compare).
 #include "types.h"
 #include "param.h"
 #include "arch/memlayout.h"
@@ -22,138 +24,81 @@
 #include "core/defs.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
-#include "trace/trace.h"
+#include "mm/mobj.h"
 
-int vm_msync_all = 0;
-
-// File offset of page-aligned user address va of v.
+// File page number of page-aligned user address va of v.
 static uint
-page_offset(struct vma *v, uint va)
+page_number(struct vma *v, uint va)
 {
-  return v->offset + (va - v->start);
+  return (v->offset + (va - v->start)) / PGSIZE;
 }
 
-// Read the page at file offset off into kva (already zeroed; bytes past
-// the end of the file stay zero). The inode lock is taken unless this
-// process holds it already: a read() or write() of the file itself whose
-// user buffer lies in a mapping of the same file faults in here.
-static int
-read_page(struct inode *ip, char *kva, uint off)
-{
-  int held = holdingsleep(&ip->lock), r;
-
-  if(!held)
-    ilock(ip);
-  r = readi(ip, 0, (uint)kva, off, PGSIZE);
-  if(!held)
-    iunlock(ip);
-  return r < 0 ? r : 0;
-}
-
-// fault: bring in page va of v from the file and map it with v's
-// protection. 0, -ENOMEM, or readi's -errno.
+// fault: map page va of v from the file's cache (reading it in if it is
+// not there). A write to a private mapping gets its own copy at once. A
+// page wholly past the end of the file reads as zeros (the zero page,
+// read-only); a write there fails. 0, -ENOMEM, or -ENXIO (a write past
+// the end of the file: the caller reports a bus error).
 static int
 file_fault(struct vma *v, pde_t *pgdir, uint va, int write)
 {
-  char *kva;
-  int r;
+  char *kva, *copy;
+  int r = 0, bits = vm_pte_bits(v->prot);
 
-  if((kva = vm_user_page()) == 0)
-    return -ENOMEM;
-  if((r = read_page(v->file->ip, kva, page_offset(v, va))) == 0)
-    r = vm_map_page(pgdir, va, kva, vm_pte_bits(v->prot));
-  if(r < 0)
+  if((kva = pcache_fault_page(v->file->ip, v->obj, page_number(v, va), &r)) == 0){
+    if(r != -ENXIO || write)
+      return r;
+    kva = mobj_zero_page();   // a read wholly past the end of the file: zeros
+    bits &= ~PTE_W;
+  } else if(v->flags & MAP_PRIVATE){
+    if(write){
+      if((copy = vm_user_page()) == 0){
+        vm_user_page_put(kva);
+        return -ENOMEM;
+      }
+      memmove(copy, kva, PGSIZE);
+      vm_user_page_put(kva);
+      kva = copy;
+    } else {
+      bits &= ~PTE_W;       // the cache's page: copy on the first write
+    }
+  }
+  if((r = vm_map_page(pgdir, va, kva, bits)) < 0)
     vm_user_page_put(kva);
   return r;
 }
 
-// Bytes of the page at file offset off that lie inside the file (a
-// mapping never makes a file longer). Caller holds ip->lock.
-static uint
-bytes_in_file(struct inode *ip, uint off)
-{
-  if(off >= ip->size)
-    return 0;
-  return ip->size - off < PGSIZE ? ip->size - off : PGSIZE;
-}
-
-// Write the present page kva (user address va of v) back to the file, in
-// log operations of at most WRITEOPBLOCKS blocks; each lock is released
-// before end_op. Emits one msync-write event (why: TW_*). 0 or -errno.
-static int
-write_page(struct vma *v, uint va, char *kva, int why)
-{
-  struct inode *ip = v->file->ip;
-  uint off = page_offset(v, va), done = 0, n, m;
-  int r = 0;
-
-  for(;;){
-    r = 0;
-    begin_op_n(WRITEOPBLOCKS);
-    ilock(ip);
-    n = bytes_in_file(ip, off);
-    if(done < n){
-      m = write_span(ip, off + done, n - done, WRITEOPBLOCKS);
-      r = writei(ip, 0, (uint)kva + done, off + done, m);
-    }
-    iunlock(ip);
-    end_op_n(WRITEOPBLOCKS);
-    if(r <= 0)
-      break;                // all written (r == 0), or an error
-    done += r;
-    if(done >= n)
-      break;
-  }
-  if(done > 0)
-    trace_msync_write(va, ip->inum, off, done, why);
-  return r < 0 ? r : 0;
-}
-
-// sync: write back the present pages of [start, end) (inside v) that
-// were written since the last write-back (PTE dirty bit; every present
-// page if vm.msync_all), clearing their dirty bits. MAP_PRIVATE mappings,
-// and shared ones of a file not open for writing (never writable, see
-// vma_file_check), have nothing to write. 0 or the first -errno.
+// sync: write back the pages of [start, end) (inside v) that any mapping
+// of the file stored to. Private mappings, and shared ones of a file not
+// open for writing (never writable, see vma_file_check), have nothing to
+// write. 0 or the first -errno.
 static int
 file_sync(struct vma *v, pde_t *pgdir, uint start, uint end, int why)
 {
-  uint va;
-  pte_t *pte;
-  int r, first = 0;
-
   if((v->flags & MAP_SHARED) == 0 || !v->file->writable)
     return 0;
-  for(va = start; va < end; va += PGSIZE){
-    if((pgdir[PDX(va)] & PTE_P) == 0){
-      va = (va & ~(BIGPGSIZE - 1)) + BIGPGSIZE - PGSIZE;   // skip the absent table
-      continue;
-    }
-    pte = vm_walk(pgdir, va, 0);
-    if(pte == 0 || (*pte & PTE_P) == 0)
-      continue;
-    if((*pte & PTE_D) == 0 && !vm_msync_all)
-      continue;
-    *pte &= ~PTE_D;
-    if((r = write_page(v, va, P2V(PTE_ADDR(*pte)), why)) < 0 && first == 0)
-      first = r;
-  }
-  vm_flush(pgdir);          // so the next write to a cleaned page sets its dirty bit
-  return first;
+  return pcache_sync(v->file->ip, v->obj, page_number(v, start), page_number(v, end),
+                     start, why);
 }
 
-// dup: dst (a fork's copy or a split-off part of src) holds the file too.
+// dup: dst (a fork's copy or a split-off part of src) holds the file and
+// the object too, and joins the object's reverse map.
 static int
 file_vma_dup(struct vma *dst, struct vma *src)
 {
   dst->file = file_dup(src->file);
+  mobj_hold(src->obj);
+  rmap_add(dst);
   return 0;
 }
 
-// close: the mapping is gone; drop its file reference (may end a
-// file-system operation: caller holds no locks).
+// close: the mapping is gone; leave the reverse map and drop its
+// references (may end a file-system operation: caller holds no locks).
 static void
 file_vma_close(struct vma *v)
 {
+  rmap_remove(v);
+  mobj_put(v->obj);
+  v->obj = 0;
   file_close(v->file);
   v->file = 0;
 }
@@ -187,13 +132,18 @@ vma_file_check(struct file *f, int prot, int flags)
   return 0;
 }
 
-// Make the new mapping v (not yet on a list) map f from offset off:
-// takes a reference to f, which vma_free drops.
-void
+// Make the new mapping v (not yet on a list; v->pgdir set) map f from
+// offset off: takes a reference to f and to its page cache, which
+// vma_free drops. 0 or -ENOMEM.
+int
 vma_file_attach(struct vma *v, struct file *f, uint off)
 {
+  if((v->obj = mobj_file_get(f->ip->dev, f->ip->inum)) == 0)
+    return -ENOMEM;
   v->kind = VMA_FILE;
   v->file = file_dup(f);
   v->offset = off;
   v->ops = &file_ops;
+  rmap_add(v);
+  return 0;
 }

@@ -168,7 +168,7 @@ sched_make_runnable(struct proc *p)
   p->state = RUNNABLE;
   rq_push(c, p);
   if(c != self && c->halted){
-    lapic_send_ipi(c->apicid, T_IRQ0 + IRQ_RESCHED);
+    lapic_ipi(c->apicid, T_IRQ0 + IRQ_RESCHED);
     vmstat_inc(VM_SCHED_IPIS);
     p->ipi_cpu = c;
     p->ipi_ticks = c->nticks;

@@ -23,7 +23,8 @@ int  vm_copy_range(pde_t *d, pde_t *s, uint a, uint b, int how) { (void)d; (void
 int  vm_lazy = 1;
 int  vm_cow = 1;
 int  vma_file_check(struct file *f, int prot, int flags) { (void)f; (void)prot; (void)flags; return 0; }
-void vma_file_attach(struct vma *v, struct file *f, uint off) { (void)v; (void)f; (void)off; }
+int  vma_file_attach(struct vma *v, struct file *f, uint off) { (void)v; (void)f; (void)off; return 0; }
+int  vma_shared_attach(struct vma *v) { (void)v; return 0; }
 static uint populated, protected;   // bytes vm_populate / vm_protect_range were asked for
 int  vm_populate(pde_t *pg, struct vma *v, uint a, uint b) { (void)pg; (void)v; populated += b - a; return 0; }
 void vm_protect_range(pde_t *pg, uint a, uint b, int prot) { (void)pg; (void)prot; protected += b - a; }

@@ -1,0 +1,357 @@
+// The page cache: the file side of memory objects (mobj.h). Each regular
+// file's pages live once in memory, in the file's object, shared by
+// read(), write() and every mapping of the file in every process.
+//
+//   fill        a missing page is read from the file under the inode lock
+//               (bytes past the end of the file stay zero) and only then
+//               put in the index
+//   read()      copies out of a referenced cache page with no lock held
+//   write()     copies the user's bytes in first (no lock held), then, in
+//               one log operation per piece, writes them through the log
+//               (durable when write returns) and into any cached page
+//   write-back  pages stored to through mappings (PTE dirty bits, moved to
+//               the page by rmap_harvest) go to the file, only the bytes
+//               inside the file, once per store
+//
+// Because no inode lock, buffer or log operation is held while user
+// memory is touched, a fault taken while copying (even on a mapping of the
+// very same page) can take the inode lock itself, and a process waiting
+// in such a copy can be killed. Lock order: mobj.h.
+#include "types.h"
+#include "param.h"
+#include "arch/memlayout.h"
+#include "arch/mmu.h"
+#include "errno.h"
+#include "stat.h"
+#include "core/spinlock.h"
+#include "core/sleeplock.h"
+#include "proc/proc.h"
+#include "fs.h"
+#include "fs/file.h"
+#include "fs/fsint.h"
+#include "core/defs.h"
+#include "mm/vm.h"
+#include "mm/mobj.h"
+#include "mm/pctrace.h"
+
+#define WCHUNK_ORDER 4          // write() copies in up to 2^4 pages at a time
+
+int vm_msync_all = 0;
+
+// Has p been killed? A lock-free look (a kill is seen at the latest on
+// the next call): the copy loops below ask once per page.
+static int
+pcache_killed(struct proc *p)
+{
+  return __atomic_load_n(&p->killed, __ATOMIC_RELAXED) != 0;
+}
+
+// File page pgno of ip (object o) with a reference for the caller, read
+// from disk if it is not cached. 0 with *err = -ENXIO (the page lies
+// wholly past the end of the file) or -ENOMEM. Caller holds ip->lock.
+void *
+pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
+{
+  void *kva;
+  int r;
+
+  if((kva = mobj_lookup(o, pgno)) != 0){
+    trace_pcache(TEV_PCACHE_HIT, ip->inum, pgno);
+    return kva;
+  }
+  if((uint64)pgno * PGSIZE >= ip->size){
+    *err = -ENXIO;
+    return 0;
+  }
+  if((kva = vm_user_page()) == 0){
+    *err = -ENOMEM;
+    return 0;
+  }
+  if((r = readi(ip, 0, (uint)kva, pgno * PGSIZE, PGSIZE)) < 0){
+    vm_user_page_put(kva);
+    *err = r;
+    return 0;
+  }
+  trace_pcache(TEV_PCACHE_MISS, ip->inum, pgno);
+  return mobj_insert(o, pgno, kva);
+}
+
+// The same for the fault path: a cached page is found without the inode
+// lock; a missing one is read under it. Caller holds no inode lock.
+void *
+pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err)
+{
+  void *kva;
+
+  if((kva = mobj_lookup(o, pgno)) != 0){
+    trace_pcache(TEV_PCACHE_HIT, ip->inum, pgno);
+    return kva;
+  }
+  ilock(ip);
+  kva = pcache_get_locked(ip, o, pgno, err);
+  iunlock(ip);
+  return kva;
+}
+
+// read() of a regular file: up to n bytes from f's offset to user address
+// uaddr, one cache page at a time. The inode lock is held only to look at
+// the size, find (or fill) the page and advance the offset, never while
+// copying out (a failed copy takes the offset back). Returns the bytes
+// read (0 at end of file) or -EFAULT / -ENOMEM / -EINTR if none were.
+int
+pcache_file_read(struct file *f, uint uaddr, int n)
+{
+  struct inode *ip = f->ip;
+  struct proc *p = myproc();
+  struct mobj *o;
+  uint off, m;
+  int done = 0, r = 0;
+  void *kva;
+
+  if((o = mobj_file_get(ip->dev, ip->inum)) == 0)
+    return -ENOMEM;
+  while(done < n){
+    if(pcache_killed(p)){
+      r = -EINTR;
+      break;
+    }
+    if(f->off >= ip->size && done > 0)
+      break;                // the end, seen without the lock after a full page
+    ilock(ip);
+    off = f->off;
+    if(off >= ip->size){
+      iunlock(ip);
+      break;
+    }
+    m = PGSIZE - off % PGSIZE;
+    if(m > (uint)(n - done))
+      m = n - done;
+    if(m > ip->size - off)
+      m = ip->size - off;
+    if((kva = pcache_get_locked(ip, o, off / PGSIZE, &r)) != 0)
+      f->off = off + m;
+    iunlock(ip);
+    if(kva == 0)
+      break;
+    r = copyout(p, uaddr + done, (char *)kva + off % PGSIZE, m);
+    vm_user_page_put(kva);
+    if(r < 0){
+      ilock(ip);
+      if(f->off == off + m)
+        f->off = off;
+      iunlock(ip);
+      break;
+    }
+    done += m;
+  }
+  mobj_put(o);
+  return done > 0 ? done : r;
+}
+
+// Copy n bytes at src (kernel) to file offset off in the cached pages of o
+// that are in memory (write() after writing them to the file). The file
+// was oldsize bytes long before: bytes of a cached page between the old
+// end and off (which may hold stores made past the old end through a
+// mapping) become part of the file, so they are zeroed. Caller holds the
+// inode lock.
+void
+pcache_update(struct mobj *o, uint off, const char *src, uint n, uint oldsize)
+{
+  uint pgno, pos, m, z;
+  char *kva;
+
+  if(oldsize < off && (kva = mobj_lookup(o, oldsize / PGSIZE)) != 0){
+    z = off - oldsize;
+    if(z > PGSIZE - oldsize % PGSIZE)
+      z = PGSIZE - oldsize % PGSIZE;
+    memset(kva + oldsize % PGSIZE, 0, z);
+    vm_user_page_put(kva);
+  }
+  for(pos = 0; pos < n; pos += m){
+    pgno = (off + pos) / PGSIZE;
+    m = PGSIZE - (off + pos) % PGSIZE;
+    if(m > n - pos)
+      m = n - pos;
+    if((kva = mobj_lookup(o, pgno)) == 0)
+      continue;
+    memmove(kva + (off + pos) % PGSIZE, src + pos, m);
+    vm_user_page_put(kva);
+  }
+}
+
+// One piece of a write(): bytes buf[0..n) at f's offset (the end, for
+// O_APPEND), in one log operation, to the file and its cached pages.
+// Returns the bytes written (fewer if write_span says so) or -errno.
+static int
+write_piece(struct file *f, struct mobj *o, const char *buf, uint n)
+{
+  struct inode *ip = f->ip;
+  uint m, oldsize;
+  int r;
+
+  begin_op_n(WRITEOPBLOCKS);
+  ilock(ip);
+  if(f->append)
+    f->off = ip->size;
+  oldsize = ip->size;
+  m = write_span(ip, f->off, n, WRITEOPBLOCKS);
+  if((r = writei(ip, 0, (uint)buf, f->off, m)) > 0){
+    pcache_update(o, f->off, buf, r, oldsize);
+    f->off += r;
+  }
+  iunlock(ip);
+  end_op_n(WRITEOPBLOCKS);
+  return r;
+}
+
+// A buffer for write()'s user bytes: 2^order pages, the largest that is
+// free up to WCHUNK_ORDER. 0 when there is no page at all.
+static char *
+chunk_alloc(int *order)
+{
+  char *buf;
+
+  for(*order = WCHUNK_ORDER; *order >= 0; (*order)--)
+    if((buf = page_alloc(*order)) != 0)
+      return buf;
+  return 0;
+}
+
+// write() of a regular file: n bytes from user address uaddr at f's
+// offset. The bytes are copied in a chunk at a time with no lock held,
+// then written (write_piece). Returns the count, or -EFAULT / -ENOSPC /
+// -EFBIG / -ENOMEM / -EINTR if nothing was written.
+int
+pcache_file_write(struct file *f, uint uaddr, int n)
+{
+  struct proc *p = myproc();
+  struct mobj *o;
+  char *buf;
+  int order, done = 0, r = 0, len, pos;
+
+  if((o = mobj_file_get(f->ip->dev, f->ip->inum)) == 0)
+    return -ENOMEM;
+  if((buf = chunk_alloc(&order)) == 0){
+    mobj_put(o);
+    return -ENOMEM;
+  }
+  while(done < n && r >= 0){
+    if(pcache_killed(p)){
+      r = -EINTR;
+      break;
+    }
+    len = n - done < (PGSIZE << order) ? n - done : (PGSIZE << order);
+    if((r = copyin(p, buf, uaddr + done, len)) < 0)
+      break;
+    for(pos = 0; pos < len; pos += r)
+      if((r = write_piece(f, o, buf + pos, len - pos)) <= 0)
+        break;
+    done += pos;
+    if(pos < len)
+      break;
+  }
+  page_free(buf, order);
+  mobj_put(o);
+  return done > 0 ? done : (r < 0 ? r : 0);
+}
+
+// Bytes of the page at file offset off that lie inside the file (a
+// write-back never makes a file longer). Caller holds ip->lock.
+static uint
+bytes_in_file(struct inode *ip, uint off)
+{
+  if(off >= ip->size)
+    return 0;
+  return ip->size - off < PGSIZE ? ip->size - off : PGSIZE;
+}
+
+// Write cache page kva (file page pgno of ip) to the file, in log
+// operations of at most WRITEOPBLOCKS blocks. One write-back event (why:
+// TW_*; va: the user address it was written through, or 0). 0 or -errno.
+static int
+write_page(struct inode *ip, uint pgno, char *kva, uint va, int why)
+{
+  uint off = pgno * PGSIZE, done = 0, n, m;
+  int r = 0;
+
+  for(;;){
+    r = 0;
+    begin_op_n(WRITEOPBLOCKS);
+    ilock(ip);
+    n = bytes_in_file(ip, off);
+    if(done < n){
+      m = write_span(ip, off + done, n - done, WRITEOPBLOCKS);
+      r = writei(ip, 0, (uint)kva + done, off + done, m);
+    }
+    iunlock(ip);
+    end_op_n(WRITEOPBLOCKS);
+    if(r <= 0)
+      break;                // all written (r == 0), or an error
+    done += r;
+    if(done >= n)
+      break;
+  }
+  if(done > 0)
+    trace_writeback(va, ip->inum, off, done, why);
+  return r < 0 ? r : 0;
+}
+
+// Write back the cached pages [from, to) of ip (object o) that are dirty
+// (PG_DIRTY; every cached one if vm.msync_all), cleaning them. va is the
+// user address of page from in the caller's mapping (0 if none) for the
+// events. 0 or the first -errno (a page that failed stays dirty).
+int
+pcache_writeback(struct inode *ip, struct mobj *o, uint from, uint to, uint va, int why)
+{
+  uint n;
+  char *kva;
+  int r, first = 0;
+
+  for(n = from; n < to && o->npages > 0; n++){
+    if((kva = mobj_lookup(o, n)) == 0)
+      continue;
+    if(mobj_test_clear_dirty(kva) || vm_msync_all){
+      if((r = write_page(ip, n, kva, va ? va + (n - from) * PGSIZE : 0, why)) < 0){
+        mobj_set_dirty(kva);
+        if(first == 0)
+          first = r;
+      }
+    }
+    vm_user_page_put(kva);
+  }
+  return first;
+}
+
+// msync, fsync, munmap and exit: collect the dirty bits of pages [from,
+// to) from every mapping of o, then write back exactly the dirty pages.
+// Caller holds no lock. 0 or the first -errno.
+int
+pcache_sync(struct inode *ip, struct mobj *o, uint from, uint to, uint va, int why)
+{
+  rmap_harvest(o, from, to);
+  return pcache_writeback(ip, o, from, to, va, why);
+}
+
+// The file ip shrank or grew from oldsize to newsize bytes: pages wholly
+// past the new end leave every mapping and the cache; the part of the
+// last page past the new end reads as zero. Caller holds ip->lock.
+void
+pcache_truncate(struct inode *ip, uint oldsize, uint newsize)
+{
+  struct mobj *o;
+  uint keep = (newsize + PGSIZE - 1) / PGSIZE;
+  uint old = (oldsize + PGSIZE - 1) / PGSIZE;
+  char *kva;
+
+  if((o = mobj_file_find(ip->dev, ip->inum)) == 0)
+    return;
+  if(keep < old){
+    rmap_unmap(o, keep, old);
+    mobj_remove_range(o, keep, old);
+  }
+  if(newsize % PGSIZE && (kva = mobj_lookup(o, newsize / PGSIZE)) != 0){
+    memset(kva + newsize % PGSIZE, 0, PGSIZE - newsize % PGSIZE);
+    vm_user_page_put(kva);
+  }
+  mobj_put(o);
+}

@@ -1,0 +1,185 @@
+// The reverse map: each memory object lists the mappings (struct vma, in
+// any address space) that map it, so the kernel can reach every PTE of an
+// object page: to collect dirty bits for a write-back (rmap_harvest) or to
+// remove the PTEs of pages cut off by a truncation (rmap_unmap).
+//
+// The rmap lock guards every object's list of mappings and makes walking
+// another address space's page tables safe: vm_unmap_range takes it
+// (rmap_lock_tables) while it clears PTEs and frees page tables, and a
+// mapping leaves its object's list (rmap_remove) before its address space
+// is freed. The owner of an address space may still change present PTEs
+// of its own without the lock; dirty bits are cleared with an atomic
+// and-not, so a store the CPU records meanwhile is never lost.
+// Lock order: inode lock -> rmap lock -> object lock -> buddy lock (mobj.h).
+#include "types.h"
+#include "param.h"
+#include "arch/memlayout.h"
+#include "arch/mmu.h"
+#include "arch/x86.h"
+#include "core/spinlock.h"
+#include "proc/proc.h"
+#include "core/defs.h"
+#include "mm/buddy.h"
+#include "mm/vm.h"
+#include "mm/vma.h"
+#include "mm/mobj.h"
+
+static struct spinlock rmap_lock = { .name = "rmap" };
+
+// Put v (v->obj and v->pgdir set) on its object's list of mappings.
+void
+rmap_add(struct vma *v)
+{
+  acquire(&rmap_lock);
+  v->rnext = v->obj->maps;
+  v->obj->maps = v;
+  release(&rmap_lock);
+}
+
+// Take v off its object's list.
+void
+rmap_remove(struct vma *v)
+{
+  struct vma **pp;
+
+  acquire(&rmap_lock);
+  for(pp = &v->obj->maps; *pp; pp = &(*pp)->rnext){
+    if(*pp == v){
+      *pp = v->rnext;
+      break;
+    }
+  }
+  v->rnext = 0;
+  release(&rmap_lock);
+}
+
+void
+rmap_lock_tables(void)
+{
+  acquire(&rmap_lock);
+}
+
+void
+rmap_unlock_tables(void)
+{
+  release(&rmap_lock);
+}
+
+// CPUs other than this one running a process whose page directory is
+// pgdir (their TLBs may hold its entries); flushes this CPU's TLB if it
+// uses pgdir. A process switched in later loads CR3 afresh, so a stale
+// answer for a CPU that is switching is harmless. Caller holds rmap_lock
+// (interrupts off).
+static uint
+cpus_using(pde_t *pgdir)
+{
+  uint mask = 0;
+  int i, me = cpuid();
+  struct proc *p;
+
+  for(i = 0; i < ncpu; i++){
+    if(i == me){
+      if(rcr3() == V2P(pgdir))
+        lcr3(V2P(pgdir));
+      continue;
+    }
+    p = cpus[i].proc;
+    if(p && p->pgdir == pgdir)
+      mask |= 1u << i;
+  }
+  return mask;
+}
+
+// Walk the PTEs of v that could map pages [from, to) of v's object and
+// call fn on each present one that maps a page of the object (a private
+// mapping's own copies are skipped); fn returns 1 when it changed the PTE.
+// Returns how many it changed, and adds to *mask the CPUs that must flush
+// their TLBs if any. Caller holds rmap_lock.
+static int
+walk_vma(struct vma *v, uint from, uint to, int (*fn)(pte_t *, void *), uint *mask)
+{
+  uint vfirst = v->offset / PGSIZE, vlast = vfirst + (v->end - v->start) / PGSIZE;
+  uint va, n;
+  int changed = 0;
+  pte_t *pte;
+  struct page *pg;
+
+  if(from < vfirst)
+    from = vfirst;
+  if(to > vlast)
+    to = vlast;
+  for(n = from; n < to; n++){
+    va = v->start + (n - vfirst) * PGSIZE;
+    if((v->pgdir[PDX(va)] & PTE_P) == 0){
+      n += (BIGPGSIZE - (va & (BIGPGSIZE - 1))) / PGSIZE - 1;   // skip the absent table
+      continue;
+    }
+    pte = vm_walk(v->pgdir, va, 0);
+    if(pte == 0 || (*pte & PTE_P) == 0)
+      continue;
+    pg = page_of(P2V(PTE_ADDR(*pte)));
+    if(pg == 0 || pg->obj != v->obj || pg->pgno != n)
+      continue;
+    changed += fn(pte, P2V(PTE_ADDR(*pte)));
+  }
+  if(changed)
+    *mask |= cpus_using(v->pgdir);
+  return changed;
+}
+
+// Move a PTE's dirty bit to its page.
+static int
+harvest_pte(pte_t *pte, void *kva)
+{
+  if((__sync_fetch_and_and(pte, ~PTE_D) & PTE_D) == 0)
+    return 0;
+  mobj_set_dirty(kva);
+  return 1;
+}
+
+// Collect the dirty bits of pages [from, to) of o from every mapping of
+// it: each PTE dirty bit set moves to its page (PG_DIRTY) and is cleared,
+// and every CPU that may cache the old entry flushes its TLB before this
+// returns (so the next store sets the bit again). Returns the number of
+// PTEs that were dirty. Caller holds no spinlock (the shootdown waits).
+int
+rmap_harvest(struct mobj *o, uint from, uint to)
+{
+  struct vma *v;
+  uint mask = 0;
+  int n = 0;
+
+  acquire(&rmap_lock);
+  for(v = o->maps; v; v = v->rnext)
+    n += walk_vma(v, from, to, harvest_pte, &mask);
+  release(&rmap_lock);
+  tlb_shootdown(mask);
+  return n;
+}
+
+// Remove a PTE; the page keeps the index's reference until the caller
+// drops the page from the object, after the TLBs are flushed.
+static int
+unmap_pte(pte_t *pte, void *kva)
+{
+  *pte = 0;
+  if(page_ref_dec(kva) == 0)
+    panic("rmap unmap: page without the index's reference");
+  return 1;
+}
+
+// Remove from every mapping of o the PTEs of pages [from, to) (a
+// truncation cut them off; a later access faults). TLBs are flushed
+// before this returns. Caller holds the inode lock, no spinlock.
+void
+rmap_unmap(struct mobj *o, uint from, uint to)
+{
+  struct vma *v;
+  uint mask = 0;
+
+  acquire(&rmap_lock);
+  for(v = o->maps; v; v = v->rnext)
+    walk_vma(v, from, to, unmap_pte, &mask);
+  release(&rmap_lock);
+  tlb_shootdown(mask);
+}
