@@ -2,17 +2,43 @@
 //
 // Each CPU records into its own buffer with interrupts off, so recording
 // needs no lock and is safe in interrupt handlers. The control operations
-// (one caller at a time, under a sleep lock) first pause recording and wait
-// until no CPU is inside the recording code: that is how they may then
-// touch every CPU's buffer. An event that arrives while recording is
-// paused is not recorded but counted, per CPU and per type, and reported
+// (one caller at a time, under a sleep lock) first pause recording: then
+// they may touch every CPU's buffer. An event that arrives while recording
+// is paused is not recorded but counted, per CPU and per type, and reported
 // with the pause's time window in the next dump: no event goes missing
 // without a count. The wire format of the dump is described in
 // trace/FORMAT.md.
 //
+// Every event is one step (slot_open .. slot_close) with interrupts off on
+// its CPU: mark the CPU busy, wait if the controller holds CPUs out, bump
+// the event's VM counters (this CPU's share, tbuf.vm), then decide: not
+// traced (trace_live, the pid filter), counted as paused, or recorded.
+// The controller changes that state (trace_live, paused, cfg.enabled) and
+// reads the counters with the paused counts (vm_on, vm_acc, the windows,
+// the dump header) only between hold_cpus() and release_cpus(). Why each
+// event is wholly before or wholly after each such snapshot:
+//  - the event stores busy = 1 with a locked exchange (a full barrier) and
+//    then reads hold; the controller stores hold = 1 with a locked exchange
+//    and then reads every busy. Of two CPUs that each store then read,
+//    at least one sees the other's store. So either the controller sees
+//    busy = 1 and waits until the event ends (the event is wholly before),
+//    or the event sees hold = 1, drops busy before it has bumped anything
+//    and waits until hold = 0 (the event is wholly after);
+//  - an event that began wholly after sees every store the controller made
+//    while holding: x86 keeps stores in order and hold = 0 is the last;
+//  - counters and paused counts of a CPU are written only by that CPU
+//    inside its event step, so while every CPU is held they do not move.
+// Hence counter increments between two snapshots are exactly the events
+// decided between them, and the decoder can compare the two to the event.
+// (Counters bumped outside the helpers, with vmstat_add, are shared and
+// not part of this; nor are events of a CPU still booting.)
+//
 // Locks, outermost first: ctl (sleep lock, the control path), then excl
 // (a flag taken by spinning: the control path or the console's dump key,
-// which cannot sleep), then famlk (the followed-pid set, taken by fork).
+// which cannot sleep), then hold (CPUs held out of events, interrupts off
+// on the holder, who makes no event and takes no lock meanwhile). famlk
+// (the followed-pid set, taken by fork) is taken under ctl, never while
+// holding.
 //
 // The record path is short on purpose (it runs on every page fault and
 // page allocation while tracing): %gs gives this CPU's struct cpu in one
@@ -1093,6 +1119,7 @@ trace_panic_dump(void)
     return;
   trace_live = 0;
   paused = 1;
+  hold = 0;                      // (if a stopped CPU was holding: let us record)
   tsc_khz();
   printf("trace: dumping the trace buffers to COM2 (panic)\n");
   n = dump_locked(DUMP_PANIC);
