@@ -1119,7 +1119,7 @@ trace_panic_dump(void)
     return;
   trace_live = 0;
   paused = 1;
-  hold = 0;                      // (if a stopped CPU was holding: let us record)
+  hold = 0;                      // (a holder the panic stopped: let our events pass)
   tsc_khz();
   printf("trace: dumping the trace buffers to COM2 (panic)\n");
   n = dump_locked(DUMP_PANIC);
