@@ -2,17 +2,43 @@
 //
 // Each CPU records into its own buffer with interrupts off, so recording
 // needs no lock and is safe in interrupt handlers. The control operations
-// (one caller at a time, under a sleep lock) first pause recording and wait
-// until no CPU is inside the recording code: that is how they may then
-// touch every CPU's buffer. An event that arrives while recording is
-// paused is not recorded but counted, per CPU and per type, and reported
+// (one caller at a time, under a sleep lock) first pause recording: then
+// they may touch every CPU's buffer. An event that arrives while recording
+// is paused is not recorded but counted, per CPU and per type, and reported
 // with the pause's time window in the next dump: no event goes missing
 // without a count. The wire format of the dump is described in
 // trace/FORMAT.md.
 //
+// Every event is one step (slot_open .. slot_close) with interrupts off on
+// its CPU: mark the CPU busy, wait if the controller holds CPUs out, bump
+// the event's VM counters (this CPU's share, tbuf.vm), then decide: not
+// traced (trace_live, the pid filter), counted as paused, or recorded.
+// The controller changes that state (trace_live, paused, cfg.enabled) and
+// reads the counters with the paused counts (vm_on, vm_acc, the windows,
+// the dump header) only between hold_cpus() and release_cpus(). Why each
+// event is wholly before or wholly after each such snapshot:
+//  - the event stores busy = 1 with a locked exchange (a full barrier) and
+//    then reads hold; the controller stores hold = 1 with a locked exchange
+//    and then reads every busy. Of two CPUs that each store then read,
+//    at least one sees the other's store. So either the controller sees
+//    busy = 1 and waits until the event ends (the event is wholly before),
+//    or the event sees hold = 1, drops busy before it has bumped anything
+//    and waits until hold = 0 (the event is wholly after);
+//  - an event that began wholly after sees every store the controller made
+//    while holding: x86 keeps stores in order and hold = 0 is the last;
+//  - counters and paused counts of a CPU are written only by that CPU
+//    inside its event step, so while every CPU is held they do not move.
+// Hence counter increments between two snapshots are exactly the events
+// decided between them, and the decoder can compare the two to the event.
+// (Counters bumped outside the helpers, with vmstat_add, are shared and
+// not part of this; nor are events of a CPU still booting.)
+//
 // Locks, outermost first: ctl (sleep lock, the control path), then excl
 // (a flag taken by spinning: the control path or the console's dump key,
-// which cannot sleep), then famlk (the followed-pid set, taken by fork).
+// which cannot sleep), then hold (CPUs held out of events, interrupts off
+// on the holder, who makes no event and takes no lock meanwhile). famlk
+// (the followed-pid set, taken by fork) is taken under ctl, never while
+// holding.
 //
 // The record path is short on purpose (it runs on every page fault and
 // page allocation while tracing): %gs gives this CPU's struct cpu in one
@@ -66,6 +92,8 @@ struct tbuf {
   uint ntype[TRACE_NTYPES];    // events that passed the filters, per type (= head)
   volatile uint paused[TRACE_NTYPES]; // events that arrived while paused, per type,
                                // since boot (only this CPU writes them)
+  volatile uint vm[VM_NCOUNTERS + 1]; // this CPU's share of the VM counters the
+                               // trace helpers bump, since boot ([VM_NONE]: a sink)
 } __attribute__((aligned(64)));
 
 static struct tbuf tbufs[NCPU];
@@ -75,6 +103,8 @@ typedef char trace_rec_is_48_bytes[sizeof(struct trace_rec) == 48 ? 1 : -1];
 
 volatile uint trace_live;       // read by trace_wants() on every event
 static volatile uint paused;    // 1 while the controller owns the buffers
+static volatile uint hold;      // 1 while the controller keeps CPUs out of events
+static uint hold_eflags;        // the controller's eflags before hold_cpus()
 
 // Configuration: written only by the controller (under ctl), read by
 // recorders.
@@ -207,13 +237,14 @@ struct slot {
   uint eflags;
 };
 
-// Start recording an event of type on this CPU: turn interrupts off, mark
-// the CPU busy, apply the filters and take the next record of its buffer
-// (header filled in: tsc, seq, type, cpu, pid). Returns 1 with s->r to fill
-// (all TRACE_NWORDS payload words), or 0 if the event is not recorded. Either
-// way the caller ends with slot_close(s).
+// Start an event of type on this CPU: turn interrupts off, mark the CPU
+// busy (waiting while the controller holds CPUs out), add n0 to counter c0
+// and 1 to counter c1 (VM_NONE: none), apply the filters and take the next
+// record of its buffer (header filled in: tsc, seq, type, cpu, pid).
+// Returns 1 with s->r to fill (all TRACE_NWORDS payload words), or 0 if the
+// event is not recorded. Either way the caller ends with slot_close(s).
 static inline __attribute__((always_inline)) int
-slot_open(struct slot *s, int type)
+slot_open(struct slot *s, int type, int c0, uint n0, int c1)
 {
   struct cpu *c;
   struct tbuf *tb;
@@ -224,12 +255,26 @@ slot_open(struct slot *s, int type)
   s->eflags = readeflags();
   cli();
   s->tb = 0;
-  if(readgs() == 0)              // this CPU is still booting
+  if(readgs() == 0){             // this CPU is still booting: shared counters
+    if(c0 != VM_NONE)
+      vmstat_add(c0, n0);
+    if(c1 != VM_NONE)
+      vmstat_inc(c1);
     return 0;
+  }
   asm volatile("movl %%gs:0, %0" : "=r"(c));
   id = c - cpus;
   tb = s->tb = &tbufs[id];
-  xchg(&tb->busy, 1);            // a full barrier: the controller sees it
+  for(;;){
+    xchg(&tb->busy, 1);          // a full barrier: busy is seen before hold is read
+    if(__builtin_expect(!hold, 1))
+      break;
+    tb->busy = 0;                // held out: wait (interrupts off, briefly)
+    while(hold)
+      cpu_relax();
+  }
+  tb->vm[c0] += n0;              // only this CPU writes its counters
+  tb->vm[c1]++;
   if(((trace_live >> type) & 1) == 0)
     return 0;
   pid = c->proc ? c->proc->pid : 0;
@@ -268,16 +313,17 @@ slot_close(struct slot *s)
     sti();
 }
 
-// Record one event of type with payload w[TRACE_NWORDS] in this CPU's
-// buffer, if tracing is on for type and the current process passes the
-// pid filter. Never sleeps, takes no lock.
+// Count an event (counters c0 += n0, c1 += 1, see slot_open) and record it
+// with payload w[TRACE_NWORDS] in this CPU's buffer, if tracing is on for
+// type and the current process passes the pid filter. Never sleeps, takes
+// no lock.
 void
-trace_record(int type, const uint *__restrict w)
+trace_record_cnt(int type, const uint *__restrict w, int c0, uint n0, int c1)
 {
   struct slot s;
   uint *__restrict d;
 
-  if(slot_open(&s, type)){
+  if(slot_open(&s, type, c0, n0, c1)){
     d = s.r->w;
     d[0] = w[0]; d[1] = w[1]; d[2] = w[2]; d[3] = w[3];
     d[4] = w[4]; d[5] = w[5]; d[6] = w[6];
@@ -285,8 +331,9 @@ trace_record(int type, const uint *__restrict w)
   slot_close(&s);
 }
 
-// The recording half of trace_fault(): the user eip of the current trap or
-// system call, and the cycles since the fault began at t0.
+// trace_fault(): counts the fault (VM_FAULT_<how>, VM_FAULTS) and records
+// the user eip of the current trap or system call, and the cycles since
+// the fault began at t0.
 void
 trace_fault_slow(uint va, uint err, int how, uint64 t0)
 {
@@ -294,7 +341,7 @@ trace_fault_slow(uint va, uint err, int how, uint64 t0)
   struct proc *p;
   uint *d;
 
-  if(slot_open(&s, TEV_FAULT)){
+  if(slot_open(&s, TEV_FAULT, how, 1, VM_FAULTS)){
     d = s.r->w;
     p = cpus[s.r->cpu].proc;
     d[0] = va;
@@ -307,17 +354,19 @@ trace_fault_slow(uint va, uint err, int how, uint64 t0)
   slot_close(&s);
 }
 
-// Record an event whose payload is nlead (0 or 1) words (lead), then the
-// string s padded to slen bytes, then one word tail (if it fits).
+// Count an event in counter c0 and record it with a payload of nlead (0 or
+// 1) words (lead), then the string s padded to slen bytes, then one word
+// tail (if it fits).
 void
-trace_str_event(int type, int nlead, uint lead, const char *str, int slen, uint tail)
+trace_str_event(int type, int c0, int nlead, uint lead, const char *str, int slen,
+                uint tail)
 {
   struct slot s;
   uint *d;
   char *b;
   int i;
 
-  if(slot_open(&s, type)){
+  if(slot_open(&s, type, c0, 1, VM_NONE)){
     d = s.r->w;
     d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = d[6] = 0;
     if(nlead)
@@ -343,6 +392,56 @@ wait_idle(void)
   for(i = 0; i < NCPU; i++)
     while(tbufs[i].busy)
       cpu_relax();
+}
+
+// Keep every CPU out of the event code (slot_open) until release_cpus():
+// afterwards no CPU is inside an event, and an event that begins waits (with
+// interrupts off) before it bumps a counter. Interrupts stay off on this CPU
+// meanwhile (an interrupt's event here would wait for us forever); the
+// caller holds excl and makes no event until release_cpus().
+static void
+hold_cpus(void)
+{
+  uint eflags = readeflags();
+
+  cli();
+  hold_eflags = eflags;
+  xchg(&hold, 1);                // a full barrier: hold is seen before busy is read
+  wait_idle();
+}
+
+// Let the CPUs held by hold_cpus() run events again: they see every store
+// made meanwhile (x86 keeps stores in order; hold goes last).
+static void
+release_cpus(void)
+{
+  __sync_synchronize();
+  hold = 0;
+  if(hold_eflags & FL_IF)
+    sti();
+}
+
+// Every VM counter into v: the shared array plus each CPU's share. Exact
+// for the trace helpers' counters only while the CPUs are held.
+static void
+vm_sum(uint *v)
+{
+  int i, k;
+
+  for(k = 0; k < VM_NCOUNTERS; k++){
+    v[k] = __atomic_load_n(&vmstat_counters[k], __ATOMIC_RELAXED);
+    for(i = 0; i < NCPU; i++)
+      v[k] += tbufs[i].vm[k];
+  }
+}
+
+// For vmstat_read(): a snapshot of every counter without holding the CPUs
+// (an event in flight on another CPU may be in one counter and not yet in
+// another).
+void
+trace_vm_sum(uint *v)
+{
+  vm_sum(v);
 }
 
 // Merge the windows of each cpu and type into one (the earliest start, the
@@ -401,26 +500,29 @@ collect_paused(int keep)
     }
 }
 
-// Pause recording (events that arrive are counted, not recorded) and wait
-// until no CPU is inside the recording code. Afterwards the caller
+// Pause recording (events that arrive are counted, not recorded). Once
+// it returns no CPU is inside the event code and none records: the caller
 // (holding excl) may touch every buffer.
 static void
 quiesce(void)
 {
+  hold_cpus();
   paused = 1;
   pause_t0 = rdtsc();
-  wait_idle();
+  release_cpus();
 }
 
-// Let recording run again; put what arrived meanwhile in a window.
+// Let recording run again with the configuration as it is now; put what
+// arrived meanwhile in a window. One held step: each event is wholly
+// before (paused, in the window) or wholly after (recorded).
 static void
 resume(void)
 {
-  __sync_synchronize();
+  hold_cpus();
   trace_live = cfg.enabled ? (cfg.mask & ~1u) : 0;
   paused = 0;
-  wait_idle();                  // whoever saw paused has counted
   collect_paused(cfg.enabled);
+  release_cpus();
 }
 
 // Take excl, spinning (its holders never sleep... except the control path,
@@ -432,9 +534,12 @@ excl_enter(void)
     cpu_relax();
 }
 
+// Empty the buffers and start the counts (counter increments, pause
+// windows, mask changes) afresh. Recording is paused (quiesce).
 static void
 clear_buffers(void)
 {
+  uint v[VM_NCOUNTERS];
   int i, k;
 
   for(i = 0; i < NCPU; i++){
@@ -446,10 +551,13 @@ clear_buffers(void)
   }
   for(k = 0; k < VM_NCOUNTERS; k++)
     cfg.vm_acc[k] = 0;
+  hold_cpus();                  // counters and paused counts at one moment
+  vm_sum(v);
   if(cfg.enabled)
     for(k = 0; k < VM_NCOUNTERS; k++)
-      cfg.vm_on[k] = vmstat_counters[k];
+      cfg.vm_on[k] = v[k];
   collect_paused(0);            // paused events before this moment: not ours
+  release_cpus();
   nwins = 0;
   cfg.maskvar = 0;
 }
@@ -503,28 +611,29 @@ alloc_buffers(uint want)
   return 0;
 }
 
+// Turn tracing on or off (recording is paused: quiesce). The counters
+// and the paused counts are read, and trace_live changed, in one held
+// step: what arrives later while paused belongs to the trace if on.
 static void
 set_enabled(int on)
 {
+  uint v[VM_NCOUNTERS];
   int k;
 
   if(on == cfg.enabled)
     return;
-  // The counters and the paused counts are read at one moment, and
-  // recording (paused) is on exactly from then: what arrives later while
-  // paused belongs to the trace.
-  if(!on)
-    collect_paused(1);
+  hold_cpus();
+  vm_sum(v);
+  collect_paused(!on);
   for(k = 0; k < VM_NCOUNTERS; k++){
     if(on)
-      cfg.vm_on[k] = vmstat_counters[k];
+      cfg.vm_on[k] = v[k];
     else
-      cfg.vm_acc[k] += vmstat_counters[k] - cfg.vm_on[k];
+      cfg.vm_acc[k] += v[k] - cfg.vm_on[k];
   }
-  if(on)
-    collect_paused(0);
   cfg.enabled = on;
   trace_live = on ? (cfg.mask & ~1u) : 0;
+  release_cpus();
 }
 
 // Set the pid filter: pid alone, or with follow its descendants too.
@@ -837,17 +946,22 @@ static const char *reason_names[] = { "call", "panic", "console" };
 static void
 send_header(int reason)
 {
-  uint acc[VM_NCOUNTERS];
+  uint acc[VM_NCOUNTERS], v[VM_NCOUNTERS];
   uint i, t;
 
-  for(i = 0; i < VM_NCOUNTERS; i++){
-    acc[i] = cfg.vm_acc[i];
-    if(cfg.enabled)
-      acc[i] += vmstat_counters[i] - cfg.vm_on[i];
-  }
+  if(reason != DUMP_PANIC)      // (after a panic the other CPUs are stopped)
+    hold_cpus();
+  vm_sum(v);
   for(i = 0; i < NCPU; i++)
     for(t = 0; t < TRACE_NTYPES; t++)
       pend[i][t] = cfg.enabled ? tbufs[i].paused[t] - pseen[i][t] : 0;
+  if(reason != DUMP_PANIC)
+    release_cpus();
+  for(i = 0; i < VM_NCOUNTERS; i++){
+    acc[i] = cfg.vm_acc[i];
+    if(cfg.enabled)
+      acc[i] += v[i] - cfg.vm_on[i];
+  }
   frame_text("ktrace ");  frame_num(TRACE_VERSION, 10);
   frame_text("\nrecsize "); frame_num(sizeof(struct trace_rec), 10);
   frame_text("\nnwords ");  frame_num(TRACE_NWORDS, 10);
@@ -1005,6 +1119,7 @@ trace_panic_dump(void)
     return;
   trace_live = 0;
   paused = 1;
+  hold = 0;                      // (a holder the panic stopped: let our events pass)
   tsc_khz();
   printf("trace: dumping the trace buffers to COM2 (panic)\n");
   n = dump_locked(DUMP_PANIC);
@@ -1093,9 +1208,7 @@ trace_bench_part(int part)
       break;
     case TRACE_PART_RECORD:
     case TRACE_PART_RECORD_CLI:
-      vmstat_inc(VM_MARKERS);  // a marker event, so the counters agree
-      if(trace_wants(TEV_MARKER))
-        trace_record(TEV_MARKER, w);
+      trace_record_cnt(TEV_MARKER, w, VM_MARKERS, 1, VM_NONE);  // a counted marker
       break;
     default:
       return -EINVAL;

@@ -1,7 +1,9 @@
 // Event tracing: the helpers other kernel files call where something worth
 // recording happens. Each helper bumps its always-on VM counter(s) and, only
 // if tracing is on for that event type, records an event in this CPU's ring
-// buffer (trace.c). With tracing off the cost is one load and one branch.
+// buffer (trace.c). The bump and the decision are one step with interrupts
+// off (so a snapshot of the counters never splits them); with tracing off
+// the cost is a call, interrupts off and on, and one locked exchange.
 //
 // Recording takes no lock, never sleeps and is safe in interrupt handlers
 // and with spinlocks held (it runs with interrupts off on this CPU).
@@ -29,9 +31,26 @@ struct trace_rec {
 // enabled mask, or 0 when tracing is off.
 extern volatile uint trace_live;
 
-void trace_record(int type, const uint *w);                  // the one emission point
+// "No counter" for the counted record functions below (a sink slot).
+#define VM_NONE VM_NCOUNTERS
+
+// The counted record functions: each adds n0 to counter c0 and 1 to
+// counter c1 (VM_NONE: none) and, if tracing is on for type, records the
+// event, all as one step that no controller snapshot can split (trace.c).
+void trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1);
 void trace_fault_slow(uint va, uint err, int how, uint64 t0);
-void trace_str_event(int type, int nlead, uint lead, const char *s, int slen, uint tail);
+void trace_str_event(int type, int c0, int nlead, uint lead, const char *s, int slen,
+                     uint tail);
+
+// Record an event that no counter counts (the caller tested trace_wants()).
+static inline void
+trace_record(int type, const uint *w)
+{
+  trace_record_cnt(type, w, VM_NONE, 0, VM_NONE);
+}
+
+// Every VM counter: the shared ones plus each CPU's share (vmstat_read).
+void trace_vm_sum(uint *v);
 
 static inline int
 trace_wants(int type)
@@ -48,22 +67,20 @@ trace_start(void)
 
 // A page fault at va with CPU error code err (PF_* bits), resolved as how
 // (TF_*), begun at t0 = trace_start(). Call exactly once per fault, where
-// the fault is classified.
+// the fault is classified. Bumps VM_FAULT_<how> (the same number as
+// TF_<how>) and VM_FAULTS.
 static inline void
 trace_fault(uint va, uint err, int how, uint64 t0)
 {
-  vmstat_inc(how);             // VM_FAULT_<how> has the same number as TF_<how>
-  vmstat_inc(VM_FAULTS);
-  if(trace_wants(TEV_FAULT))
-    trace_fault_slow(va, err, how, t0);
+  trace_fault_slow(va, err, how, t0);
 }
 
 static inline void
-trace_page_event(int type, void *kva, int order, void *site)
+trace_page_event(int type, void *kva, int order, void *site, int counter)
 {
   uint w[TRACE_NWORDS] = { V2P(kva), (uint)order, (uint)site };
 
-  trace_record(type, w);
+  trace_record_cnt(type, w, counter, 1u << order, VM_NONE);
 }
 
 // page_alloc returned the block kva of 2^order pages to the caller at site
@@ -71,18 +88,14 @@ trace_page_event(int type, void *kva, int order, void *site)
 static inline void
 trace_page_alloc(void *kva, int order, void *site)
 {
-  vmstat_add(VM_PGALLOC, 1u << order);
-  if(trace_wants(TEV_PAGE_ALLOC))
-    trace_page_event(TEV_PAGE_ALLOC, kva, order, site);
+  trace_page_event(TEV_PAGE_ALLOC, kva, order, site, VM_PGALLOC);
 }
 
 // page_free took back the block kva of 2^order pages from site.
 static inline void
 trace_page_free(void *kva, int order, void *site)
 {
-  vmstat_add(VM_PGFREE, 1u << order);
-  if(trace_wants(TEV_PAGE_FREE))
-    trace_page_event(TEV_PAGE_FREE, kva, order, site);
+  trace_page_event(TEV_PAGE_FREE, kva, order, site, VM_PGFREE);
 }
 
 // A page of a shared file mapping was written back: bytes at file offset
@@ -90,39 +103,30 @@ trace_page_free(void *kva, int order, void *site)
 static inline void
 trace_msync_write(uint va, uint ino, uint off, uint bytes, int why)
 {
-  vmstat_inc(VM_MSYNC_PAGES);
-  vmstat_add(VM_MSYNC_BYTES, bytes);
-  if(trace_wants(TEV_MSYNC_WRITE)){
-    uint w[TRACE_NWORDS] = { va, ino, off, bytes, (uint)why };
-    trace_record(TEV_MSYNC_WRITE, w);
-  }
+  uint w[TRACE_NWORDS] = { va, ino, off, bytes, (uint)why };
+
+  trace_record_cnt(TEV_MSYNC_WRITE, w, VM_MSYNC_BYTES, bytes, VM_MSYNC_PAGES);
 }
 
 // The current process (named name) forked child pid child.
 static inline void
 trace_fork(int child, const char *name)
 {
-  vmstat_inc(VM_FORKS);
-  if(trace_wants(TEV_FORK))
-    trace_str_event(TEV_FORK, 1, (uint)child, name, 16, 0);
+  trace_str_event(TEV_FORK, VM_FORKS, 1, (uint)child, name, 16, 0);
 }
 
 // The current process now runs the program name (after exec succeeded).
 static inline void
 trace_exec(const char *name)
 {
-  vmstat_inc(VM_EXECS);
-  if(trace_wants(TEV_EXEC))
-    trace_str_event(TEV_EXEC, 0, 0, name, 16, 0);
+  trace_str_event(TEV_EXEC, VM_EXECS, 0, 0, name, 16, 0);
 }
 
 // The current process (named name) exits with status.
 static inline void
 trace_exit(int status, const char *name)
 {
-  vmstat_inc(VM_EXITS);
-  if(trace_wants(TEV_EXIT))
-    trace_str_event(TEV_EXIT, 1, (uint)status, name, 16, 0);
+  trace_str_event(TEV_EXIT, VM_EXITS, 1, (uint)status, name, 16, 0);
 }
 
 // The current process mapped [addr, addr+len) with prot and flags, backed by
@@ -130,31 +134,25 @@ trace_exit(int status, const char *name)
 static inline void
 trace_mmap(uint addr, uint len, int prot, int flags, uint ino, uint off)
 {
-  vmstat_inc(VM_MMAPS);
-  if(trace_wants(TEV_MMAP)){
-    uint w[TRACE_NWORDS] = { addr, len, (uint)prot, (uint)flags, ino, off };
-    trace_record(TEV_MMAP, w);
-  }
+  uint w[TRACE_NWORDS] = { addr, len, (uint)prot, (uint)flags, ino, off };
+
+  trace_record_cnt(TEV_MMAP, w, VM_MMAPS, 1, VM_NONE);
 }
 
 // The current process unmapped [addr, addr+len).
 static inline void
 trace_munmap(uint addr, uint len)
 {
-  vmstat_inc(VM_MUNMAPS);
-  if(trace_wants(TEV_MUNMAP)){
-    uint w[TRACE_NWORDS] = { addr, len };
-    trace_record(TEV_MUNMAP, w);
-  }
+  uint w[TRACE_NWORDS] = { addr, len };
+
+  trace_record_cnt(TEV_MUNMAP, w, VM_MUNMAPS, 1, VM_NONE);
 }
 
 // A user marker: label (NUL-terminated, cut to TRACE_LABEL-1 bytes) and arg.
 static inline void
 trace_marker(const char *label, int arg)
 {
-  vmstat_inc(VM_MARKERS);
-  if(trace_wants(TEV_MARKER))
-    trace_str_event(TEV_MARKER, 0, 0, label, TRACE_LABEL, (uint)arg);
+  trace_str_event(TEV_MARKER, VM_MARKERS, 0, 0, label, TRACE_LABEL, (uint)arg);
 }
 
 // A system call num begins (args: its first three argument words, read

@@ -59,10 +59,13 @@ volatile unsigned trace_live;
 unsigned vmstat_counters[256];
 
 void
-trace_record(int type, const unsigned *w)
+trace_record_cnt(int type, const unsigned *w, int c0, unsigned n0, int c1)
 {
   (void)type;
   (void)w;
+  (void)c0;
+  (void)n0;
+  (void)c1;
 }
 
 // Stand-in for the fault-injection hook of page_alloc and kmalloc

@@ -13,6 +13,12 @@
 //   tracetest gaps K      a child touches K fresh pages while this process
 //                         changes the settings (to the same values) and
 //                         dumps 3 times; then a final dump (every process)
+//   tracetest churn N     a child maps, touches and unmaps pages for ever
+//                         while this process, N times, turns tracing off
+//                         and on, flips the marker bit of the mask and
+//                         dumps (and clears every 64th time); then kills
+//                         the child and makes a final dump (tracing off).
+//                         The host checks every dump against the counters.
 //   tracetest cow K       touch K pages, fork, the child writes them (copy
 //                         on write); run it under `trace run`
 //   tracetest spin        tracing on, then loop for ever with no system call
@@ -591,6 +597,48 @@ gaps_run(int k)
   restore();
 }
 
+// tracetest churn N: see the top of the file. Prints "churn N child P".
+// The marker bit's flips leave faults and page events checked exactly.
+static void
+churn_run(int n)
+{
+  int pid, i, st;
+  char *p;
+
+  trace(TRACE_OFF, 0, 0);
+  trace(TRACE_SIZE, 64, 0);            // small: quick dumps
+  trace(TRACE_MODE, TRACE_FLIGHT, 0);
+  trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
+  trace(TRACE_PID, 0, 0);
+  trace(TRACE_CLEAR, 0, 0);
+  trace(TRACE_ON, 0, 0);
+  if((pid = fork()) == 0){
+    for(;;){
+      p = mmap(0, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if(p == MAP_FAILED)
+        exit(1);
+      for(i = 0; i < 16; i++)
+        p[i * PG] = i;
+      munmap(p, 16 * PG);
+    }
+  }
+  for(i = 0; i < n && pid > 0; i++){
+    trace(TRACE_OFF, 0, 0);
+    trace(TRACE_ON, 0, 0);
+    trace(TRACE_MASK, TRACE_MASK_DEFAULT ^ (i & 1 ? 0 : 1 << TEV_MARKER), 0);
+    if(i % 64 == 63)
+      trace(TRACE_CLEAR, 0, 0);
+    trace(TRACE_DUMP, 0, 0);
+  }
+  if(pid > 0)
+    kill(pid);
+  wait(&st);
+  trace(TRACE_OFF, 0, 0);
+  trace(TRACE_DUMP, 0, 0);
+  printf("churn %d child %d\n", n, pid);
+  restore();
+}
+
 // tracetest cow K: see the top of the file.
 static void
 cow_run(int k)
@@ -646,6 +694,10 @@ main(int argc, char **argv)
     exit(touch_pages(atoi(argv[2]), 1) < 0);
   if(argc == 3 && strcmp(argv[1], "gaps") == 0){
     gaps_run(atoi(argv[2]));
+    exit(0);
+  }
+  if(argc == 3 && strcmp(argv[1], "churn") == 0){
+    churn_run(atoi(argv[2]));
     exit(0);
   }
   if(argc == 2 && (strcmp(argv[1], "spin") == 0 || strcmp(argv[1], "crash") == 0))
