@@ -102,7 +102,9 @@ class SimWriter:
             c["msync_bytes"] += values.get("bytes", 0)
         else:
             c[{"fork": "forks", "exec": "execs", "exit": "exits", "mmap": "mmaps",
-               "munmap": "munmaps", "marker": "markers"}[type_name]] += 1
+               "munmap": "munmaps", "marker": "markers", "pcache_hit": "pcache_hits",
+               "pcache_miss": "pcache_misses", "pcache_free": "pcache_freed",
+               "tlb_shootdown": "tlb_shootdowns"}[type_name]] += 1
 
     def header_text(self):
         lines = ["ktrace %d" % VERSION, "recsize %d" % REC.size, "nwords %d" % ev.NWORDS,
