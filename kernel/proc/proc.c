@@ -391,7 +391,7 @@ procdump(void)
   acquire(&ptable.lock);
   for(p = ptable.list; p; p = p->next){
     st = (uint)p->state < NELEM(names) && names[p->state] ? names[p->state] : "???";
-    printf("%d %s %s\n", p->pid, st, p->name);
+    printf("%d %s %s chan 0x%x killed %d\n", p->pid, st, p->name, (uint)p->chan, p->killed);
   }
   release(&ptable.lock);
 }
