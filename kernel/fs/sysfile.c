@@ -32,6 +32,22 @@ arg_fd(int n, int *pfd, struct file **pf)
   return 0;
 }
 
+// The arguments of read and write: fd, user buffer, byte count. 1 to go
+// on, 0 when there is nothing to do (n is 0), or -errno.
+static int
+arg_rw(struct file **f, uint *buf, int *n)
+{
+  int r;
+
+  if((r = arg_fd(0, 0, f)) < 0)
+    return r;
+  if(arguint(1, buf) < 0 || argint(2, n) < 0)
+    return -EFAULT;
+  if(*n < 0)
+    return -EINVAL;
+  return *n > 0;
+}
+
 int
 sys_read(void)
 {
@@ -39,14 +55,8 @@ sys_read(void)
   uint buf;
   int n, r;
 
-  if((r = arg_fd(0, 0, &f)) < 0)
+  if((r = arg_rw(&f, &buf, &n)) <= 0)
     return r;
-  if(arguint(1, &buf) < 0 || argint(2, &n) < 0)
-    return -EFAULT;
-  if(n < 0)
-    return -EINVAL;
-  if(n == 0)
-    return 0;
   return file_read(f, buf, n);
 }
 
@@ -57,14 +67,8 @@ sys_write(void)
   uint buf;
   int n, r;
 
-  if((r = arg_fd(0, 0, &f)) < 0)
+  if((r = arg_rw(&f, &buf, &n)) <= 0)
     return r;
-  if(arguint(1, &buf) < 0 || argint(2, &n) < 0)
-    return -EFAULT;
-  if(n < 0)
-    return -EINVAL;
-  if(n == 0)
-    return 0;
   return file_write(f, buf, n);
 }
 
