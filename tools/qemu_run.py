@@ -447,6 +447,13 @@ def run(cmd=None, image=None, cpus=2, mem=128, timeout=120, com2=None,
     return res
 
 
+# A test suite's watchdog reports a hung test with this; the runner then
+# types Ctrl-P, and the kernel lists every process with its state and wait
+# channel (console.c, procdump), so the log says what was stuck.
+TEST_TIMEOUT_RE = re.compile(r"^FAIL \S+: timed out after \d+ ticks")
+CTRL_P = b"\x10"
+
+
 def _follow(guest, res, timeout, raw, on_output):
     """Read the guest's output until the end marker, a panic, the timeout
     or the end of output; fill in res."""
@@ -474,6 +481,8 @@ def _follow(guest, res, timeout, raw, on_output):
         text = parser.feed(line)
         if text is not None and on_output:
             on_output(text)
+        if TEST_TIMEOUT_RE.search(line):
+            guest.send(CTRL_P)   # a test hung: the kernel lists every process
         if TRACE_DUMP_BEGIN in line:
             dumping = time.monotonic() + TRACE_DUMP_GRACE
         if dumping is not None and any(m in line for m in TRACE_DUMP_END):
