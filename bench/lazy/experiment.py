@@ -145,16 +145,10 @@ def figures(tables, ctx):
             ("lazy_vs_eager_pages.png", plot_pages(t))]
 
 
-def _no_data(text):
-    fig, ax = K.plt.subplots(figsize=(7, 4.2))
-    ax.text(0.5, 0.5, text, ha="center", transform=ax.transAxes)
-    return fig
-
-
 def plot_cycles(table):
     """Grouped bars: mmap + touch time per mode and touched share."""
     if table.empty:
-        return _no_data("no vmbench data")
+        return K.empty_figure("no vmbench data")
     fig, ax = K.plt.subplots(figsize=(7, 4.2))
     mib = int(table["region_kib"].iloc[0]) // 1024
     K.grouped_bars(ax, table, "pct", "mode", "cycles", 1e6, errors=True, order=MODE_ORDER,
@@ -171,7 +165,7 @@ def plot_cycles(table):
 def plot_pages(table):
     """Grouped bars, log axis: pages allocated per mode (exact counts)."""
     if table.empty:
-        return _no_data("no vmbench data")
+        return K.empty_figure("no vmbench data")
     fig, ax = K.plt.subplots(figsize=(7, 4.2))
     mib = int(table["region_kib"].iloc[0]) // 1024
     K.grouped_bars(ax, table, "pct", "mode", "pages", 1, errors=False, order=MODE_ORDER,
