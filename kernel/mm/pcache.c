@@ -179,6 +179,18 @@ pcache_update(struct mobj *o, uint off, const char *src, uint n, uint oldsize)
   }
 }
 
+// The file grew from oldsize to newsize bytes: mappings that saw the zero
+// page for pages wholly past the old end drop it, so their next access
+// maps the file's page. Caller holds ip->lock, no spinlock.
+static void
+pcache_grow(struct mobj *o, uint oldsize, uint newsize)
+{
+  uint from = PGROUNDUP(oldsize) / PGSIZE, to = PGROUNDUP(newsize) / PGSIZE;
+
+  if(from < to)
+    rmap_unmap(o, from, to);
+}
+
 // One piece of a write(): bytes buf[0..n) at f's offset (the end, for
 // O_APPEND), in one log operation, to the file and its cached pages.
 // Returns the bytes written (fewer if write_span says so) or -errno.
@@ -197,6 +209,7 @@ write_piece(struct file *f, struct mobj *o, const char *buf, uint n)
   m = write_span(ip, f->off, n, WRITEOPBLOCKS);
   if((r = writei(ip, 0, (uint)buf, f->off, m)) > 0){
     pcache_update(o, f->off, buf, r, oldsize);
+    pcache_grow(o, oldsize, ip->size);
     f->off += r;
   }
   iunlock(ip);
@@ -332,15 +345,18 @@ pcache_sync(struct inode *ip, struct mobj *o, uint from, uint to, uint va, int w
   return pcache_writeback(ip, o, from, to, va, why);
 }
 
-// The file ip shrank or grew from oldsize to newsize bytes: pages wholly
+// The file ip shrinks or grows from oldsize to newsize bytes: pages wholly
 // past the new end leave every mapping and the cache; the part of the
-// last page past the new end reads as zero. Caller holds ip->lock.
+// last page past the shorter end reads as zero (stores a mapping made
+// past the old end do not become file content); pages the file grows
+// over stop showing the zero page. Caller holds ip->lock.
 void
 pcache_truncate(struct inode *ip, uint oldsize, uint newsize)
 {
   struct mobj *o;
   uint keep = (newsize + PGSIZE - 1) / PGSIZE;
   uint old = (oldsize + PGSIZE - 1) / PGSIZE;
+  uint tail = newsize < oldsize ? newsize : oldsize;
   char *kva;
 
   if((o = mobj_file_find(ip->dev, ip->inum)) == 0)
@@ -349,8 +365,9 @@ pcache_truncate(struct inode *ip, uint oldsize, uint newsize)
     rmap_unmap(o, keep, old);
     mobj_remove_range(o, keep, old);
   }
-  if(newsize % PGSIZE && (kva = mobj_lookup(o, newsize / PGSIZE)) != 0){
-    memset(kva + newsize % PGSIZE, 0, PGSIZE - newsize % PGSIZE);
+  pcache_grow(o, oldsize, newsize);
+  if(tail % PGSIZE && (kva = mobj_lookup(o, tail / PGSIZE)) != 0){
+    memset(kva + tail % PGSIZE, 0, PGSIZE - tail % PGSIZE);
     vm_user_page_put(kva);
   }
   mobj_put(o);

@@ -92,11 +92,13 @@ cpus_using(pde_t *pgdir)
 
 // Walk the PTEs of v that could map pages [from, to) of v's object and
 // call fn on each present one that maps a page of the object (a private
-// mapping's own copies are skipped); fn returns 1 when it changed the PTE.
-// Returns how many it changed, and adds to *mask the CPUs that must flush
-// their TLBs if any. Caller holds rmap_lock.
+// mapping's own copies are skipped) or, if zero is set, the zero page that
+// stands for a page past the end of the file; fn returns 1 when it changed
+// the PTE. Returns how many it changed, and adds to *mask the CPUs that
+// must flush their TLBs if any. Caller holds rmap_lock.
 static int
-walk_vma(struct vma *v, uint from, uint to, int (*fn)(pte_t *, void *), uint *mask)
+walk_vma(struct vma *v, uint from, uint to, int (*fn)(pte_t *, void *), int zero,
+         uint *mask)
 {
   uint vfirst = v->offset / PGSIZE, vlast = vfirst + (v->end - v->start) / PGSIZE;
   uint va, n;
@@ -118,7 +120,9 @@ walk_vma(struct vma *v, uint from, uint to, int (*fn)(pte_t *, void *), uint *ma
     if(pte == 0 || (*pte & PTE_P) == 0)
       continue;
     pg = page_of(P2V(PTE_ADDR(*pte)));
-    if(pg == 0 || pg->obj != v->obj || pg->pgno != n)
+    if(zero && mobj_is_zero_page(P2V(PTE_ADDR(*pte))))
+      ;
+    else if(pg == 0 || pg->obj != v->obj || pg->pgno != n)
       continue;
     changed += fn(pte, P2V(PTE_ADDR(*pte)));
   }
@@ -151,7 +155,7 @@ rmap_harvest(struct mobj *o, uint from, uint to)
 
   acquire(&rmap_lock);
   for(v = o->maps; v; v = v->rnext)
-    n += walk_vma(v, from, to, harvest_pte, &mask);
+    n += walk_vma(v, from, to, harvest_pte, 0, &mask);
   release(&rmap_lock);
   tlb_shootdown(mask);
   return n;
@@ -168,9 +172,10 @@ unmap_pte(pte_t *pte, void *kva)
   return 1;
 }
 
-// Remove from every mapping of o the PTEs of pages [from, to) (a
-// truncation cut them off; a later access faults). TLBs are flushed
-// before this returns. Caller holds the inode lock, no spinlock.
+// Remove from every mapping of o the PTEs of pages [from, to): a
+// truncation cut them off, or the file grew over pages that mappings saw
+// as the zero page; a later access faults. TLBs are flushed before this
+// returns. Caller holds the inode lock, no spinlock.
 void
 rmap_unmap(struct mobj *o, uint from, uint to)
 {
@@ -179,7 +184,7 @@ rmap_unmap(struct mobj *o, uint from, uint to)
 
   acquire(&rmap_lock);
   for(v = o->maps; v; v = v->rnext)
-    walk_vma(v, from, to, unmap_pte, &mask);
+    walk_vma(v, from, to, unmap_pte, 1, &mask);
   release(&rmap_lock);
   tlb_shootdown(mask);
 }

@@ -85,7 +85,7 @@ sys_ftruncate(void)
   if(len < f->ip->size){
     r = itrunc_to(f->ip, len);
   } else if(len > f->ip->size){
-    pcache_truncate(f->ip, f->ip->size, f->ip->size);   // zero the old last page's tail
+    pcache_truncate(f->ip, f->ip->size, len);
     f->ip->size = len;
     iupdate(f->ip);
   }

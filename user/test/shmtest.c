@@ -715,6 +715,34 @@ eof_grow(void)
   CHECK(munmap(p, PG) == 0);
 }
 
+// A page wholly past the end that a mapping has read (the zero page) shows
+// the file's bytes once write() or ftruncate makes the file reach it, in
+// shared and private mappings alike; a store there is then no bus error.
+static void
+eof_zero_page_grows(void)
+{
+  char *p, *q;
+  int fd;
+
+  make_file("f", 0, 100);
+  p = map_file("f", O_RDWR, 4 * PG, RW, MAP_SHARED);
+  q = map_file("f", O_RDONLY, 4 * PG, PROT_READ, MAP_PRIVATE);
+  CHECK(p[2 * PG + 10] == 0 && q[2 * PG + 10] == 0);   // the zero page
+  CHECK(p[3 * PG] == 0 && q[3 * PG] == 0);
+  CHECK((fd = open("f", O_RDWR)) >= 0);
+  CHECK(lseek(fd, 2 * PG + 10, 0) == 2 * PG + 10);
+  CHECK_EQ(write(fd, "w", 1), 1);
+  CHECK(p[2 * PG + 10] == 'w' && q[2 * PG + 10] == 'w');
+  CHECK(ftruncate(fd, 4 * PG) == 0);
+  p[3 * PG] = 't';                 // now inside the file
+  CHECK(q[3 * PG] == 't');
+  CHECK(msync(p, 4 * PG, MS_SYNC) == 0);
+  CHECK(disk_byte("f", 3 * PG) == 't');
+  close(fd);
+  CHECK(munmap(p, 4 * PG) == 0);
+  CHECK(munmap(q, 4 * PG) == 0);
+}
+
 // ftruncate shrinks (pages past the end leave every mapping: touching
 // them kills; the last page's tail reads zero) and grows (zeros).
 static void
@@ -855,6 +883,7 @@ static struct test tests[] = {
   TEST(read_into_self),
   TEST(eof_rules),
   TEST(eof_grow),
+  TEST(eof_zero_page_grows),
   TEST(truncate_file),
   TEST(cache_counts),
   TEST(cache_pressure),
