@@ -204,6 +204,7 @@ uint  ide_blocks(uint dev);               // blocks on disk dev, 0 if unknown
 int   pcache_file_read(struct file *f, uint uaddr, int n);   // read() of a regular file
 int   pcache_file_write(struct file *f, uint uaddr, int n);  // write() of a regular file
 void  pcache_truncate(struct inode *ip, uint oldsize, uint newsize);  // caller holds ip->lock
+int   pcache_read_kernel(struct inode *ip, char *dst, uint off, uint n);  // caller holds ip->lock
 void  mobj_init(void);
 void  mobj_drop_caches(void);             // free clean cache pages nobody uses
 void  tlb_intr(void);                     // TLB shootdown IPI handler

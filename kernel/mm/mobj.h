@@ -71,6 +71,7 @@ int   pcache_sync(struct inode *ip, struct mobj *o, uint from, uint to,
                   uint va, int why);              // harvest dirty bits, then write back
 void  pcache_update(struct mobj *o, uint off, const char *src, uint n, uint oldsize);
 void  pcache_truncate(struct inode *ip, uint oldsize, uint newsize);  // caller holds ip->lock
+int   pcache_read_kernel(struct inode *ip, char *dst, uint off, uint n);  // caller holds ip->lock
 
 // rmap.c
 void  rmap_add(struct vma *v);                    // v->obj and v->pgdir set

@@ -76,6 +76,40 @@ pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
   return mobj_insert(o, pgno, kva);
 }
 
+// Read n bytes at file offset off of ip into kernel memory dst (exec):
+// each page comes from the cache when it is there (it may hold stores a
+// mapping made and nobody wrote back yet), from the disk otherwise, and
+// nothing is added to the cache. Returns the bytes read (fewer at the end
+// of the file) or -errno. Caller holds ip->lock.
+int
+pcache_read_kernel(struct inode *ip, char *dst, uint off, uint n)
+{
+  struct mobj *o = mobj_file_find(ip->dev, ip->inum);
+  uint done, m;
+  char *kva;
+  int r = 0;
+
+  if(off >= ip->size)
+    n = 0;
+  else if(n > ip->size - off)
+    n = ip->size - off;
+  for(done = 0; done < n; done += m){
+    m = PGSIZE - (off + done) % PGSIZE;
+    if(m > n - done)
+      m = n - done;
+    if(o && (kva = mobj_lookup(o, (off + done) / PGSIZE)) != 0){
+      memmove(dst + done, kva + (off + done) % PGSIZE, m);
+      vm_user_page_put(kva);
+    } else if((r = readi(ip, 0, (uint)(dst + done), off + done, m)) != (int)m){
+      r = r < 0 ? r : -EIO;
+      break;
+    }
+  }
+  if(o)
+    mobj_put(o);
+  return done == n ? (int)n : r;
+}
+
 // The same for the fault path: a cached page is found without the inode
 // lock; a missing one is read under it. Caller holds no inode lock.
 void *

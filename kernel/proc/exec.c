@@ -69,13 +69,17 @@ struct image {
   uint brk;          // first page after the highest segment
 };
 
-// Read exactly n bytes at off of ip into kernel buffer dst. 0 or -ENOEXEC.
+// Read exactly n bytes at off of ip into kernel buffer dst, through the
+// page cache (so stores a shared mapping made to the program count).
+// 0, -ENOEXEC (the file is too short) or -EIO.
 static int
 read_exact(struct inode *ip, void *dst, uint off, uint n)
 {
-  if(readi(ip, 0, (uint)dst, off, n) != (int)n)
-    return -ENOEXEC;
-  return 0;
+  int r = pcache_read_kernel(ip, dst, off, n);
+
+  if(r == -EIO)
+    return r;
+  return r == (int)n ? 0 : -ENOEXEC;
 }
 
 static int

@@ -743,6 +743,38 @@ eof_zero_page_grows(void)
   CHECK(munmap(q, 4 * PG) == 0);
 }
 
+// exec reads the program through the page cache: a store a shared
+// mapping made to the file, not yet written back, is what runs.
+static void
+exec_sees_mapped_store(void)
+{
+  static char img[64 * 1024];
+  int fd, n, pid;
+  char *p;
+
+  CHECK((fd = open("/echo", O_RDONLY)) >= 0);
+  n = read(fd, img, sizeof(img));
+  close(fd);
+  CHECK(n > 0 && n < (int)sizeof(img) && img[0] == 0x7f);
+  img[0] = 'X';                      // on disk: not an ELF file
+  CHECK((fd = open("prog", O_CREATE | O_TRUNC | O_RDWR)) >= 0);
+  CHECK_EQ(write(fd, img, n), n);
+  p = map_fd(fd, PG, RW, MAP_SHARED, 0);
+  close(fd);
+  p[0] = 0x7f;                       // in the cache: the real header
+  if((pid = test_fork()) == 0){
+    char *argv[] = { "prog", "ran", 0 };
+    close(1);
+    open("prog.out", O_CREATE | O_TRUNC | O_WRONLY);
+    exec("prog", argv);
+    exit(errno == ENOEXEC ? 7 : 8);
+  }
+  CHECK_EQ(test_wait(pid), 0);
+  CHECK(file_byte("prog.out", 0) == 'r');
+  CHECK(munmap(p, PG) == 0);
+  CHECK(unlink("prog") == 0 && unlink("prog.out") == 0);
+}
+
 // ftruncate shrinks (pages past the end leave every mapping: touching
 // them kills; the last page's tail reads zero) and grows (zeros).
 static void
@@ -884,6 +916,7 @@ static struct test tests[] = {
   TEST(eof_rules),
   TEST(eof_grow),
   TEST(eof_zero_page_grows),
+  TEST(exec_sees_mapped_store),
   TEST(truncate_file),
   TEST(cache_counts),
   TEST(cache_pressure),
