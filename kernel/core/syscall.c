@@ -141,10 +141,12 @@ syscall(void)
   uint64 t0 = trace_sys_enter(num);
 
   fault_syscall_begin(p);
+  p->insys = num + 1;
   if(num < NELEM(syscalls) && syscalls[num])
     p->tf->eax = syscalls[num]();
   else
     p->tf->eax = -ENOSYS;
+  p->insys = 0;
   fault_syscall_end(p);
   trace_sys_exit(num, p->tf->eax, t0);
 }

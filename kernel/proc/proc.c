@@ -377,7 +377,9 @@ setkilled(struct proc *p)
   release(&ptable.lock);
 }
 
-// Print a line per process (pid, state, name) on the console; for ^P.
+// Print a line per process on the console, for ^P: pid, state, name,
+// wait channel, killed flag, and the system call in progress (or "user"
+// and the user eip of its last trap).
 void
 procdump(void)
 {
@@ -391,7 +393,11 @@ procdump(void)
   acquire(&ptable.lock);
   for(p = ptable.list; p; p = p->next){
     st = (uint)p->state < NELEM(names) && names[p->state] ? names[p->state] : "???";
-    printf("%d %s %s chan 0x%x killed %d\n", p->pid, st, p->name, (uint)p->chan, p->killed);
+    printf("%d %s %s chan 0x%x killed %d", p->pid, st, p->name, (uint)p->chan, p->killed);
+    if(p->insys)
+      printf(" in syscall %d\n", p->insys - 1);
+    else
+      printf(" user eip 0x%x\n", p->tf ? p->tf->eip : 0);
   }
   release(&ptable.lock);
 }

@@ -70,6 +70,7 @@ struct proc {
   int fdfree;                  // every fd below this is in use (fd_alloc starts here)
   struct inode *cwd;           // current directory
   char name[16];               // program name, for debugging and kill messages
+  int insys;                   // system call in progress + 1, 0 when none (procdump)
   int fail_next;               // fault injection (mm/faultinj.c): armed for the next call
   int fail_count;              // ... allocations left before the one that fails
   int fail_hit;                // ... this call had an allocation failed
