@@ -60,6 +60,7 @@ int   strcmp(const char *a, const char *b);
 int   strncmp(const char *a, const char *b, int n);
 int   strlen(const char *s);
 char *strchr(const char *s, char c);
+char *strstr(const char *hay, const char *needle);
 char *strcat(char *dst, const char *src);
 void *memset(void *dst, int c, uint n);
 void *memmove(void *dst, const void *src, int n);

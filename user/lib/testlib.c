@@ -2,6 +2,7 @@
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
 #include "kernel/memstat.h"
+#include "kernel/mman.h"
 #include "user/user.h"
 #include "user/lib/testlib.h"
 
@@ -44,13 +45,41 @@ test_freepages(void)
   return ms.free_pages;
 }
 
+// The processes the running test made with test_fork, on a page shared by
+// every process of the suite (so a grandchild's fork is listed too): when
+// the test ends the parent kills whatever is still alive, so a test that
+// timed out or failed leaves nothing running into the next one.
+#define TEST_MAXKIDS 1000
+struct test_kids {
+  int n;
+  int pid[TEST_MAXKIDS];
+};
+static struct test_kids *kids;   // 0 if the page could not be mapped
+
 int
 test_fork(void)
 {
   int pid = fork();
   if (pid < 0)
     test_fail("fork: %s", strerror(errno));
+  if (pid > 0 && kids) {
+    int i = __sync_fetch_and_add(&kids->n, 1);
+    if (i < TEST_MAXKIDS)
+      kids->pid[i] = pid;
+  }
   return pid;
+}
+
+// Kill every process the last test made that is still alive.
+static void
+kill_kids(void)
+{
+  if (kids == 0)
+    return;
+  for (int i = 0; i < kids->n && i < TEST_MAXKIDS; i++)
+    if (kids->pid[i] > 0)
+      kill(kids->pid[i]);
+  kids->n = 0;
 }
 
 int
@@ -306,6 +335,7 @@ run_one(const char *suite, struct test *t, int index)
     while ((w = wait(0)) != dog && w >= 0)
       ;
   }
+  kill_kids();
   reason[0] = 0;
   if (timedout)
     snprintf(reason, sizeof(reason), "timed out after %d ticks", timeout_ticks);
@@ -344,6 +374,12 @@ int
 test_run(const char *suite, struct test *tests, int ntests, int argc, char **argv)
 {
   int failed = 0;
+  kids = mmap(0, sizeof(*kids), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (kids == MAP_FAILED)
+    kids = 0;
+  else
+    kids->n = 0;                 // in memory before any test counts free pages
+  errno = 0;                     // its page too (bss is zero-filled on first use)
   for (int i = 0; i < ntests; i++)
     if (selected(&tests[i], argc, argv))
       failed += !run_one(suite, &tests[i], i);

@@ -54,7 +54,8 @@ void test_expect(const char *cmd, const char *want, int st);
 // Create path with the given contents (fails the test on error).
 void test_write_file(const char *path, const char *data);
 
-// fork, failing the test if it fails.
+// fork, failing the test if it fails. A child still alive when the test
+// ends (passed, failed or timed out) is killed.
 int  test_fork(void);
 // Run the program at path with argv in a child whose stdout goes into a
 // pipe, and whose stderr goes to the file errpath (created) unless

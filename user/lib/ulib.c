@@ -68,6 +68,18 @@ strchr(const char *s, char c)
   return 0;
 }
 
+// The first place where needle occurs in hay, or 0.
+char *
+strstr(const char *hay, const char *needle)
+{
+  uint n = strlen(needle);
+
+  for (; *hay; hay++)
+    if (strncmp(hay, needle, n) == 0)
+      return (char *)hay;
+  return n == 0 ? (char *)hay : 0;
+}
+
 void *
 memset(void *dst, int c, uint n)
 {

@@ -569,6 +569,26 @@ low_memory_fork(void)
   CHECK(unlink("/dev_ok_file") == 0);
 }
 
+// The test framework kills what a timed-out test left running: the
+// deliberately stuck suite testlibcheck leaves a child holding 256 pages.
+static void
+harness_cleans_up(void)
+{
+  char out[512];
+  int before = test_freepages(), after = 0;
+
+  CHECK_EQ(test_sh("/testlibcheck", out, sizeof(out), 1), 1);
+  if (strstr(out, "FAIL testlib.stuck: timed out after 20 ticks") == 0)
+    test_fail("testlibcheck printed: %s", out);
+  for (int tries = 0; tries < 100; tries++) {
+    if ((after = test_freepages()) >= before)
+      break;
+    sleep(1);
+  }
+  CHECK_EQ(after, before);
+  CHECK(unlink("/testlib.0") == 0);     // the stuck test's directory
+}
+
 // Many writers into one pipe: the reader gets every byte.
 static void
 pipe_many_writers(void)
@@ -716,6 +736,7 @@ static struct test tests[] = {
   // added by helper D2
   TEST(exec_status_load), TEST(kill_many), TEST(race_names), TEST(low_memory_fork),
   TEST(pipe_many_writers), TEST(out_of_inodes), TEST(race_rmdir_create),
+  TEST(harness_cleans_up),
 };
 
 int
