@@ -109,7 +109,7 @@ kernel_trap_panic(struct trapframe *tf)
 {
   printf("cpu %d: unexpected trap %d (err 0x%x) in kernel: eip 0x%x cr2 0x%x\n",
          cpuid(), tf->trapno, tf->err, tf->eip, rcr2());
-  panic("trap");
+  panic("trap: unexpected trap in kernel mode (a kernel bug)");
 }
 
 static void

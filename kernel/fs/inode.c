@@ -249,7 +249,7 @@ void
 iunlock(struct inode *ip)
 {
   if(ip == 0 || !holdingsleep(&ip->lock) || ip->ref < 1)
-    panic("iunlock");
+    panic("iunlock: not locked, or no reference");
   releasesleep(&ip->lock);
 }
 
