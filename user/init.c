@@ -65,6 +65,5 @@ main(void)
     printf("init: starting sh\n");
     if (run(argv) < 0)
       sleep(100);              // no memory for a fork: let others free some
-
   }
 }
