@@ -89,6 +89,8 @@ fault_cause(int err, uint pferr)
     return "page fault: out of memory";
   case -ENXIO:
     return "bus error: page past the end of the mapped file";
+  case -EIO:
+    return "bus error: disk error reading the mapped file";
   default:
     return "page fault";
   }

@@ -147,6 +147,7 @@ static void
 ide_start(struct buf *b)
 {
   uint sector = b->blockno * SECTS_PER_BLOCK;
+  int st;
 
   ide_wait();
   outb(ATA_CTRL, 0);
@@ -157,8 +158,9 @@ ide_start(struct buf *b)
   outb(ATA_DRIVE, 0xE0 | ((b->dev & 1) << 4) | ((sector >> 24) & 0x0F));
   if(b->dirty){
     outb(ATA_CMD, CMD_WRITE_MULT);
-    while((inb(ATA_STATUS) & (ST_BSY | ST_DRQ)) != ST_DRQ)
-      ;
+    while(((st = inb(ATA_STATUS)) & (ST_BSY | ST_DRQ)) != ST_DRQ)
+      if((st & ST_BSY) == 0 && (st & (ST_ERR | ST_DF)))
+        return;                  // refused: its interrupt reports the error
     outsl(ATA_DATA, b->data, BSIZE / 4);  // the whole block goes now
   } else {
     outb(ATA_CMD, CMD_READ_MULT);

@@ -3,9 +3,11 @@
 Each case boots a small image whose file-system disk goes through qemu's
 blkdebug driver, with one rule that fails every read or every write of one
 block (errno 5: the IDE controller reports ERR). Then:
-  - a read error inside a file makes read() fail with EIO, again on a
-    retry, with the kernel's "fs: inode N: disk error at block B" line,
-    while other files read correctly;
+  - a read error inside a file, a directory or an indirect block makes
+    read() fail with EIO, again on a retry, with the kernel's "fs: inode
+    N: disk error at block B" line, while other files read correctly; a
+    process reading the bad block through a mapping is killed with a
+    message;
   - a write error in the log area means the transaction never commits:
     the call that committed it fails with EIO, later changes fail with
     EIO (the file system is read-only), reads still work, and the image
@@ -31,9 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, HERE)
 import qemu_run  # noqa: E402
-from test_damage import Image  # noqa: E402
+from test_damage import NDIRECT, Image  # noqa: E402
 
-PROGRAMS = ["init", "sh", "cat", "ls", "echo", "wc", "rm", "ln"]
+PROGRAMS = ["init", "sh", "cat", "ls", "echo", "wc", "rm", "ln", "mkdir", "robusttest"]
 DISK_BLOCKS = 2048
 BOOT_TIMEOUT = 60
 SECTORS_PER_BLOCK = 2
@@ -41,7 +43,9 @@ EIO_RE = r"input/output error"
 
 # A first boot without errors makes /console (init) and makes the case's
 # script, /check, the /runcmd of later boots.
-SETUP = """rm /runcmd
+SETUP = """mkdir /d
+echo hello > /d/f
+rm /runcmd
 ln /check /runcmd
 echo setup done
 """
@@ -49,6 +53,9 @@ READ_SCRIPT = """echo begin
 wc /data
 wc /data
 wc /other
+ls /d
+wc /big
+robusttest -mapcat /data
 echo alive
 """
 WRITE_SCRIPT = """echo begin
@@ -64,6 +71,16 @@ def data_block(im):
     return im.inode(im.lookup("/data")[0])[3][2]
 
 
+def dir_block(im):
+    """The first block of directory /d."""
+    return im.inode(im.lookup("/d")[0])[3][0]
+
+
+def indirect_block(im):
+    """/big's singly-indirect block."""
+    return im.inode(im.lookup("/big")[0])[3][NDIRECT]
+
+
 def root_block(im):
     """The root directory's first block (a new entry goes there)."""
     return im.inode(1)[3][0]
@@ -73,6 +90,8 @@ def root_block(im):
 # of that kind that touches the block.
 CASES = [
     ("read_file_data", READ_SCRIPT, "read", data_block),
+    ("read_dir_block", READ_SCRIPT, "read", dir_block),
+    ("read_indirect_block", READ_SCRIPT, "read", indirect_block),
     ("write_log_data", WRITE_SCRIPT, "write", lambda im: im.logstart + 1),
     ("write_home_block", WRITE_SCRIPT, "write", root_block),
     ("read_superblock", READ_SCRIPT, "read", lambda im: 1),
@@ -128,11 +147,13 @@ def results():
     os.makedirs(qemu_run.TMP_DIR, exist_ok=True)
     workdir = os.path.join(qemu_run.TMP_DIR, "ioerr-%d-%d" % (os.getpid(), time.time_ns()))
     os.makedirs(workdir)
-    files = [os.path.join(workdir, "data"), os.path.join(workdir, "other")]
+    files = [os.path.join(workdir, n) for n in ("data", "other", "big")]
     with open(files[0], "w") as f:
         f.write("word\n" * 1000)               # 5 blocks
     with open(files[1], "w") as f:
         f.write("other\n" * 100)
+    with open(files[2], "w") as f:             # 20 blocks: past the direct ones
+        f.write("big\n" * 5120)
     out = {}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         futs = {c[0]: pool.submit(run_case, workdir, files, c) for c in CASES}
@@ -156,12 +177,40 @@ def get(results, name):
     return r, res, "\n".join(res.lines), tail
 
 
+OTHER_OK = r"^\s*100 100 600 /other"
+BIG_OK = r"^\s*5120 5120 20480 /big"
+LS_OK = r"^f\b"
+MAP_OK = r"mapcat: 5000 bytes"
+
+
 def test_read_error_in_a_file_is_eio(results):
     r, res, text, tail = get(results, "read_file_data")
     assert res.kind == "ok" and "alive" in res.output, tail
     assert len(re.findall(r"wc: /data: " + EIO_RE, text)) == 2, tail
     assert "fs: inode %d: disk error at block %d" % (r["inum"], r["block"]) in text, tail
-    assert re.search(r"^\s*100 100 600 /other", text, re.M), tail   # the rest still reads
+    for ok in (OTHER_OK, BIG_OK, LS_OK):       # the rest still reads
+        assert re.search(ok, text, re.M), (ok, tail)
+    # Through a mapping: the process is killed, naming the cause.
+    assert re.search(r"\(robusttest\): killed: bus error: disk error reading the mapped "
+                     r"file at 0x", text), tail
+    assert not re.search(MAP_OK, text), tail
+
+
+def test_read_error_in_a_directory_is_eio(results):
+    r, res, text, tail = get(results, "read_dir_block")
+    assert res.kind == "ok" and "alive" in res.output, tail
+    assert re.search(r"ls: /d: " + EIO_RE, text), tail
+    for ok in (OTHER_OK, BIG_OK, MAP_OK):
+        assert re.search(ok, text, re.M), (ok, tail)
+
+
+def test_read_error_in_an_indirect_block_is_eio(results):
+    r, res, text, tail = get(results, "read_indirect_block")
+    assert res.kind == "ok" and "alive" in res.output, tail
+    assert re.search(r"wc: /big: " + EIO_RE, text), tail
+    assert not re.search(BIG_OK, text, re.M), tail
+    for ok in (OTHER_OK, LS_OK, MAP_OK):
+        assert re.search(ok, text, re.M), (ok, tail)
 
 
 def test_log_write_error_does_not_commit(results):
@@ -170,7 +219,7 @@ def test_log_write_error_does_not_commit(results):
     assert "log: disk write failed" in text and "read-only" in text, tail
     assert re.search(r"/new: " + EIO_RE, text), tail       # the committing call
     assert re.search(r"/new2: " + EIO_RE, text), tail      # read-only after
-    assert re.search(r"^\s*100 100 600 /other", text, re.M), tail
+    assert re.search(OTHER_OK, text, re.M), tail
     assert r["same"], "the image changed although nothing committed"
     st, out = r["fsck"]
     assert st == 0, out
