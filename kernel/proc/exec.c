@@ -10,6 +10,7 @@
 #include "arch/mmu.h"
 #include "errno.h"
 #include "mman.h"
+#include "stat.h"
 #include "core/spinlock.h"
 #include "proc/proc.h"
 #include "arch/trapframe.h"
@@ -69,13 +70,21 @@ struct image {
   uint brk;          // first page after the highest segment
 };
 
-// Read exactly n bytes at off of ip into kernel buffer dst. 0 or -ENOEXEC.
+// Read exactly n bytes at off of ip (locked) into kernel buffer dst. 0,
+// -ENOEXEC (the file ends first), or readi's error (-EIO: damage, or a
+// disk error, also part way).
 static int
 read_exact(struct inode *ip, void *dst, uint off, uint n)
 {
-  if(readi(ip, 0, (uint)dst, off, n) != (int)n)
-    return -ENOEXEC;
-  return 0;
+  int r = readi(ip, 0, (uint)dst, off, n);
+  struct stat st;
+
+  if(r == (int)n)
+    return 0;
+  if(r < 0)
+    return r;
+  stati(ip, &st);
+  return off + r < st.size ? -EIO : -ENOEXEC;
 }
 
 static int

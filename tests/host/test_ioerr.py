@@ -58,6 +58,11 @@ wc /big
 robusttest -mapcat /data
 echo alive
 """
+EXEC_SCRIPT = """echo begin
+wc /other
+cat /other
+echo alive
+"""
 WRITE_SCRIPT = """echo begin
 echo one > /new
 echo two > /new2
@@ -81,6 +86,12 @@ def indirect_block(im):
     return im.inode(im.lookup("/big")[0])[3][NDIRECT]
 
 
+def program_block(im):
+    """The sixth block of /wc: inside its code (which starts at file offset
+    4096)."""
+    return im.inode(im.lookup("/wc")[0])[3][5]
+
+
 def root_block(im):
     """The root directory's first block (a new entry goes there)."""
     return im.inode(1)[3][0]
@@ -92,6 +103,7 @@ CASES = [
     ("read_file_data", READ_SCRIPT, "read", data_block),
     ("read_dir_block", READ_SCRIPT, "read", dir_block),
     ("read_indirect_block", READ_SCRIPT, "read", indirect_block),
+    ("read_program_block", EXEC_SCRIPT, "read", program_block),
     ("write_log_data", WRITE_SCRIPT, "write", lambda im: im.logstart + 1),
     ("write_home_block", WRITE_SCRIPT, "write", root_block),
     ("read_superblock", READ_SCRIPT, "read", lambda im: 1),
@@ -211,6 +223,14 @@ def test_read_error_in_an_indirect_block_is_eio(results):
     assert not re.search(BIG_OK, text, re.M), tail
     for ok in (OTHER_OK, LS_OK, MAP_OK):
         assert re.search(ok, text, re.M), (ok, tail)
+
+
+def test_read_error_in_a_program_fails_exec(results):
+    r, res, text, tail = get(results, "read_program_block")
+    assert res.kind == "ok" and "alive" in res.output, tail
+    assert re.search(r"wc: " + EIO_RE, text), tail        # not "exec format error"
+    assert not re.search(OTHER_OK, text, re.M), tail
+    assert res.output.count("other") == 100, tail           # cat still runs
 
 
 def test_log_write_error_does_not_commit(results):
