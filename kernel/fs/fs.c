@@ -301,6 +301,9 @@ fs_init(int dev)
   fs_datastart = sb.bmapstart + (sb.size + BPB - 1) / BPB;
   log_init(dev, &sb);
   bmap_alloc.hint = fs_datastart;
+  if((b = bread(dev, IBLOCK(ROOTINO, sb))) == 0)   // (ilock would call it damage)
+    fs_damaged("disk read error in the root inode");
+  brelse(b);
   if((root = iget(dev, ROOTINO)) == 0)
     panic("fs_init: no memory for the root inode");   // at boot: cannot be
   if(ilock(root) < 0 || root->type != T_DIR || root->nlink < 1)

@@ -15,8 +15,10 @@ block (errno 5: the IDE controller reports ERR). Then:
   - a write error at a block's home location after the commit point
     keeps the transaction in the log: the next boot (without errors)
     redoes it, and the image passes fsck;
-  - a read error in the superblock or a write error in the log header at
-    mount stops the boot with "file system damaged: ...; run fsck".
+  - a read error in a program's code makes exec fail with EIO;
+  - a read error in the superblock or the root inode, or a write error in
+    the log header, at mount stops the boot with "file system damaged:
+    ...; run fsck".
 No case may panic or hang. The guests run two at a time.
 """
 import concurrent.futures
@@ -107,6 +109,7 @@ CASES = [
     ("write_log_data", WRITE_SCRIPT, "write", lambda im: im.logstart + 1),
     ("write_home_block", WRITE_SCRIPT, "write", root_block),
     ("read_superblock", READ_SCRIPT, "read", lambda im: 1),
+    ("read_root_inode", READ_SCRIPT, "read", lambda im: im.inodestart),
     ("write_log_header", READ_SCRIPT, "write", lambda im: im.logstart),
 ]
 
@@ -260,6 +263,7 @@ def test_install_error_is_redone_at_next_boot(results):
 
 @pytest.mark.parametrize("name,why", [
     ("read_superblock", "disk read error in the superblock"),
+    ("read_root_inode", "disk read error in the root inode"),
     ("write_log_header", "disk write error in the log header"),
 ])
 def test_mount_error_stops_the_boot(results, name, why):
