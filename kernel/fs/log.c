@@ -20,7 +20,8 @@
 // the disk again); one whose home blocks cannot all be written stays in
 // the log, for the next boot to redo. Either way the log is marked failed:
 // no later transaction reaches the disk (it could overwrite a log the next
-// boot needs), begin_op reports -EIO and the file system is read-only.
+// boot needs), log_writable() reports -EIO and the calls that change the
+// disk fail with it up front: the file system is read-only until reboot.
 // Only the operation that commits hears of the failure from end_op.
 #include "types.h"
 #include "param.h"
