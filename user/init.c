@@ -63,6 +63,7 @@ main(void)
   for (;;) {
     char *argv[] = { "/sh", 0 };
     printf("init: starting sh\n");
-    run(argv);
+    if (run(argv) < 0)
+      sleep(100);              // no memory for a fork: let others free some
   }
 }

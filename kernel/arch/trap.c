@@ -89,6 +89,8 @@ fault_cause(int err, uint pferr)
     return "page fault: out of memory";
   case -ENXIO:
     return "bus error: page past the end of the mapped file";
+  case -EIO:
+    return "bus error: disk error reading the mapped file";
   default:
     return "page fault";
   }
@@ -109,7 +111,7 @@ kernel_trap_panic(struct trapframe *tf)
 {
   printf("cpu %d: unexpected trap %d (err 0x%x) in kernel: eip 0x%x cr2 0x%x\n",
          cpuid(), tf->trapno, tf->err, tf->eip, rcr2());
-  panic("trap");
+  panic("trap: unexpected trap in kernel mode (a kernel bug)");
 }
 
 static void

@@ -151,18 +151,19 @@ int   argstr(int n, char *buf, int max);  // copy string arg into buf: length or
 // ide.c
 void  ide_init(void);
 void  ide_intr(void);
-void  ide_rw(struct buf *b);
+int   ide_rw(struct buf *b);               // 0 or -EIO
 // bio.c
 void  binit(void);
-struct buf *bread(uint dev, uint blockno);
-void  bwrite(struct buf *b);
+struct buf *bread(uint dev, uint blockno);  // 0 on a disk error
+int   bwrite(struct buf *b);               // 0 or -EIO
+void  binval(struct buf *b);               // forget the cached data
 void  brelse(struct buf *b);
 void  bpin(struct buf *b);
 void  bunpin(struct buf *b);
 // log.c
 void  log_init(int dev, struct superblock *sb);
 void  begin_op(void);
-void  end_op(void);
+int   end_op(void);                       // 0, or -EIO: the commit failed
 void  log_write(struct buf *b);
 // fs.c
 void  fs_init(int dev);

@@ -6,6 +6,7 @@
 // (sector-at-a-time PIO costs one per sector, which an emulator makes slow).
 #include "types.h"
 #include "param.h"
+#include "errno.h"
 #include "arch/x86.h"
 #include "arch/traps.h"
 #include "core/spinlock.h"
@@ -75,19 +76,18 @@ ide_probe(int drive)
 }
 
 // Ask a drive to move SECTS_PER_BLOCK sectors per data transfer, polling
-// with its interrupt masked. Panics if the drive refuses: every later
-// request depends on it, and it happens at boot, before any user runs.
-static void
+// with its interrupt masked. Returns 0, or -1 if the drive is not ready or
+// refuses (every request depends on it: the drive is then not used).
+static int
 ide_set_multiple(int drive)
 {
   outb(ATA_CTRL, 2);                   // nIEN: no interrupt for this one
   outb(ATA_DRIVE, 0xE0 | (drive << 4));
   if(ide_wait() < 0)
-    panic("ide: drive not ready");
+    return -1;
   outb(ATA_COUNT, SECTS_PER_BLOCK);
   outb(ATA_CMD, CMD_SET_MULT);
-  if(ide_wait() < 0)
-    panic("ide: drive refused multiple mode");
+  return ide_wait();
 }
 
 // Ask a drive how many sectors it has (IDENTIFY words 60-61: the sectors
@@ -131,7 +131,10 @@ ide_init(void)
   for(int d = 0; d < 2; d++)
     if(ide.present[d]){
       ide.nblocks[d] = ide_identify(d);
-      ide_set_multiple(d);
+      if(ide_set_multiple(d) < 0){
+        printf("ide: disk %d refused multiple mode: not used\n", d);
+        ide.present[d] = 0;
+      }
     }
   outb(ATA_DRIVE, 0xE0);
   outb(ATA_CTRL, 0);
@@ -144,6 +147,7 @@ static void
 ide_start(struct buf *b)
 {
   uint sector = b->blockno * SECTS_PER_BLOCK;
+  int st;
 
   ide_wait();
   outb(ATA_CTRL, 0);
@@ -154,8 +158,9 @@ ide_start(struct buf *b)
   outb(ATA_DRIVE, 0xE0 | ((b->dev & 1) << 4) | ((sector >> 24) & 0x0F));
   if(b->dirty){
     outb(ATA_CMD, CMD_WRITE_MULT);
-    while((inb(ATA_STATUS) & (ST_BSY | ST_DRQ)) != ST_DRQ)
-      ;
+    while(((st = inb(ATA_STATUS)) & (ST_BSY | ST_DRQ)) != ST_DRQ)
+      if((st & ST_BSY) == 0 && (st & (ST_ERR | ST_DF)))
+        return;                  // refused: its interrupt reports the error
     outsl(ATA_DATA, b->data, BSIZE / 4);  // the whole block goes now
   } else {
     outb(ATA_CMD, CMD_READ_MULT);
@@ -178,16 +183,19 @@ ide_intr(void)
   }
   st = inb(ATA_STATUS);          // reading status acknowledges the interrupt
   if(st & (ST_ERR | ST_DF)){
-    // The request failed: a read gives zeros, a write is lost. The file
-    // system checks block numbers before use, so this is a bad disk.
+    // The request failed: ide_rw returns -EIO. A failed read leaves b
+    // not valid; a failed write leaves b's data as it was (newer than
+    // the disk): the caller decides (the log does not commit).
     printf("ide: disk %d block %d: %s error (status 0x%x)\n", b->dev, b->blockno,
            b->dirty ? "write" : "read", st);
+    b->ioerr = 1;
+  } else {
     if(!b->dirty)
-      memset(b->data, 0, BSIZE);
-  } else if(!b->dirty)
-    insl(ATA_DATA, b->data, BSIZE / 4);
-  b->valid = 1;
+      insl(ATA_DATA, b->data, BSIZE / 4);
+    b->valid = 1;
+  }
   b->dirty = 0;
+  b->inflight = 0;
   ide.head = b->qnext;
   wakeup(b);
   if(ide.head)
@@ -196,42 +204,47 @@ ide_intr(void)
 }
 
 // Read b from disk if it is not valid, or write it if it is dirty; sleep
-// until done. Caller holds b->lock.
-void
+// until done. Returns 0, or -EIO if the disk reported an error or the
+// block is not on the disk (b is then left not valid after a read, and
+// not dirty either way). Caller holds b->lock.
+int
 ide_rw(struct buf *b)
 {
   struct buf **pp;
+  int err;
 
   if(!holdingsleep(&b->lock))
     panic("ide_rw: buf not locked");
   if(b->valid && !b->dirty)
     panic("ide_rw: nothing to do");
-  if(b->dev > 1 || !ide.present[b->dev])
-    panic("ide_rw: no such disk");
+  if(b->dev > 1 || !ide.present[b->dev]){
+    b->dirty = 0;
+    return -EIO;               // (the boot said "no disk N")
+  }
   // A block past the end of the disk, or one whose sector number would
   // wrap the 28-bit disk address onto another block, is never sent to the
   // drive. The file system checks its block numbers first (fscheck.c), so
-  // this is the last line of defence: the read gives zeros, the write is
-  // dropped, and both are reported.
+  // this is the last line of defence: both fail with -EIO, reported.
   if((ide.nblocks[b->dev] && b->blockno >= ide.nblocks[b->dev]) ||
      b->blockno >= LBA28_SECTORS / SECTS_PER_BLOCK){
     printf("ide: disk %d block %d: past the end of the disk (%d blocks)\n",
            b->dev, b->blockno, ide.nblocks[b->dev]);
-    if(!b->dirty)
-      memset(b->data, 0, BSIZE);
-    b->valid = 1;
     b->dirty = 0;
-    return;
+    return -EIO;
   }
 
   acquire(&ide.lock);
   b->qnext = 0;
+  b->ioerr = 0;
+  b->inflight = 1;
   for(pp = &ide.head; *pp; pp = &(*pp)->qnext)
     ;
   *pp = b;
   if(ide.head == b)
     ide_start(b);
-  while(!(b->valid && !b->dirty))
+  while(b->inflight)
     sleep(b, &ide.lock);
+  err = b->ioerr;
   release(&ide.lock);
+  return err ? -EIO : 0;
 }

@@ -83,25 +83,40 @@ bget(uint dev, uint blockno)
   }
 }
 
-// A locked buffer with the current contents of the block.
+// A locked buffer with the current contents of the block, or 0 if the
+// disk could not read it (the driver reports it; a later bread tries
+// again). Callers turn 0 into -EIO.
 struct buf *
 bread(uint dev, uint blockno)
 {
   struct buf *b = bget(dev, blockno);
 
-  if(!b->valid)
-    ide_rw(b);
+  if(!b->valid && ide_rw(b) < 0){
+    brelse(b);
+    return 0;
+  }
   return b;
 }
 
-// Write b's data to disk now. Caller holds b->lock.
-void
+// Write b's data to disk now. 0, or -EIO if the disk refused it (b keeps
+// its data, newer than the disk's). Caller holds b->lock.
+int
 bwrite(struct buf *b)
 {
   if(!holdingsleep(&b->lock))
     panic("bwrite: buf not locked");
   b->dirty = 1;
-  ide_rw(b);
+  return ide_rw(b);
+}
+
+// Forget b's data: the next bread reads the disk again (the log drops a
+// transaction that never reached the disk). Caller holds b->lock.
+void
+binval(struct buf *b)
+{
+  if(!holdingsleep(&b->lock))
+    panic("binval: buf not locked");
+  b->valid = 0;
 }
 
 // Unlock b and drop this reference; an idle buffer becomes most recent.

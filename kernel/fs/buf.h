@@ -17,6 +17,8 @@ struct buf {
   struct buf *prev;        // LRU list: head->next is the most recently used
   struct buf *next;
   struct buf *qnext;       // IDE request queue
+  int inflight;            // queued for the disk (ide.lock)
+  int ioerr;               // the last transfer failed (ide.lock)
   uchar data[BSIZE];
 };
 #endif

@@ -129,6 +129,8 @@ inode_write(struct file *f, uint uaddr, int n)
   int done = 0, r = 0, m;
 
   while(done < n){
+    if((r = log_writable()) < 0)
+      break;
     begin_op_n(WRITEOPBLOCKS);
     ilock(f->ip);
     if(f->append)
@@ -137,7 +139,8 @@ inode_write(struct file *f, uint uaddr, int n)
     if((r = writei(f->ip, 1, uaddr + done, f->off, m)) > 0)
       f->off += r;
     iunlock(f->ip);
-    end_op_n(WRITEOPBLOCKS);
+    if(end_op_n(WRITEOPBLOCKS) < 0)
+      r = -EIO;                  // the commit failed: not saved
     if(r < 0)
       break;
     done += r;
@@ -148,7 +151,8 @@ inode_write(struct file *f, uint uaddr, int n)
 }
 
 // Write n bytes from user address uaddr. Returns the count, or -EBADF /
-// -ENODEV / -EFAULT / -ENOSPC / -EFBIG / -EPIPE / -EINTR if nothing was.
+// -ENODEV / -EFAULT / -ENOSPC / -EFBIG / -EPIPE / -EINTR / -EIO if
+// nothing was.
 int
 file_write(struct file *f, uint uaddr, int n)
 {

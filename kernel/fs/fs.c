@@ -32,19 +32,24 @@ static struct {
 } reap;
 
 // Fill a fresh block with zeros (inside the caller's operation).
-static void
+// 0 or -EIO.
+static int
 bzero(uint dev, uint bno)
 {
   struct buf *b = bread(dev, bno);
 
+  if(b == 0)
+    return fs_ioerr(0, bno);
   memset(b->data, 0, BSIZE);
   log_write(b);
   brelse(b);
+  return 0;
 }
 
 // Look for a clear bit in bitmap blocks for [from, to); set it and return
-// the block number, or 0 if there is none.
-static uint
+// the block number, 0 if there is none, or -EIO if a bitmap block cannot
+// be read (as a block number, a value above any fs_datastart).
+static int
 bitmap_take(uint dev, uint from, uint to)
 {
   struct buf *b;
@@ -52,7 +57,8 @@ bitmap_take(uint dev, uint from, uint to)
   int bit;
 
   for(base = from - from % BPB; base < to; base += BPB){
-    b = bread(dev, BBLOCK(base, sb));
+    if((b = bread(dev, BBLOCK(base, sb))) == 0)
+      return fs_ioerr(0, BBLOCK(base, sb));
     for(i = (from > base ? from - base : 0) / 8; i < BSIZE; i++){
       if(b->data[i] == 0xFF)
         continue;
@@ -73,11 +79,13 @@ bitmap_take(uint dev, uint from, uint to)
   return 0;
 }
 
-// Allocate a zeroed disk block; *bno gets its number. Returns 0 or -ENOSPC.
+// Allocate a zeroed disk block; *bno gets its number. Returns 0, -ENOSPC
+// or -EIO.
 int
 balloc(uint dev, uint *bno)
 {
-  uint hint, b;
+  uint hint;
+  int b;
 
   acquire(&bmap_alloc.lock);
   hint = bmap_alloc.hint;
@@ -88,13 +96,14 @@ balloc(uint dev, uint *bno)
   b = bitmap_take(dev, hint, sb.size);
   if(b == 0 && hint > fs_datastart)
     b = bitmap_take(dev, fs_datastart, hint);
-  if(b == 0)
-    return -ENOSPC;
+  if(b <= 0)
+    return b < 0 ? b : -ENOSPC;
   acquire(&bmap_alloc.lock);
   if(bmap_alloc.hint <= hint)
     bmap_alloc.hint = b + 1;
   release(&bmap_alloc.lock);
-  bzero(dev, b);
+  if(bzero(dev, b) < 0)
+    return -EIO;               // (the block stays taken: fsck sees it)
   *bno = b;
   return 0;
 }
@@ -112,7 +121,10 @@ bfree(uint dev, uint bno)
     fs_bad(0, "block to free", bno);
     return;
   }
-  b = bread(dev, BBLOCK(bno, sb));
+  if((b = bread(dev, BBLOCK(bno, sb))) == 0){
+    fs_ioerr(0, BBLOCK(bno, sb));
+    return;
+  }
   if((b->data[i / 8] & (1 << (i % 8))) == 0){
     brelse(b);
     fs_bad(0, "block freed twice", bno);
@@ -127,60 +139,69 @@ bfree(uint dev, uint bno)
   release(&bmap_alloc.lock);
 }
 
-// Count the clear bits of the bitmap for blocks [0, sb.size).
-static uint
-count_free_blocks(uint dev)
+// Count the clear bits of the bitmap for blocks [0, sb.size) into *n.
+// 0 or -EIO.
+static int
+count_free_blocks(uint dev, uint *n)
 {
   struct buf *b;
-  uint base, bno, n = 0;
+  uint base, bno;
 
+  *n = 0;
   for(base = 0; base < sb.size; base += BPB){
-    b = bread(dev, BBLOCK(base, sb));
+    if((b = bread(dev, BBLOCK(base, sb))) == 0)
+      return fs_ioerr(0, BBLOCK(base, sb));
     for(bno = base; bno < base + BPB && bno < sb.size; bno++)
       if((b->data[(bno - base) / 8] & (1 << (bno % 8))) == 0)
-        n++;
+        (*n)++;
     brelse(b);
   }
-  return n;
+  return 0;
 }
 
-// Count the disk inodes of type 0 (inode 0 is never used).
-static uint
-count_free_inodes(uint dev)
+// Count the disk inodes of type 0 (inode 0 is never used) into *n.
+// 0 or -EIO.
+static int
+count_free_inodes(uint dev, uint *n)
 {
   struct buf *b = 0;
   struct dinode *dip;
-  uint inum, n = 0;
+  uint inum;
 
+  *n = 0;
   for(inum = 1; inum < sb.ninodes; inum++){
     if(b == 0 || inum % IPB == 0){
       if(b)
         brelse(b);
-      b = bread(dev, IBLOCK(inum, sb));
+      if((b = bread(dev, IBLOCK(inum, sb))) == 0)
+        return fs_ioerr(0, IBLOCK(inum, sb));
     }
     dip = (struct dinode *)b->data + inum % IPB;
     if(dip->type == 0)
-      n++;
+      (*n)++;
   }
   if(b)
     brelse(b);
-  return n;
+  return 0;
 }
 
 // Fill *st for the file system on dev. The counts are a snapshot: they
 // include the changes of operations that have not committed yet.
-void
+// 0, or -EIO if the disk could not be read.
+int
 fs_stat(uint dev, struct fsstat *st)
 {
   memset(st, 0, sizeof(*st));
   st->bsize = BSIZE;
   st->size = sb.size;
   st->nblocks = sb.nblocks;
-  st->free_blocks = count_free_blocks(dev);
   st->ninodes = sb.ninodes;
-  st->free_inodes = count_free_inodes(dev);
   st->maxfile = MAXFILE;
   st->mem_inodes = icache_count();
+  if(count_free_blocks(dev, &st->free_blocks) < 0 ||
+     count_free_inodes(dev, &st->free_inodes) < 0)
+    return -EIO;
+  return 0;
 }
 
 // Hand an unlinked inode (ref 1, nlink 0) to the reaper; the reference
@@ -234,7 +255,10 @@ find_orphans(uint dev)
   uint inum, value;
 
   for(inum = 1; inum < sb.ninodes; inum++){
-    b = bread(dev, IBLOCK(inum, sb));
+    if((b = bread(dev, IBLOCK(inum, sb))) == 0){
+      fs_ioerr(inum, IBLOCK(inum, sb));   // (fsck finds any orphan there)
+      continue;
+    }
     dip = (struct dinode *)b->data + inum % IPB;
     if(dip->type != 0 && dip->nlink == 0){
       if((field = dinode_check(dip, &value)) != 0){  // damaged: leave it to fsck
@@ -268,7 +292,8 @@ fs_init(int dev)
   initlock(&reap.lock, "reap");
   fs_check_init();
   icache_init();
-  b = bread(dev, 1);
+  if((b = bread(dev, 1)) == 0)
+    fs_damaged("disk read error in the superblock");
   memmove(&sb, b->data, sizeof(sb));
   brelse(b);
   if((why = sb_check(&sb, ide_blocks(dev))) != 0)
@@ -276,6 +301,9 @@ fs_init(int dev)
   fs_datastart = sb.bmapstart + (sb.size + BPB - 1) / BPB;
   log_init(dev, &sb);
   bmap_alloc.hint = fs_datastart;
+  if((b = bread(dev, IBLOCK(ROOTINO, sb))) == 0)   // (ilock would call it damage)
+    fs_damaged("disk read error in the root inode");
+  brelse(b);
   if((root = iget(dev, ROOTINO)) == 0)
     panic("fs_init: no memory for the root inode");   // at boot: cannot be
   if(ilock(root) < 0 || root->type != T_DIR || root->nlink < 1)

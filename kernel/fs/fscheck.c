@@ -146,6 +146,19 @@ log_check(struct logheader *lh, uint cap, struct superblock *s)
   return 0;
 }
 
+// Report that the disk could not read or write block bno (of inode inum,
+// or of the file system's own metadata if inum is 0; the driver has said
+// which transfer failed). Returns -EIO for the caller's system call.
+int
+fs_ioerr(uint inum, uint bno)
+{
+  if(inum)
+    printf("fs: inode %d: disk error at block %d\n", inum, bno);
+  else
+    printf("fs: disk error at block %d\n", bno);
+  return -EIO;
+}
+
 // The root file system cannot be used: say why and switch the machine off.
 void
 fs_damaged(const char *why)

@@ -13,7 +13,8 @@ struct fsstat;
 
 // log.c
 void  begin_op_n(int n);                  // an operation that may log n blocks
-void  end_op_n(int n);                    // ... and its end
+int   end_op_n(int n);                    // ... and its end (0 or -EIO)
+int   log_writable(void);                 // 0, or -EIO after a failed disk write
 void  begin_op_large(void);               // an operation that owns the whole log
 int   log_capacity(void);                 // blocks a large operation may log
 
@@ -23,14 +24,14 @@ int   balloc(uint dev, uint *bno);        // 0 or -ENOSPC; the block is zeroed
 void  bfree(uint dev, uint bno);
 void  fs_reap(void);                      // free unlinked inodes (end_op calls it)
 void  fs_reap_add(struct inode *ip);      // queue an unlinked inode for fs_reap
-void  fs_stat(uint dev, struct fsstat *st);  // free blocks/inodes (sys_fsstat)
+int   fs_stat(uint dev, struct fsstat *st);  // free blocks/inodes (sys_fsstat); 0 or -EIO
 
 // inode.c
 void  icache_init(void);
 struct inode *iget(uint dev, uint inum);  // 0 when out of memory
 uint  icache_count(void);                 // inodes in memory
 struct inode *ialloc(uint dev, short type, int *err);
-void  iupdate(struct inode *ip);
+int   iupdate(struct inode *ip);           // 0 or -EIO
 void  itrunc(struct inode *ip);
 void  ifree_locked(struct inode *ip);     // truncate and mark free on disk
 uint  write_span(struct inode *ip, uint off, uint n, int slots);  // bytes an op may write at off
@@ -51,6 +52,7 @@ extern uint fs_datastart;                 // first data block (fs.c)
 int   fs_block_ok(uint b);                // b is in the data area
 int   fs_inum_ok(uint inum);              // inum names an inode
 int   fs_bad(uint inum, const char *field, uint value);  // report once; -EIO
+int   fs_ioerr(uint inum, uint bno);  // report a disk error at bno (for inum); -EIO
 void  fs_check_init(void);
 const char *dinode_check(struct dinode *d, uint *value);  // bad field or 0
 const char *sb_check(struct superblock *s, uint disk_blocks);

@@ -118,8 +118,8 @@ icache_count(void)
 }
 
 // Allocate a disk inode of the given type (nlink 0, empty). Returns it
-// referenced but unlocked, or 0 with *err = -ENOSPC (no free inode) or
-// -ENOMEM (no memory for the in-memory inode).
+// referenced but unlocked, or 0 with *err = -ENOSPC (no free inode),
+// -ENOMEM (no memory for the in-memory inode) or -EIO (a disk error).
 struct inode *
 ialloc(uint dev, short type, int *err)
 {
@@ -137,7 +137,10 @@ ialloc(uint dev, short type, int *err)
       inum = inum - sb.ninodes + 1;
     if(inum == 0 || inum >= sb.ninodes)
       continue;
-    b = bread(dev, IBLOCK(inum, sb));
+    if((b = bread(dev, IBLOCK(inum, sb))) == 0){
+      *err = fs_ioerr(inum, IBLOCK(inum, sb));
+      return 0;
+    }
     dip = (struct dinode *)b->data + inum % IPB;
     if(dip->type != 0){
       brelse(b);
@@ -162,16 +165,18 @@ ialloc(uint dev, short type, int *err)
 }
 
 // Copy ip's fields to its disk inode (not if it is damaged: that copy
-// stays as it is, for fsck). Caller holds ip->lock.
-void
+// stays as it is, for fsck). 0, or -EIO if the inode's block cannot be
+// read. Caller holds ip->lock.
+int
 iupdate(struct inode *ip)
 {
   struct buf *b;
   struct dinode *dip;
 
   if(ip->bad)
-    return;
-  b = bread(ip->dev, IBLOCK(ip->inum, sb));
+    return 0;
+  if((b = bread(ip->dev, IBLOCK(ip->inum, sb))) == 0)
+    return fs_ioerr(ip->inum, IBLOCK(ip->inum, sb));
   dip = (struct dinode *)b->data + ip->inum % IPB;
 
   dip->type = ip->type;
@@ -182,6 +187,7 @@ iupdate(struct inode *ip)
   memmove(dip->addrs, ip->addrs, sizeof(ip->addrs));
   log_write(b);
   brelse(b);
+  return 0;
 }
 
 struct inode *
@@ -194,9 +200,10 @@ idup(struct inode *ip)
 }
 
 // Lock ip, reading it from disk the first time. Returns 0, or -EIO if the
-// disk inode is damaged (reported once): ip is then locked but marked bad,
-// empty (no blocks, size 0) and never written back or freed, so a caller
-// that goes on with it does no harm.
+// disk inode is damaged (reported once) or its block cannot be read: ip
+// is then locked but marked bad, empty (no blocks, size 0) and never
+// written back or freed, so a caller that goes on with it does no harm.
+// (After a disk error the next iget, once this one is gone, reads again.)
 int
 ilock(struct inode *ip)
 {
@@ -204,13 +211,17 @@ ilock(struct inode *ip)
   struct dinode *dip;
   const char *field;
   uint value;
+  int r;
 
   if(ip == 0 || ip->ref < 1)
     panic("ilock: not referenced");
   acquiresleep(&ip->lock);
   if(ip->valid)
     return ip->bad ? -EIO : 0;
-  b = bread(ip->dev, IBLOCK(ip->inum, sb));
+  if((b = bread(ip->dev, IBLOCK(ip->inum, sb))) == 0){
+    r = fs_ioerr(ip->inum, IBLOCK(ip->inum, sb));
+    goto bad;
+  }
   dip = (struct dinode *)b->data + ip->inum % IPB;
   ip->type = dip->type;
   ip->major = dip->major;
@@ -224,18 +235,21 @@ ilock(struct inode *ip)
   ip->bad = 0;
   if(field == 0)
     return 0;
+  r = fs_bad(ip->inum, field, value);
+bad:
+  ip->valid = 1;
   ip->bad = 1;
   ip->size = 0;
   ip->nlink = 1;
   memset(ip->addrs, 0, sizeof(ip->addrs));
-  return fs_bad(ip->inum, field, value);
+  return r;
 }
 
 void
 iunlock(struct inode *ip)
 {
   if(ip == 0 || !holdingsleep(&ip->lock) || ip->ref < 1)
-    panic("iunlock");
+    panic("iunlock: not locked, or no reference");
   releasesleep(&ip->lock);
 }
 
@@ -331,10 +345,13 @@ static int
 index_block(struct inode *ip, uint ind, uint idx, int alloc)
 {
   struct buf *bp = bread(ip->dev, ind);
-  uint *a = (uint *)bp->data;
-  uint b = a[idx];
+  uint *a, b;
   int r;
 
+  if(bp == 0)
+    return fs_ioerr(ip->inum, ind);
+  a = (uint *)bp->data;
+  b = a[idx];
   if(b == 0 && alloc){
     if((r = balloc(ip->dev, &b)) < 0){
       brelse(bp);
@@ -350,7 +367,7 @@ index_block(struct inode *ip, uint ind, uint idx, int alloc)
 }
 
 // Disk block holding file block bn of ip: >0; 0 for a hole when !alloc;
-// or -ENOSPC / -EFBIG / -EIO (a damaged block number). Caller holds
+// or -ENOSPC / -EFBIG / -EIO (a damaged block number, a disk error). Caller holds
 // ip->lock (and an operation if alloc); the caller writes the inode back
 // when its addrs change.
 static int
@@ -383,13 +400,20 @@ bmap(struct inode *ip, uint bn, int alloc)
 // data blocks; depth 2: index blocks of depth 1). Entries outside the data
 // area, or naming ind itself (a cycle), are reported and skipped; bfree
 // refuses a block already freed, so a block listed twice is freed once.
+// An index block the disk cannot read is kept, with what it lists (fsck
+// finds them).
 static void
 free_tree(struct inode *ip, uint ind, int depth)
 {
   struct buf *bp = bread(ip->dev, ind);
-  uint *a = (uint *)bp->data;
+  uint *a;
   uint i;
 
+  if(bp == 0){
+    fs_ioerr(ip->inum, ind);
+    return;
+  }
+  a = (uint *)bp->data;
   for(i = 0; i < NINDIRECT; i++){
     if(a[i] == 0)
       continue;
@@ -500,8 +524,8 @@ stati(struct inode *ip, struct stat *st)
 
 // Copy up to n bytes at offset off of ip to dst (a user address when
 // user_dst). Holes read as zeros. Returns bytes copied (0 at or past the
-// end) or -EFAULT / -ENOMEM (user page) / -EIO (a damaged block number).
-// Caller holds ip->lock.
+// end) or -EFAULT / -ENOMEM (user page) / -EIO (a damaged block number,
+// a disk error). Caller holds ip->lock.
 int
 readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
 {
@@ -526,12 +550,13 @@ readi(struct inode *ip, int user_dst, uint dst, uint off, uint n)
       return done > 0 ? (int)done : b;
     if(b == 0){
       r = either_copyout(user_dst, dst, zeros, m);
+    } else if((bp = bread(ip->dev, b)) == 0){
+      r = fs_ioerr(ip->inum, b);
     } else {
-      bp = bread(ip->dev, b);
       r = either_copyout(user_dst, dst, bp->data + off % BSIZE, m);
       brelse(bp);
     }
-    if(r < 0)                  // -EFAULT, or -ENOMEM for the user page
+    if(r < 0)                  // -EFAULT, -ENOMEM for the user page, -EIO
       return done > 0 ? (int)done : r;
   }
   return done;
@@ -574,7 +599,10 @@ writei(struct inode *ip, int user_src, uint src, uint off, uint n)
       r = b;
       break;
     }
-    bp = bread(ip->dev, b);
+    if((bp = bread(ip->dev, b)) == 0){
+      r = fs_ioerr(ip->inum, b);
+      break;
+    }
     memmove(bp->data + off % BSIZE, user_src ? bounce : (char *)src, m);
     log_write(bp);
     brelse(bp);
@@ -583,7 +611,8 @@ writei(struct inode *ip, int user_src, uint src, uint off, uint n)
     kfree(bounce);
   if(off > ip->size)
     ip->size = off;
-  iupdate(ip);               // size and maybe new block addresses
+  if(iupdate(ip) < 0)        // size and maybe new block addresses
+    return -EIO;
   return done > 0 ? (int)done : r;
 }
 
@@ -592,16 +621,20 @@ writei(struct inode *ip, int user_src, uint src, uint off, uint n)
 // Free the blocks that index block ind (depth 1: it lists data blocks;
 // depth 2: it lists index blocks of depth 1) holds for file blocks from
 // `from` on, counted from the first block it covers. Returns 1 if it is
-// left empty (the caller frees it). Caller holds the inode lock and a
-// large operation.
+// left empty (the caller frees it); an unreadable one is left as it is.
+// Caller holds the inode lock and a large operation.
 static int
 trunc_index(uint dev, uint ind, uint from, int depth)
 {
   struct buf *bp = bread(dev, ind);
-  uint *a = (uint *)bp->data;
-  uint i, first = depth > 1 ? from / NINDIRECT : from;
+  uint *a, i, first = depth > 1 ? from / NINDIRECT : from;
   int changed = 0, empty;
 
+  if(bp == 0){
+    fs_ioerr(0, ind);
+    return 0;
+  }
+  a = (uint *)bp->data;
   for(i = first; i < NINDIRECT; i++){
     if(a[i] == 0)
       continue;
@@ -623,12 +656,13 @@ trunc_index(uint dev, uint ind, uint from, int depth)
 // Make ip exactly len bytes long (len at most its size): blocks wholly past
 // len are freed, the bytes of the last block past len are zeroed on disk,
 // and the cache drops what lies past the new end. Caller holds ip->lock
-// and a large operation (begin_op_large). 0, or -EFBIG if len is too big.
+// and a large operation (begin_op_large). 0, or -EFBIG if len is too big,
+// or -EIO if the last block could not be read to zero its tail.
 int
 itrunc_to(struct inode *ip, uint len)
 {
   uint fb = (len + BSIZE - 1) / BSIZE, i;
-  int b;
+  int b, r = 0;
   struct buf *bp;
 
   if(len == 0){
@@ -655,12 +689,16 @@ itrunc_to(struct inode *ip, uint len)
     ip->addrs[NDIRECT + 1] = 0;
   }
   if(len % BSIZE && (b = bmap(ip, len / BSIZE, 0)) > 0){
-    bp = bread(ip->dev, b);
-    memset(bp->data + len % BSIZE, 0, BSIZE - len % BSIZE);
-    log_write(bp);
-    brelse(bp);
+    if((bp = bread(ip->dev, b)) == 0)
+      r = fs_ioerr(ip->inum, b);
+    else {
+      memset(bp->data + len % BSIZE, 0, BSIZE - len % BSIZE);
+      log_write(bp);
+      brelse(bp);
+    }
   }
   ip->size = len;
-  iupdate(ip);
-  return 0;
+  if(iupdate(ip) < 0)
+    r = -EIO;
+  return r;
 }

@@ -14,8 +14,18 @@
 // piece of a write() takes WRITEOPBLOCKS), and waits until that much room
 // is free. begin_op_large() reserves the whole log for one operation
 // (truncating a big file), waiting until no other operation is open.
+//
+// Disk errors: a transaction whose log copy or header cannot be written
+// does not commit (its cached blocks are dropped, so the cache agrees with
+// the disk again); one whose home blocks cannot all be written stays in
+// the log, for the next boot to redo. Either way the log is marked failed:
+// no later transaction reaches the disk (it could overwrite a log the next
+// boot needs), log_writable() reports -EIO and the calls that change the
+// disk fail with it up front: the file system is read-only until reboot.
+// Only the operation that commits hears of the failure from end_op.
 #include "types.h"
 #include "param.h"
+#include "errno.h"
 #include "core/spinlock.h"
 #include "core/sleeplock.h"
 #include "proc/proc.h"
@@ -35,29 +45,37 @@ static struct {
   int large;                 // the open operation owns the whole log
   int large_waiting;         // a large operation waits: hold back others
   int committing;            // commit() running: everyone waits
+  int failed;                // a disk write failed: nothing commits again
   struct logheader lh;       // blocks of the open transaction
 } log;
 
-static void commit(void);
+static int commit(void);
 
-// Copy the header to/from its disk block.
-static void
+// Copy the header to/from its disk block. 0 or -EIO.
+static int
 head_read(void)
 {
   struct buf *b = bread(log.dev, log.start);
 
+  if(b == 0)
+    return -EIO;
   memmove(&log.lh, b->data, sizeof(log.lh));
   brelse(b);
+  return 0;
 }
 
-static void
+static int
 head_write(void)
 {
   struct buf *b = bread(log.dev, log.start);
+  int r;
 
+  if(b == 0)
+    return -EIO;
   memmove(b->data, &log.lh, sizeof(log.lh));
-  bwrite(b);
+  r = bwrite(b);
   brelse(b);
+  return r;
 }
 
 // Redo a committed transaction found in the log at boot, after checking
@@ -69,21 +87,26 @@ recover(struct superblock *s)
   const char *why;
   uint i;
 
-  head_read();
+  if(head_read() < 0)
+    fs_damaged("disk read error in the log header");
   if((why = log_check(&log.lh, log.cap, s)) != 0)
     fs_damaged(why);
   for(i = 0; i < log.lh.n; i++){
-    lb = bread(log.dev, log.start + 1 + i);
-    hb = bread(log.dev, log.lh.block[i]);
+    if((lb = bread(log.dev, log.start + 1 + i)) == 0)
+      fs_damaged("disk read error in the log");
+    if((hb = bread(log.dev, log.lh.block[i])) == 0)
+      fs_damaged("disk read error at a block the log redoes");
     memmove(hb->data, lb->data, BSIZE);
-    bwrite(hb);
+    if(bwrite(hb) < 0)
+      fs_damaged("disk write error while redoing the log");
     brelse(hb);
     brelse(lb);
   }
   if(log.lh.n)
     printf("log: recovered %d blocks\n", log.lh.n);
   log.lh.n = 0;
-  head_write();
+  if(head_write() < 0)
+    fs_damaged("disk write error in the log header");
 }
 
 // Set up the log described by sb (checked by sb_check) on dev and recover
@@ -107,6 +130,13 @@ int
 log_capacity(void)
 {
   return log.cap;
+}
+
+// 0, or -EIO once a disk write has failed (nothing commits any more).
+int
+log_writable(void)
+{
+  return log.failed ? -EIO : 0;
 }
 
 // Open an operation that may log up to n blocks (n <= WRITEOPBLOCKS).
@@ -153,11 +183,12 @@ begin_op_large(void)
 // begin_op_large(), whose reservation goes whatever n is); the last one
 // out commits. Then free any unlinked inodes whose last reference went
 // away (they need their own transactions). Caller holds no sleeplocks of
-// the file system.
-void
+// the file system. Returns 0, or -EIO if this operation committed the
+// transaction and that failed (see the top of the file).
+int
 end_op_n(int n)
 {
-  int docommit = 0;
+  int docommit = 0, r = 0;
 
   acquire(&log.lock);
   if(log.outstanding <= 0 || log.committing)
@@ -175,66 +206,113 @@ end_op_n(int n)
   release(&log.lock);
 
   if(docommit){
-    commit();
+    r = commit();
     acquire(&log.lock);
     log.committing = 0;
     wakeup(&log);
     release(&log.lock);
   }
   fs_reap();
+  return r;
 }
 
 // Close an operation opened by begin_op() or begin_op_large().
-void
+int
 end_op(void)
 {
-  end_op_n(MAXOPBLOCKS);
+  return end_op_n(MAXOPBLOCKS);
 }
 
 // Copy each block of the transaction from the cache into the log area.
-static void
+// 0 or -EIO. (The blocks are pinned, so reading them needs no disk.)
+static int
 log_copy_out(void)
 {
   struct buf *from, *to;
   uint i;
+  int r = 0;
 
-  for(i = 0; i < log.lh.n; i++){
-    from = bread(log.dev, log.lh.block[i]);
-    to = bread(log.dev, log.start + 1 + i);
+  for(i = 0; i < log.lh.n && r == 0; i++){
+    if((from = bread(log.dev, log.lh.block[i])) == 0)
+      return -EIO;
+    if((to = bread(log.dev, log.start + 1 + i)) == 0){
+      brelse(from);
+      return -EIO;
+    }
     memmove(to->data, from->data, BSIZE);
-    bwrite(to);
+    r = bwrite(to);
     brelse(to);
     brelse(from);
   }
+  return r;
 }
 
 // Write the (pinned, still cached) blocks to their home locations.
-static void
+// 0, or -EIO at the first that fails.
+static int
 install(void)
 {
   struct buf *b;
   uint i;
+  int r = 0;
 
-  for(i = 0; i < log.lh.n; i++){
-    b = bread(log.dev, log.lh.block[i]);
-    bwrite(b);
+  for(i = 0; i < log.lh.n && r == 0; i++){
+    if((b = bread(log.dev, log.lh.block[i])) == 0)
+      return -EIO;
+    r = bwrite(b);
+    brelse(b);
+  }
+  return r;
+}
+
+// Unpin the transaction's n blocks; forget their data too if forget (the
+// transaction did not commit, so the disk has the older data).
+static void
+unpin_all(uint n, int forget)
+{
+  struct buf *b;
+  uint i;
+
+  for(i = 0; i < n; i++){
+    if((b = bread(log.dev, log.lh.block[i])) == 0)
+      continue;                  // (unreachable: pinned blocks stay valid)
+    if(forget)
+      binval(b);
     bunpin(b);
     brelse(b);
   }
 }
 
 // Commit the transaction. Called with no lock held, with committing set,
-// so no operation is open and none can begin.
-static void
+// so no operation is open and none can begin. 0, or -EIO if a disk write
+// failed now or before (then the log is failed: see the top of the file).
+static int
 commit(void)
 {
-  if(log.lh.n == 0)
-    return;
-  log_copy_out();
-  head_write();                  // the commit point
-  install();
+  uint n = log.lh.n;
+  int r = 0, committed = 0;
+
+  if(n == 0)
+    return 0;
+  if(!log.failed && log_copy_out() == 0 && head_write() == 0){
+    committed = 1;               // the commit point is on the disk
+    if(install() < 0)
+      r = -EIO;                  // the header stays: the next boot redoes it
+    else {
+      log.lh.n = 0;
+      r = head_write();          // the log is empty again
+    }
+  } else
+    r = -EIO;
+  if(r < 0 && !log.failed){
+    log.failed = 1;
+    printf("log: disk write failed; %s; the file system is read-only now\n",
+           committed ? "the change is kept in the log for the next boot"
+                     : "the last change is lost");
+  }
+  unpin_all(n, !committed);
   log.lh.n = 0;
-  head_write();                  // the log is empty again
+  return r;
 }
 
 // Record that b (locked by the caller, modified) belongs to the open

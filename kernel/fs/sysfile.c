@@ -239,6 +239,27 @@ open_inode(char *path, int flags, int *err)
   return ip;
 }
 
+// Open an operation for a call that changes the disk: 0, or -EIO (and
+// none opened) if the file system is read-only after a failed disk write.
+static int
+begin_change(void)
+{
+  int r;
+
+  if((r = log_writable()) < 0)
+    return r;
+  begin_op();
+  return 0;
+}
+
+// Close it: the call's result r, or -EIO if r says success but the
+// commit this operation made failed.
+static int
+end_change(int r)
+{
+  return end_op() < 0 && r >= 0 ? -EIO : r;
+}
+
 int
 sys_open(void)
 {
@@ -255,6 +276,8 @@ sys_open(void)
   if(acc == 3)
     return -EINVAL;
   large = (flags & O_TRUNC) && acc != O_RDONLY;
+  if((large || (flags & O_CREATE)) && (r = log_writable()) < 0)
+    return r;                    // read-only after a disk write failed
   if(large)
     begin_op_large();            // truncating may free a whole big file
   else
@@ -292,7 +315,10 @@ sys_open(void)
   f->writable = acc != O_RDONLY;
   f->append = (flags & O_APPEND) != 0;
   iunlock(ip);
-  end_op();
+  if(end_op() < 0){              // what it created or truncated is lost
+    file_close(fd_take(myproc(), fd));
+    return -EIO;
+  }
   return fd;
 
 out_ip:
@@ -311,13 +337,13 @@ sys_mkdir(void)
 
   if((r = argstr(0, path, sizeof(path))) < 0)
     return r;
-  begin_op();
+  if((r = begin_change()) < 0)
+    return r;
   if((ip = create(path, T_DIR, 0, 0, 0, 0, &r)) != 0){
     iunlockput(ip);
     r = 0;
   }
-  end_op();
-  return r;
+  return end_change(r);
 }
 
 int
@@ -333,13 +359,13 @@ sys_mknod(void)
     return -EFAULT;
   if(major < 0 || major >= NDEV)
     return -EINVAL;
-  begin_op();
+  if((r = begin_change()) < 0)
+    return r;
   if((ip = create(path, T_DEVICE, major, minor, 0, 0, &r)) != 0){
     iunlockput(ip);
     r = 0;
   }
-  end_op();
-  return r;
+  return end_change(r);
 }
 
 int
@@ -355,13 +381,13 @@ sys_symlink(void)
     return r;
   if(len == 0)
     return -ENOENT;
-  begin_op();
+  if((r = begin_change()) < 0)
+    return r;
   if((ip = create(path, T_SYMLINK, 0, 0, target, len, &r)) != 0){
     iunlockput(ip);
     r = 0;
   }
-  end_op();
-  return r;
+  return end_change(r);
 }
 
 int
@@ -430,7 +456,8 @@ sys_link(void)
 
   if((r = argstr(0, old, sizeof(old))) < 0 || (r = argstr(1, new, sizeof(new))) < 0)
     return r;
-  begin_op();
+  if((r = begin_change()) < 0)
+    return r;
   if((ip = namei_err(old, 0, &r)) == 0)
     goto out;
   if((r = ilock(ip)) < 0 || ip->type == T_DIR || ip->nlink >= 0x7FFF){
@@ -455,8 +482,7 @@ sys_link(void)
   if(r < 0)
     goto undo;
   iput(ip);
-  end_op();
-  return 0;
+  return end_change(0);
 
 undo:
   ilock(ip);
@@ -480,7 +506,8 @@ sys_unlink(void)
 
   if((r = argstr(0, path, sizeof(path))) < 0)
     return r;
-  begin_op();
+  if((r = begin_change()) < 0)
+    return r;
   if((dp = nameiparent_err(path, name, &r)) == 0){
     end_op();
     return r == -EEXIST ? -EISDIR : r;   // the root itself
@@ -508,8 +535,8 @@ sys_unlink(void)
     goto out_dp;
   }
   // The entry was just read at off, so its block exists and writei, with
-  // a kernel source, needs no memory: this cannot fail, but if it does,
-  // nothing has changed yet.
+  // a kernel source, needs no memory: only a disk error can make it fail,
+  // and then nothing has changed yet.
   memset(&de, 0, sizeof(de));
   if((r = writei(dp, 0, (uint)&de, off, sizeof(de))) != sizeof(de)){
     iunlockput(ip);
@@ -524,8 +551,7 @@ sys_unlink(void)
   ip->nlink--;
   iupdate(ip);
   iunlockput(ip);
-  end_op();
-  return 0;
+  return end_change(0);
 
 out_dp:
   iunlockput(dp);
@@ -567,7 +593,7 @@ sys_lseek(void)
 }
 
 // fsstat(struct fsstat *st): block and inode counts of the root file
-// system (kernel/fsstat.h). 0 or -EFAULT.
+// system (kernel/fsstat.h). 0, -EFAULT, or -EIO (a disk error).
 int
 sys_fsstat(void)
 {
@@ -576,6 +602,7 @@ sys_fsstat(void)
 
   if(arguint(0, &uaddr) < 0)
     return -EFAULT;
-  fs_stat(ROOTDEV, &st);
+  if(fs_stat(ROOTDEV, &st) < 0)
+    return -EIO;
   return copyout(myproc(), uaddr, &st, sizeof(st));   // 0, -EFAULT or -ENOMEM
 }

@@ -67,7 +67,11 @@ pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
     *err = -ENOMEM;
     return 0;
   }
-  if((r = readi(ip, 0, (uint)kva, pgno * PGSIZE, PGSIZE)) < 0){
+  // A short read inside the file is a disk error part way through.
+  r = readi(ip, 0, (uint)kva, pgno * PGSIZE, PGSIZE);
+  if(r >= 0 && (uint)r < PGSIZE && (uint)r < ip->size - pgno * PGSIZE)
+    r = -EIO;
+  if(r < 0){
     vm_user_page_put(kva);
     *err = r;
     return 0;
@@ -235,6 +239,8 @@ write_piece(struct file *f, struct mobj *o, const char *buf, uint n)
   uint m, oldsize;
   int r;
 
+  if((r = log_writable()) < 0)
+    return r;                 // read-only after a failed disk write
   begin_op_n(WRITEOPBLOCKS);
   ilock(ip);
   if(f->append)
@@ -247,7 +253,8 @@ write_piece(struct file *f, struct mobj *o, const char *buf, uint n)
     f->off += r;
   }
   iunlock(ip);
-  end_op_n(WRITEOPBLOCKS);
+  if(end_op_n(WRITEOPBLOCKS) < 0)
+    r = -EIO;                 // the commit failed: not saved
   return r;
 }
 
@@ -331,7 +338,8 @@ write_page(struct inode *ip, uint pgno, char *kva, uint va, int why)
       r = writei(ip, 0, (uint)kva + done, off + done, m);
     }
     iunlock(ip);
-    end_op_n(WRITEOPBLOCKS);
+    if(end_op_n(WRITEOPBLOCKS) < 0 && r >= 0)
+      r = -EIO;             // the commit failed: not saved
     if(r <= 0)
       break;                // all written (r == 0), or an error
     done += r;

@@ -64,7 +64,8 @@ sys_fsync(void)
 // Growing leaves a hole (reads as zeros); shrinking frees the blocks past
 // the end and takes the pages wholly past it out of every mapping (a
 // later access there is a bus error). 0, -EBADF (not open for writing),
-// -EINVAL (not a regular file, or length beyond the largest file).
+// -EINVAL (not a regular file, or length beyond the largest file), -EIO
+// (a disk error).
 int
 sys_ftruncate(void)
 {
@@ -80,6 +81,8 @@ sys_ftruncate(void)
     return -EBADF;
   if(len > MAXFILESIZE)
     return -EINVAL;
+  if((r = log_writable()) < 0)
+    return r;                   // read-only after a failed disk write
   begin_op_large();
   ilock(f->ip);
   if(len < f->ip->size){
@@ -90,6 +93,7 @@ sys_ftruncate(void)
     iupdate(f->ip);
   }
   iunlock(f->ip);
-  end_op();
+  if(end_op() < 0 && r == 0)
+    r = -EIO;                   // the commit failed: not saved
   return r;
 }

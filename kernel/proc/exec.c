@@ -71,13 +71,14 @@ struct image {
 
 // Read exactly n bytes at off of ip into kernel buffer dst, through the
 // page cache (so stores a shared mapping made to the program count).
-// 0, -ENOEXEC (the file is too short) or -EIO.
+// 0, -ENOEXEC (the file ends first) or the read's error (-EIO: damage, or
+// a disk error, also part way).
 static int
 read_exact(struct inode *ip, void *dst, uint off, uint n)
 {
   int r = pcache_read_kernel(ip, dst, off, n);
 
-  if(r == -EIO)
+  if(r < 0)
     return r;
   return r == (int)n ? 0 : -ENOEXEC;
 }

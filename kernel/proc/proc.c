@@ -150,8 +150,10 @@ start_init(struct proc *p)
   begin_op();
   p->cwd = namei("/");
   end_op();
-  if(p->cwd == 0)
-    panic("start_init: no root directory");
+  if(p->cwd == 0){               // no memory, or the disk failed since fs_init
+    printf("cannot open the root directory at boot; switching off\n");
+    power_off();
+  }
   if((r = exec("/init", argv)) < 0){
     printf("file system damaged: cannot run /init (error %d); run fsck\n", -r);
     power_off();
