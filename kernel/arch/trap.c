@@ -127,6 +127,29 @@ timer_tick(void)
   lapic_eoi();
 }
 
+// Record where a clock interrupt found this CPU: tf's eip and the return
+// addresses up the kernel stack (followed only while the frame pointers
+// stay inside the running process's kernel stack), so procdump can show
+// what a process that never sleeps is doing. Zeros for user mode.
+static void
+sample_kernel_pcs(struct trapframe *tf, int from_user)
+{
+  struct cpu *c = mycpu();
+  struct proc *p = c->proc;
+  uint *ebp = (uint *)tf->ebp, lo, hi;
+  int i = 0;
+
+  if(!from_user){
+    c->tick_pcs[i++] = tf->eip;
+    lo = p ? (uint)p->kstack : 0;
+    hi = lo + KSTACKSIZE;
+    for(; p && i < NTICKPCS && (uint)ebp >= lo && (uint)ebp + 8 <= hi; ebp = (uint *)ebp[0])
+      c->tick_pcs[i++] = ebp[1];
+  }
+  while(i < NTICKPCS)
+    c->tick_pcs[i++] = 0;
+}
+
 // Called from trap_entry with the saved state of the interrupted code.
 void
 trap(struct trapframe *tf)
@@ -150,6 +173,7 @@ trap(struct trapframe *tf)
 
   switch(tf->trapno){
   case T_IRQ0 + IRQ_TIMER:
+    sample_kernel_pcs(tf, from_user);
     timer_tick();
     break;
   case T_IRQ0 + IRQ_IDE:

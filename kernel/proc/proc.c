@@ -391,6 +391,7 @@ procdump(void)
   };
   struct proc *p;
   const char *st;
+  int i, j;
 
   acquire(&ptable.lock);
   for(p = ptable.list; p; p = p->next){
@@ -400,6 +401,15 @@ procdump(void)
       printf(" in syscall %d\n", p->insys - 1);
     else
       printf(" user eip 0x%x\n", p->tf ? p->tf->eip : 0);
+  }
+  for(i = 0; i < ncpu; i++){
+    if(cpus[i].tick_pcs[0] == 0)
+      continue;
+    printf("cpu %d (pid %d) in the kernel at the last tick:", i,
+           cpus[i].proc ? cpus[i].proc->pid : 0);
+    for(j = 0; j < NTICKPCS && cpus[i].tick_pcs[j]; j++)
+      printf(" 0x%x", cpus[i].tick_pcs[j]);
+    printf("\n");
   }
   release(&ptable.lock);
 }

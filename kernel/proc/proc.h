@@ -16,6 +16,8 @@ struct context {
   uint eip;
 };
 
+#define NTICKPCS 8
+
 struct cpu {
   uchar apicid;                // local APIC id
   struct context *scheduler;   // swtch() here to enter the scheduler
@@ -31,6 +33,8 @@ struct cpu {
   int rq_len;                  // processes on the queue
   volatile int halted;         // 1 while idle (about to halt or halted): wake it with an IPI
   uint nticks;                 // clock interrupts this CPU has taken
+  uint tick_pcs[NTICKPCS];     // where the last clock interrupt found the kernel
+                               // (eip, then return addresses), 0s if in user mode
 };
 extern struct cpu cpus[NCPU];
 extern int ncpu;
