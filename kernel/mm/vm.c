@@ -8,6 +8,14 @@
 // vm_fault() resolves not-present and copy-on-write faults, and the
 // copyin/copyout family walks page tables in software and calls the same
 // resolver, so the kernel never touches a user address directly.
+//
+// TLB: a PTE changed here belongs to the running process (single-threaded:
+// no other CPU uses its tables; a switch reloads CR3) or to one not loaded
+// anywhere (exec's new image, fork's child). So each change is invalidated
+// on this CPU only, one page at a time (tlb.c), and because the kernel
+// never reads user memory through user addresses, a stale entry here
+// cannot be used before that invalidation, even if its frame is freed
+// first. Edits of other processes' tables go through rmap.c's shootdowns.
 #include "types.h"
 #include "param.h"
 #include "arch/memlayout.h"
@@ -22,6 +30,7 @@
 #include "mm/vm.h"
 #include "mm/vma.h"
 #include "mm/mobj.h"
+#include "mm/tlb.h"
 #include "trace/trace.h"
 
 #define BIGPAGE BIGPGSIZE             // bytes mapped by one PDE (4 MiB)
@@ -168,16 +177,6 @@ vm_user_page_put(void *kva)
   }
 }
 
-// Reload CR3 if pgdir is the directory this CPU is using, so removed or
-// downgraded PTEs take effect. (Processes are single-threaded and CR3 is
-// reloaded on every switch, so other CPUs hold no stale entries.)
-void
-vm_flush(pde_t *pgdir)
-{
-  if(rcr3() == V2P(pgdir))
-    lcr3(V2P(pgdir));
-}
-
 // True if every entry of a page table is empty.
 static int
 table_empty(pte_t *table)
@@ -199,7 +198,9 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
   uint va, tend;
   pte_t *table;
   pde_t *pde;
+  struct tlb_local tlb;
 
+  tlb_local_begin(&tlb, pgdir);
   rmap_lock_tables();        // others may be walking these tables (rmap.c)
   for(va = start; va < end && va < USERTOP; va = tend){
     tend = (va & ~(BIGPAGE - 1)) + BIGPAGE;
@@ -209,9 +210,12 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
     table = (pte_t *)P2V(PTE_ADDR(*pde));
     for(; va < tend && va < end; va += PGSIZE){
       pte_t *pte = &table[PTX(va)];
-      if(*pte & PTE_P)
-        vm_user_page_put(P2V(PTE_ADDR(*pte)));
+      pte_t old = *pte;
+      if((old & PTE_P) == 0)
+        continue;
       *pte = 0;
+      tlb_local_page(&tlb, va);
+      vm_user_page_put(P2V(PTE_ADDR(old)));
     }
     if(table_empty(table)){
       *pde = 0;
@@ -219,7 +223,7 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
     }
   }
   rmap_unlock_tables();
-  vm_flush(pgdir);
+  tlb_local_end(&tlb);
 }
 
 // Give dst the present page kva of src at va, mapped with PTE bits
@@ -257,7 +261,9 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
   uint va;
   pte_t *pte;
   int r = 0;
+  struct tlb_local tlb;
 
+  tlb_local_begin(&tlb, src);
   for(va = start; va < end && r == 0; va += PGSIZE){
     if((src[PDX(va)] & PTE_P) == 0){
       va = (va & ~(BIGPAGE - 1)) + BIGPAGE - PGSIZE;   // skip the absent table
@@ -266,13 +272,14 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
     pte = vm_walk(src, va, 0);
     if(pte == 0 || (*pte & PTE_P) == 0)
       continue;
-    if(how == VM_DUP_COW)
+    if(how == VM_DUP_COW && (*pte & PTE_W)){
       *pte &= ~PTE_W;
+      tlb_local_page(&tlb, va);
+    }
     r = dup_page(dst, va, P2V(PTE_ADDR(*pte)), PTE_FLAGS(*pte) & ~(PTE_D | PTE_A),
                  how != VM_DUP_COPY);
   }
-  if(how == VM_DUP_COW)
-    vm_flush(src);
+  tlb_local_end(&tlb);
   return r;
 }
 
@@ -286,7 +293,9 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
 {
   uint va, bits = vm_pte_bits(prot), keep;
   pte_t *pte;
+  struct tlb_local tlb;
 
+  tlb_local_begin(&tlb, pgdir);
   for(va = start; va < end; va += PGSIZE){
     if((pgdir[PDX(va)] & PTE_P) == 0){
       va = (va & ~(BIGPAGE - 1)) + BIGPAGE - PGSIZE;   // skip the absent table
@@ -300,8 +309,9 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
       *pte = PTE_ADDR(*pte) | (bits & ~PTE_W) | keep;
     else
       *pte = PTE_ADDR(*pte) | bits | keep;
+    tlb_local_page(&tlb, va);
   }
-  vm_flush(pgdir);
+  tlb_local_end(&tlb);
 }
 
 // Free a whole user address space: write back shared file pages, then
@@ -387,7 +397,7 @@ fault_missing(pde_t *pgdir, struct vma *v, uint va, int write, int *o)
 // this space its own copy (or, if nobody else uses the page any more and
 // it belongs to no memory object, just make it writable).
 static int
-fault_cow(pde_t *pgdir, pte_t *pte, int *o)
+fault_cow(pde_t *pgdir, uint va, pte_t *pte, int *o)
 {
   void *old = P2V(PTE_ADDR(*pte));
   void *kva;
@@ -403,10 +413,12 @@ fault_cow(pde_t *pgdir, pte_t *pte, int *o)
     COUNT(pages_alloc);
     memmove(kva, old, PGSIZE);
     *pte = V2P(kva) | PTE_FLAGS(*pte) | PTE_W;
+    tlb_local_one(pgdir, va);        // before the old frame may be freed
     vm_user_page_put(old);
     *o = TF_COW_COPY;
+    return 0;
   }
-  vm_flush(pgdir);
+  tlb_local_one(pgdir, va);
   return 0;
 }
 
@@ -414,10 +426,10 @@ fault_cow(pde_t *pgdir, pte_t *pte, int *o)
 // copy path asking again, or a write to a MAP_SHARED page left read-only
 // (shared pages are never copied). Make the PTE match the mapping and retry.
 static int
-fault_spurious(pde_t *pgdir, struct vma *v, pte_t *pte, int *o)
+fault_spurious(pde_t *pgdir, struct vma *v, uint va, pte_t *pte, int *o)
 {
   *pte |= vm_pte_bits(v->prot) & ((v->flags & MAP_SHARED) ? (PTE_U | PTE_W) : PTE_U);
-  vm_flush(pgdir);
+  tlb_local_one(pgdir, va);
   *o = TF_SPURIOUS;
   return 0;
 }
@@ -458,14 +470,14 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
     if(pte && (*pte & PTE_P) && write && mobj_is_zero_page(P2V(PTE_ADDR(*pte)))){
       vm_user_page_put(P2V(PTE_ADDR(*pte)));   // past the end of a file when read:
       *pte = 0;                                // look again (the file may have grown)
-      vm_flush(pgdir);
+      tlb_local_one(pgdir, PGROUNDDOWN(va));
     }
     if(pte == 0 || (*pte & PTE_P) == 0)
       r = fault_missing(pgdir, v, PGROUNDDOWN(va), write, &o);
     else if(write && (*pte & PTE_W) == 0 && (v->flags & MAP_SHARED) == 0)
-      r = fault_cow(pgdir, pte, &o);
+      r = fault_cow(pgdir, PGROUNDDOWN(va), pte, &o);
     else
-      r = fault_spurious(pgdir, v, pte, &o);
+      r = fault_spurious(pgdir, v, PGROUNDDOWN(va), pte, &o);
   }
   fault_account(o, va, err, t0);
   return r;

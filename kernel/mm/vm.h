@@ -32,7 +32,6 @@ void  vm_unmap_range(pde_t *pgdir, uint start, uint end);
 int   vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how);  // 0 or -ENOMEM
 void  vm_protect_range(pde_t *pgdir, uint start, uint end, int prot);  // re-mark present pages
 int   vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end);  // 0 or -ENOMEM
-void  vm_flush(pde_t *pgdir);                         // flush the TLB if pgdir is loaded here
 void  vm_space_free(pde_t *pgdir, struct vma *vmas);  // unmap everything, free the directory
 int   vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err);
 int   vm_copyout_space(pde_t *pgdir, struct vma *vmas, uint dstva, const void *src, uint len);
