@@ -231,7 +231,9 @@ page_free(void *kva, int order)
 }
 
 // Reference counts, kept on the first page of a block; used by
-// copy-on-write sharing of user pages.
+// copy-on-write sharing of user pages. Changed with atomic instructions,
+// no lock: only the allocator writes refcnt otherwise, on a page nobody
+// else holds (page_alloc sets 1, a free block 0).
 void
 page_ref_inc(void *kva)
 {
@@ -239,9 +241,7 @@ page_ref_inc(void *kva)
 
   if(pg == 0)
     panic("page_ref_inc: unmanaged page");
-  acquire(&bd.lock);
-  pg->refcnt++;
-  release(&bd.lock);
+  __sync_fetch_and_add(&pg->refcnt, 1);
 }
 
 // Drop one reference; returns the count left (the caller frees at 0).
@@ -253,11 +253,9 @@ page_ref_dec(void *kva)
 
   if(pg == 0)
     panic("page_ref_dec: unmanaged page");
-  acquire(&bd.lock);
-  if(pg->refcnt <= 0)
+  n = __sync_sub_and_fetch(&pg->refcnt, 1);
+  if(n < 0)
     panic("page_ref_dec: count already zero");
-  n = --pg->refcnt;
-  release(&bd.lock);
   return n;
 }
 
@@ -269,9 +267,7 @@ page_ref_count(void *kva)
 
   if(pg == 0)
     return 0;
-  acquire(&bd.lock);
-  n = pg->refcnt;
-  release(&bd.lock);
+  n = *(volatile int *)&pg->refcnt;
   return n;
 }
 

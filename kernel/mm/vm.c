@@ -189,13 +189,24 @@ table_empty(pte_t *table)
   return 1;
 }
 
+// exit's and munmap's step for one non-empty entry being removed: drop
+// what it held (a reference to its page). Only present pages mean
+// something today; another kind of entry would be freed here.
+static void
+free_pte(pte_t old)
+{
+  if(old & PTE_P)
+    vm_user_page_put(P2V(PTE_ADDR(old)));
+}
+
 // Remove the pages in [start, end) (page-aligned) from pgdir, dropping a
-// reference to each, and free page tables left empty. Holds the rmap lock
-// meanwhile, so no other process walks a table being freed.
+// reference to each, and free page tables left empty. A page table at a
+// time; absent tables are skipped whole. Holds the rmap lock meanwhile, so
+// no other process walks a table being freed.
 void
 vm_unmap_range(pde_t *pgdir, uint start, uint end)
 {
-  uint va, tend;
+  uint va, tend, from;
   pte_t *table;
   pde_t *pde;
   struct tlb_local tlb;
@@ -208,16 +219,18 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
     if((*pde & PTE_P) == 0)
       continue;
     table = (pte_t *)P2V(PTE_ADDR(*pde));
+    from = va;
     for(; va < tend && va < end; va += PGSIZE){
       pte_t *pte = &table[PTX(va)];
       pte_t old = *pte;
-      if((old & PTE_P) == 0)
+      if(old == 0)
         continue;
       *pte = 0;
-      tlb_local_page(&tlb, va);
-      vm_user_page_put(P2V(PTE_ADDR(old)));
+      if(old & PTE_P)
+        tlb_local_page(&tlb, va);
+      free_pte(old);
     }
-    if(table_empty(table)){
+    if((from == tend - BIGPAGE && va == tend) || table_empty(table)){
       *pde = 0;
       page_free(table, 0);
     }
@@ -226,25 +239,58 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
   tlb_local_end(&tlb);
 }
 
-// Give dst the present page kva of src at va, mapped with PTE bits
-// flags, for fork: share it (one more reference) or copy it now.
-// 0 or -ENOMEM.
+// fork's step for one entry: give the child's empty PTE *dpte what the
+// parent's PTE *spte holds, as how says (vm_copy_range). Only present
+// pages mean something today; another kind of entry would be copied here.
+// Returns 1 if it took write access from the parent's PTE (the caller
+// invalidates it), 0, or -ENOMEM (*dpte stays empty).
 static int
-dup_page(pde_t *dst, uint va, void *kva, int flags, int share)
+dup_pte(pte_t *spte, pte_t *dpte, int how)
 {
-  void *copy = kva;
+  pte_t s = *spte;
+  void *copy;
 
-  if(share){
-    page_ref_inc(kva);
-  } else {
+  if((s & PTE_P) == 0)
+    return 0;
+  if(how == VM_DUP_COPY){
     if((copy = page_alloc(0)) == 0)
       return -ENOMEM;
     COUNT(pages_alloc);
-    memmove(copy, kva, PGSIZE);
+    memmove(copy, P2V(PTE_ADDR(s)), PGSIZE);
+    *dpte = V2P(copy) | (PTE_FLAGS(s) & ~(PTE_D | PTE_A));
+    return 0;
   }
-  if(vm_map_page(dst, va, copy, flags) < 0){
-    vm_user_page_put(copy);
-    return -ENOMEM;
+  page_ref_inc(P2V(PTE_ADDR(s)));
+  if(how == VM_DUP_COW && (s & PTE_W)){
+    __sync_fetch_and_and(spte, ~PTE_W);   // atomic: rmap.c may clear PTE_D meanwhile
+    *dpte = s & ~(PTE_W | PTE_D | PTE_A);
+    return 1;
+  }
+  *dpte = s & ~(PTE_D | PTE_A);
+  return 0;
+}
+
+// fork, one page table: entries [from, to) of the parent's table stab,
+// which maps from user address tva, go to the same entries of the child's
+// table in dst (allocated when the first entry needs it, found once).
+// Empty entries are skipped. 0 or -ENOMEM.
+static int
+dup_table(pde_t *dst, pte_t *stab, uint tva, uint from, uint to, int how,
+          struct tlb_local *tlb)
+{
+  pte_t *dtab = 0;
+  uint i;
+  int r;
+
+  for(i = from; i < to; i++){
+    if(stab[i] == 0)
+      continue;
+    if(dtab == 0 && (dtab = vm_walk(dst, tva, 1)) == 0)
+      return -ENOMEM;
+    if((r = dup_pte(&stab[i], &dtab[i], how)) < 0)
+      return r;
+    if(r)
+      tlb_local_page(tlb, tva + i * PGSIZE);
   }
   return 0;
 }
@@ -252,32 +298,24 @@ dup_page(pde_t *dst, uint va, void *kva, int flags, int share)
 // fork: give dst the present pages of [start, end) of src, as how says:
 // VM_DUP_COPY copies each page now; VM_DUP_COW shares it read-only in both
 // spaces (the first write copies it, fault_cow); VM_DUP_SHARE shares it as
-// it is (MAP_SHARED). Pages never touched stay absent in dst; dst's PTEs
-// start clean (no dirty bit). 0, or -ENOMEM (pages done so far stay
-// mapped in dst for the caller to free).
+// it is (MAP_SHARED). A page table at a time; absent tables are skipped
+// whole. Pages never touched stay absent in dst; dst's PTEs start clean
+// (no dirty bit). 0, or -ENOMEM (pages done so far stay mapped in dst for
+// the caller to free).
 int
 vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
 {
-  uint va;
-  pte_t *pte;
+  uint va, tva, to;
   int r = 0;
   struct tlb_local tlb;
 
   tlb_local_begin(&tlb, src);
-  for(va = start; va < end && r == 0; va += PGSIZE){
-    if((src[PDX(va)] & PTE_P) == 0){
-      va = (va & ~(BIGPAGE - 1)) + BIGPAGE - PGSIZE;   // skip the absent table
+  for(va = start; va < end && va < USERTOP && r == 0; va = tva + BIGPAGE){
+    tva = va & ~(BIGPAGE - 1);
+    if((src[PDX(va)] & PTE_P) == 0)
       continue;
-    }
-    pte = vm_walk(src, va, 0);
-    if(pte == 0 || (*pte & PTE_P) == 0)
-      continue;
-    if(how == VM_DUP_COW && (*pte & PTE_W)){
-      *pte &= ~PTE_W;
-      tlb_local_page(&tlb, va);
-    }
-    r = dup_page(dst, va, P2V(PTE_ADDR(*pte)), PTE_FLAGS(*pte) & ~(PTE_D | PTE_A),
-                 how != VM_DUP_COPY);
+    to = end - tva < BIGPAGE ? PTX(end) : NPTENTRIES;
+    r = dup_table(dst, (pte_t *)P2V(PTE_ADDR(src[PDX(va)])), tva, PTX(va), to, how, &tlb);
   }
   tlb_local_end(&tlb);
   return r;
