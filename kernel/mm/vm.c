@@ -167,6 +167,14 @@ vm_user_page(void)
   return kva;
 }
 
+// Copy a whole page (fork's eager copy, a copy-on-write fault) with one
+// string instruction: the byte loop of memmove costs several times more.
+static void
+copy_page(void *dst, const void *src)
+{
+  movsl(dst, src, PGSIZE / 4);
+}
+
 // Drop one reference to a user page; the last one frees it.
 void
 vm_user_page_put(void *kva)
@@ -256,7 +264,7 @@ dup_pte(pte_t *spte, pte_t *dpte, int how)
     if((copy = page_alloc(0)) == 0)
       return -ENOMEM;
     COUNT(pages_alloc);
-    memmove(copy, P2V(PTE_ADDR(s)), PGSIZE);
+    copy_page(copy, P2V(PTE_ADDR(s)));
     *dpte = V2P(copy) | (PTE_FLAGS(s) & ~(PTE_D | PTE_A));
     return 0;
   }
@@ -449,7 +457,7 @@ fault_cow(pde_t *pgdir, uint va, pte_t *pte, int *o)
       return -ENOMEM;
     }
     COUNT(pages_alloc);
-    memmove(kva, old, PGSIZE);
+    copy_page(kva, old);
     *pte = V2P(kva) | PTE_FLAGS(*pte) | PTE_W;
     tlb_local_one(pgdir, va);        // before the old frame may be freed
     vm_user_page_put(old);
