@@ -82,6 +82,22 @@ tlb_local_end(struct tlb_local *t)
     lcr3(V2P(t->pgdir));
 }
 
+// Everything collected in t needs one CR3 reload at tlb_local_end (a
+// PDE changed: 4 MiB at once).
+void
+tlb_local_all_later(struct tlb_local *t)
+{
+  t->n = TLB_MAX_PAGES + 1;
+}
+
+// Reload CR3 now if pgdir is loaded on this CPU.
+void
+tlb_local_all(pde_t *pgdir)
+{
+  if(rcr3() == V2P(pgdir))
+    lcr3(V2P(pgdir));
+}
+
 // Invalidate user addresses [lo, hi) on this CPU, whatever is loaded.
 void
 tlb_local_range(uint lo, uint hi)

@@ -25,6 +25,8 @@ struct tlb_batch {
 void tlb_local_begin(struct tlb_local *t, pde_t *pgdir);
 void tlb_local_page(struct tlb_local *t, uint va);    // va's PTE changed
 void tlb_local_end(struct tlb_local *t);
+void tlb_local_all_later(struct tlb_local *t);        // a PDE changed: reload CR3 at the end
+void tlb_local_all(pde_t *pgdir);                     // reload CR3 now if pgdir is loaded here
 void tlb_local_one(pde_t *pgdir, uint va);            // one page, if pgdir is loaded here
 void tlb_local_range(uint lo, uint hi);               // [lo, hi) of whatever is loaded here
 void tlb_batch_add(struct tlb_batch *b, uint cpumask, uint lo, uint hi);

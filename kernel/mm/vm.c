@@ -34,6 +34,7 @@
 #include "trace/trace.h"
 
 #define BIGPAGE BIGPGSIZE             // bytes mapped by one PDE (4 MiB)
+#define PGROUNDUP_BIG(a) (((a) + BIGPAGE - 1) & ~(BIGPAGE - 1))
 
 static pde_t kpgdir[NPDENTRIES] __attribute__((aligned(PGSIZE)));
 
@@ -207,6 +208,153 @@ free_pte(pte_t old)
     vm_user_page_put(P2V(PTE_ADDR(old)));
 }
 
+// ---- on-demand fork: page tables shared copy-on-write (vm.cow=2) ----------
+//
+// fork may give the child the parent's page table itself instead of a copy
+// of its entries: both directories point at the table with the write bit
+// clear in their PDEs, so no user store goes through it, and the table
+// page's reference count says how many directories use it. The pages in a
+// shared table hold one reference for the table, whatever the number of
+// spaces using it. Before a space changes anything in such a table (a
+// fault, populate, mprotect, munmap of part of it) it unshares it
+// (table_unshare): takes it back if it is the last user, else copies it,
+// the pages now shared copy-on-write between the two tables. Only tables
+// whose every mapping is private anonymous memory are shared
+// (table_shareable), so no reverse-map walker ever meets one with pages.
+
+// Is the table at PDE value e shared on-demand (present, not writable)?
+static int dup_pte(pte_t *spte, pte_t *dpte, int how);
+
+static int
+table_is_shared(pde_t e)
+{
+  return (e & (PTE_P | PTE_W)) == PTE_P;
+}
+
+// Drop one directory's use of a shared table; the last user frees its
+// entries and the table.
+static void
+table_put(pte_t *table)
+{
+  int i;
+
+  if(page_ref_dec(table) > 0)
+    return;
+  for(i = 0; i < NPTENTRIES; i++)
+    if(table[i])
+      free_pte(table[i]);
+  page_free(table, 0);
+}
+
+// Make the shared table at *pde this directory's own: the last user takes
+// it back (PDE writable again); otherwise its entries are copied to a new
+// table, each present page one reference more and read-only in both
+// tables (copy-on-write), and the old table loses a user. Permissions only
+// grow for this space, so no TLB entry needs dropping; the caller
+// invalidates the faulting page (which also drops cached PDEs). 0 or -ENOMEM.
+static int
+table_unshare(pde_t *pde)
+{
+  pte_t *old = (pte_t *)P2V(PTE_ADDR(*pde)), *copy;
+  int i;
+
+  if(page_ref_count(old) == 1){      // only this space: nobody can add a user now
+    *pde |= PTE_W;
+    COUNT(tables_reused);
+    return 0;
+  }
+  if((copy = page_alloc(0)) == 0)
+    return -ENOMEM;
+  memset(copy, 0, PGSIZE);
+  for(i = 0; i < NPTENTRIES; i++)
+    if(old[i])
+      dup_pte(&old[i], &copy[i], VM_DUP_COW);
+  *pde = V2P(copy) | PTE_P | PTE_W | PTE_U;
+  table_put(old);
+  COUNT(tables_copied);
+  return 0;
+}
+
+// Unshare every shared table that [start, end) (page-aligned) meets;
+// with partial, only those it covers in part (munmap drops whole ones).
+// 0 or -ENOMEM (tables done so far stay unshared: nobody can tell).
+int
+vm_unshare_range(pde_t *pgdir, uint start, uint end, int partial)
+{
+  uint va, tva;
+  int r = 0, n = 0;
+
+  for(va = start; va < end && va < USERTOP && r == 0; va = tva + BIGPAGE){
+    tva = va & ~(BIGPAGE - 1);
+    if(!table_is_shared(pgdir[PDX(va)]))
+      continue;
+    if(partial && start <= tva && end - tva >= BIGPAGE)
+      continue;
+    if((r = table_unshare(&pgdir[PDX(va)])) == 0)
+      n++;
+  }
+  if(n)
+    tlb_local_all(pgdir);            // cached PDEs of the old tables
+  return r;
+}
+
+// munmap: drop this directory's use of every shared table that [start,
+// end) (page-aligned) covers whole: its pages go with the range.
+void
+vm_drop_shared(pde_t *pgdir, uint start, uint end)
+{
+  uint tva;
+  int n = 0;
+
+  for(tva = PGROUNDUP_BIG(start); tva < end && tva < USERTOP && end - tva >= BIGPAGE;
+      tva += BIGPAGE){
+    if(table_is_shared(pgdir[PDX(tva)])){
+      table_put((pte_t *)P2V(PTE_ADDR(pgdir[PDX(tva)])));
+      pgdir[PDX(tva)] = 0;
+      n++;
+    }
+  }
+  if(n)
+    tlb_local_all(pgdir);
+}
+
+// Can fork share the table mapping user addresses [tva, tva + 4 MiB)?
+// Only if every mapping there is private anonymous memory.
+static int
+table_shareable(struct vma *vmas, uint tva)
+{
+  struct vma *v;
+
+  for(v = vma_overlap(vmas, tva, tva + BIGPAGE); v && v->start < tva + BIGPAGE; v = v->next)
+    if((v->flags & MAP_SHARED) || v->ops || v->obj)
+      return 0;
+  return 1;
+}
+
+// On-demand fork: give dst every table of src that may be shared, the
+// same table read-only in both directories (see above). Tables left for
+// vm_copy_range are those with some other kind of mapping. Never fails.
+void
+vm_share_tables(pde_t *dst, pde_t *src, struct vma *vmas)
+{
+  struct tlb_local tlb;
+  uint i;
+
+  tlb_local_begin(&tlb, src);
+  for(i = 0; i < PDX(USERTOP); i++){
+    if((src[i] & PTE_P) == 0 || !table_shareable(vmas, i * BIGPAGE))
+      continue;
+    if(src[i] & PTE_W){
+      src[i] &= ~PTE_W;
+      tlb_local_all_later(&tlb);     // every page of 4 MiB lost write access
+    }
+    page_ref_inc(P2V(PTE_ADDR(src[i])));
+    dst[i] = src[i];
+    COUNT(tables_shared);
+  }
+  tlb_local_end(&tlb);
+}
+
 // Remove the pages in [start, end) (page-aligned) from pgdir, dropping a
 // reference to each, and free page tables left empty. A page table at a
 // time; absent tables are skipped whole. Holds the rmap lock meanwhile, so
@@ -227,6 +375,14 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
     if((*pde & PTE_P) == 0)
       continue;
     table = (pte_t *)P2V(PTE_ADDR(*pde));
+    if(table_is_shared(*pde)){
+      if(va != tend - BIGPAGE || end - va < BIGPAGE)
+        panic("vm_unmap_range: part of a shared page table");   // callers unshare first
+      *pde = 0;
+      table_put(table);
+      tlb_local_all_later(&tlb);
+      continue;
+    }
     from = va;
     for(; va < tend && va < end; va += PGSIZE){
       pte_t *pte = &table[PTX(va)];
@@ -320,8 +476,8 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
   tlb_local_begin(&tlb, src);
   for(va = start; va < end && va < USERTOP && r == 0; va = tva + BIGPAGE){
     tva = va & ~(BIGPAGE - 1);
-    if((src[PDX(va)] & PTE_P) == 0)
-      continue;
+    if((src[PDX(va)] & PTE_P) == 0 || table_is_shared(dst[PDX(va)]))
+      continue;                      // absent, or given whole (vm_share_tables)
     to = end - tva < BIGPAGE ? PTX(end) : NPTENTRIES;
     r = dup_table(dst, (pte_t *)P2V(PTE_ADDR(src[PDX(va)])), tva, PTX(va), to, how, &tlb);
   }
@@ -343,6 +499,8 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
 
   tlb_local_begin(&tlb, pgdir);
   for(va = start; va < end; va += PGSIZE){
+    if(table_is_shared(pgdir[PDX(va)]))
+      panic("vm_protect_range: shared page table");   // callers unshare first
     if((pgdir[PDX(va)] & PTE_P) == 0){
       va = (va & ~(BIGPAGE - 1)) + BIGPAGE - PGSIZE;   // skip the absent table
       continue;
@@ -369,6 +527,12 @@ vm_space_free(pde_t *pgdir, struct vma *vmas)
   struct vma *v, *next;
   uint i;
 
+  for(i = 0; pgdir && i < PDX(USERTOP); i++){   // shared tables go whole
+    if(table_is_shared(pgdir[i])){
+      table_put((pte_t *)P2V(PTE_ADDR(pgdir[i])));
+      pgdir[i] = 0;
+    }
+  }
   for(v = vmas; v; v = next){
     next = v->next;
     if(pgdir && v->ops && v->ops->sync && (v->flags & MAP_SHARED))
@@ -511,7 +675,11 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
   } else if(!access_ok(v, err)){
     o = TF_BAD_ACCESS;
     r = -EACCES;
+  } else if(table_is_shared(pgdir[PDX(va)]) && table_unshare(&pgdir[PDX(va)]) < 0){
+    o = TF_OOM;
+    r = -ENOMEM;
   } else {
+    tlb_local_one(pgdir, PGROUNDDOWN(va));   // after an unshare: cached PDEs go
     pte = vm_walk(pgdir, PGROUNDDOWN(va), 0);
     if(pte && (*pte & PTE_P) && write && mobj_is_zero_page(P2V(PTE_ADDR(*pte)))){
       vm_user_page_put(P2V(PTE_ADDR(*pte)));   // past the end of a file when read:
@@ -553,6 +721,8 @@ vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
 
   if((v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0)
     return 0;                        // PROT_NONE: nothing may be touched
+  if((r = vm_unshare_range(pgdir, start, end, 0)) < 0)
+    return r;
   for(va = start; va < end; va += PGSIZE){
     pte = vm_walk(pgdir, va, 0);
     if(pte && (*pte & PTE_P))
@@ -570,11 +740,11 @@ vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
 
 // Could user code make this access through pte without faulting?
 static int
-user_can(pte_t *pte, int write)
+user_can(pde_t *pgdir, uint va, pte_t *pte, int write)
 {
   if(pte == 0 || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U))
     return 0;
-  return !write || (*pte & PTE_W);
+  return !write || ((*pte & PTE_W) && (pgdir[PDX(va)] & PTE_W));
 }
 
 // Kernel address of user byte va, first making its page present (and
@@ -591,7 +761,7 @@ user_byte(pde_t *pgdir, struct vma *vmas, uint va, int write, int *err)
     return 0;
   }
   pte = vm_walk(pgdir, va, 0);
-  if(!user_can(pte, write)){
+  if(!user_can(pgdir, va, pte, write)){
     fe = PF_USER | (write ? PF_WRITE : 0);
     if(pte && (*pte & PTE_P))
       fe |= PF_PRESENT;
@@ -601,7 +771,7 @@ user_byte(pde_t *pgdir, struct vma *vmas, uint va, int write, int *err)
       return 0;
     }
     pte = vm_walk(pgdir, va, 0);
-    if(!user_can(pte, write)){
+    if(!user_can(pgdir, va, pte, write)){
       *err = -EFAULT;
       return 0;
     }
