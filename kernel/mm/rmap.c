@@ -5,7 +5,8 @@
 //
 // The rmap lock guards every object's list of mappings and makes walking
 // another address space's page tables safe: vm_unmap_range takes it
-// (rmap_lock_tables) while it clears PTEs and frees page tables, and a
+// (rmap_lock_tables) while it clears PTEs and frees page tables (so do
+// vm.c's on-demand fork helpers when a shared table leaves a directory), and a
 // mapping leaves its object's list (rmap_remove) before its address space
 // is freed. The owner of an address space may still change present PTEs
 // of its own without the lock; dirty bits are cleared with an atomic

@@ -232,7 +232,9 @@ table_is_shared(pde_t e)
 }
 
 // Drop one directory's use of a shared table; the last user frees its
-// entries and the table.
+// entries and the table. Caller holds the rmap lock (rmap.c: a walker of
+// some mapping's tables must not see the table freed) and has already
+// taken the table out of its directory.
 static void
 table_put(pte_t *table)
 {
@@ -269,8 +271,10 @@ table_unshare(pde_t *pde)
   for(i = 0; i < NPTENTRIES; i++)
     if(old[i])
       dup_pte(&old[i], &copy[i], VM_DUP_COW);
+  rmap_lock_tables();
   *pde = V2P(copy) | PTE_P | PTE_W | PTE_U;
   table_put(old);
+  rmap_unlock_tables();
   COUNT(tables_copied);
   return 0;
 }
@@ -305,15 +309,19 @@ vm_drop_shared(pde_t *pgdir, uint start, uint end)
 {
   uint tva;
   int n = 0;
+  pte_t *table;
 
+  rmap_lock_tables();
   for(tva = PGROUNDUP_BIG(start); tva < end && tva < USERTOP && end - tva >= BIGPAGE;
       tva += BIGPAGE){
     if(table_is_shared(pgdir[PDX(tva)])){
-      table_put((pte_t *)P2V(PTE_ADDR(pgdir[PDX(tva)])));
+      table = (pte_t *)P2V(PTE_ADDR(pgdir[PDX(tva)]));
       pgdir[PDX(tva)] = 0;
+      table_put(table);
       n++;
     }
   }
+  rmap_unlock_tables();
   if(n)
     tlb_local_all(pgdir);
 }
@@ -527,11 +535,16 @@ vm_space_free(pde_t *pgdir, struct vma *vmas)
   struct vma *v, *next;
   uint i;
 
-  for(i = 0; pgdir && i < PDX(USERTOP); i++){   // shared tables go whole
-    if(table_is_shared(pgdir[i])){
-      table_put((pte_t *)P2V(PTE_ADDR(pgdir[i])));
-      pgdir[i] = 0;
+  if(pgdir){
+    rmap_lock_tables();
+    for(i = 0; i < PDX(USERTOP); i++){       // shared tables go whole
+      if(table_is_shared(pgdir[i])){
+        pte_t *table = (pte_t *)P2V(PTE_ADDR(pgdir[i]));
+        pgdir[i] = 0;
+        table_put(table);
+      }
     }
+    rmap_unlock_tables();
   }
   for(v = vmas; v; v = next){
     next = v->next;
