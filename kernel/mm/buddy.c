@@ -39,6 +39,9 @@ static struct {
 // before it reports that memory is exhausted.
 int (*buddy_reclaim)(uint n);
 
+// bd.meta indexed by frame number (buddy.h: page_of_frame).
+struct page *buddy_frames;
+
 static void
 list_init(struct page *head)
 {
@@ -138,6 +141,7 @@ buddy_init(uint pa_start, uint pa_end)
   bd.meta = (struct page *)P2V(start);
   bd.base_pfn = PGROUNDUP(start + metabytes) >> PGSHIFT;
   bd.end_pfn = pa_end >> PGSHIFT;
+  buddy_frames = bd.meta - bd.base_pfn;
   if(bd.end_pfn <= bd.base_pfn)
     panic("buddy_init: metadata fills memory");
   memset(bd.meta, 0, (bd.end_pfn - bd.base_pfn) * sizeof(struct page));

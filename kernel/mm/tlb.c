@@ -65,15 +65,6 @@ tlb_local_begin(struct tlb_local *t, pde_t *pgdir)
   t->n = 0;
 }
 
-// The PTE of user page va has just changed: invalidate it now while there
-// are few, else leave it for tlb_local_end's single CR3 reload.
-void
-tlb_local_page(struct tlb_local *t, uint va)
-{
-  if(t->live && t->n++ < TLB_MAX_PAGES)
-    invlpg((void *)va);
-}
-
 // Finish: one CR3 reload if more pages changed than were invalidated.
 void
 tlb_local_end(struct tlb_local *t)

@@ -176,14 +176,26 @@ copy_page(void *dst, const void *src)
   movsl(dst, src, PGSIZE / 4);
 }
 
+// Drop one reference to the user page at physical address pa; the last
+// one frees it. Inlined into the page-table walks of fork and exit.
+static inline void
+put_frame(uint pa)
+{
+  int n;
+
+  if((n = page_ref_add(page_of_frame(pa), -1)) < 0)
+    panic("put_frame: count below zero");
+  if(n == 0){
+    page_free(P2V(pa), 0);
+    COUNT(pages_freed);
+  }
+}
+
 // Drop one reference to a user page; the last one frees it.
 void
 vm_user_page_put(void *kva)
 {
-  if(page_ref_dec(kva) == 0){
-    page_free(kva, 0);
-    COUNT(pages_freed);
-  }
+  put_frame(V2P(kva));
 }
 
 // True if every entry of a page table is empty.
@@ -201,11 +213,11 @@ table_empty(pte_t *table)
 // exit's and munmap's step for one non-empty entry being removed: drop
 // what it held (a reference to its page). Only present pages mean
 // something today; another kind of entry would be freed here.
-static void
+static inline void
 free_pte(pte_t old)
 {
   if(old & PTE_P)
-    vm_user_page_put(P2V(PTE_ADDR(old)));
+    put_frame(PTE_ADDR(old));
 }
 
 // ---- on-demand fork: page tables shared copy-on-write (vm.cow=2) ----------
@@ -223,7 +235,7 @@ free_pte(pte_t old)
 // (table_shareable), so no reverse-map walker ever meets one with pages.
 
 // Is the table at PDE value e shared on-demand (present, not writable)?
-static int dup_pte(pte_t *spte, pte_t *dpte, int how);
+static inline int dup_pte(pte_t *spte, pte_t *dpte, int how);
 
 static int
 table_is_shared(pde_t e)
@@ -416,7 +428,7 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
 // pages mean something today; another kind of entry would be copied here.
 // Returns 1 if it took write access from the parent's PTE (the caller
 // invalidates it), 0, or -ENOMEM (*dpte stays empty).
-static int
+static inline int
 dup_pte(pte_t *spte, pte_t *dpte, int how)
 {
   pte_t s = *spte;
@@ -432,7 +444,7 @@ dup_pte(pte_t *spte, pte_t *dpte, int how)
     *dpte = V2P(copy) | (PTE_FLAGS(s) & ~(PTE_D | PTE_A));
     return 0;
   }
-  page_ref_inc(P2V(PTE_ADDR(s)));
+  page_ref_add(page_of_frame(PTE_ADDR(s)), 1);
   if(how == VM_DUP_COW && (s & PTE_W)){
     __sync_fetch_and_and(spte, ~PTE_W);   // atomic: rmap.c may clear PTE_D meanwhile
     *dpte = s & ~(PTE_W | PTE_D | PTE_A);
@@ -445,8 +457,9 @@ dup_pte(pte_t *spte, pte_t *dpte, int how)
 // fork, one page table: entries [from, to) of the parent's table stab,
 // which maps from user address tva, go to the same entries of the child's
 // table in dst (allocated when the first entry needs it, found once).
-// Empty entries are skipped. 0 or -ENOMEM.
-static int
+// Empty entries are skipped. 0 or -ENOMEM. Inlined, so that the common
+// copy-on-write case gets a loop of its own (vm_copy_range).
+static inline __attribute__((always_inline)) int
 dup_table(pde_t *dst, pte_t *stab, uint tva, uint from, uint to, int how,
           struct tlb_local *tlb)
 {
@@ -480,6 +493,7 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
   uint va, tva, to;
   int r = 0;
   struct tlb_local tlb;
+  pte_t *stab;
 
   tlb_local_begin(&tlb, src);
   for(va = start; va < end && va < USERTOP && r == 0; va = tva + BIGPAGE){
@@ -487,7 +501,11 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
     if((src[PDX(va)] & PTE_P) == 0 || table_is_shared(dst[PDX(va)]))
       continue;                      // absent, or given whole (vm_share_tables)
     to = end - tva < BIGPAGE ? PTX(end) : NPTENTRIES;
-    r = dup_table(dst, (pte_t *)P2V(PTE_ADDR(src[PDX(va)])), tva, PTX(va), to, how, &tlb);
+    stab = (pte_t *)P2V(PTE_ADDR(src[PDX(va)]));
+    if(how == VM_DUP_COW)            // the common case, with how a constant
+      r = dup_table(dst, stab, tva, PTX(va), to, VM_DUP_COW, &tlb);
+    else
+      r = dup_table(dst, stab, tva, PTX(va), to, how, &tlb);
   }
   tlb_local_end(&tlb);
   return r;
