@@ -6,7 +6,8 @@
 //                                 minimum is kept); largest parent (default
 //                                 16384 pages = 64 MiB)
 //
-// Floors, measured first:
+// Floors, measured before each policy's runs and after the last (the least
+// of each is kept, as for the fork figures):
 //   null_fault   a write fault the kernel resolves by setting one PTE bit (a
 //                MAP_SHARED page left read-only by mprotect: the "spurious"
 //                kind, counted by vmstat to be sure it was one); median of 64
@@ -165,40 +166,60 @@ copy_4k(void)
   return select_kth(t, FLOOR_REPS, FLOOR_REPS / 2);
 }
 
-// Every floor, as csv,floor lines. The allocator's needs the test mode
-// (on in scripted runs); without it those lines are missing and the report
-// says so.
+// The floors: the least of each over every time they were measured (before
+// each policy's runs and after the last), as the fork figures are the least
+// of their runs. ~0 = not measured.
+static u64 fl_null = ~0ULL, fl_copy = ~0ULL, fl_alloc = ~0ULL, fl_free = ~0ULL;
+
+static void
+keep_min(u64 *m, u64 v)
+{
+  if(v < *m)
+    *m = v;
+}
+
+// Measure every floor once more. The allocator's needs the test mode (on
+// in scripted runs); without it those lines will be missing and the
+// report says so.
 static void
 floors(void)
 {
   struct kat_bench kb;
-  uint amin = ~0u, fmin = ~0u;
   u64 c;
   int k;
 
   sleep(1);
   if(null_fault(&c) == 0)
-    floor_line("null_fault", c);
-  else
-    fprintf(2, "forkbench: null fault floor not measured\n");
-  floor_line("copy_4k", copy_4k());
+    keep_min(&fl_null, c);
+  keep_min(&fl_copy, copy_4k());
   for(k = 0; k < 3; k++){
     memset(&kb, 0, sizeof(kb));
     kb.order = 0;
     kb.iters = 4096;
     kb.batch = 64;
-    if(kalloctest(KAT_BENCH, &kb) < 0){
-      fprintf(2, "forkbench: kalloctest: %s (page allocation floor not measured)\n",
-              strerror(errno));
+    if(kalloctest(KAT_BENCH, &kb) < 0)
       return;
-    }
-    if(kb.alloc_cycles < amin)
-      amin = kb.alloc_cycles;
-    if(kb.free_cycles < fmin)
-      fmin = kb.free_cycles;
+    keep_min(&fl_alloc, kb.alloc_cycles);
+    keep_min(&fl_free, kb.free_cycles);
   }
-  floor_line("page_alloc", amin);
-  floor_line("page_free", fmin);
+}
+
+// The floors' csv lines.
+static void
+print_floors(void)
+{
+  if(fl_null != ~0ULL)
+    floor_line("null_fault", fl_null);
+  else
+    fprintf(2, "forkbench: null fault floor not measured\n");
+  floor_line("copy_4k", fl_copy);
+  if(fl_alloc != ~0ULL){
+    floor_line("page_alloc", fl_alloc);
+    floor_line("page_free", fl_free);
+  } else {
+    fprintf(2, "forkbench: kalloctest: %s (page allocation floor not measured)\n",
+            strerror(errno));
+  }
 }
 
 // One fork round trip; the child writes to its n pages at p if `write`,
@@ -348,11 +369,14 @@ main(int argc, char **argv)
   }
   memset(lat, 0, maxpages * sizeof(uint) + PG);   // present before any fork
   printf("forkbench: min of %d runs per figure\n", reps);
-  floors();
   cow = sysctl("vm.cow", -1);
   if(cow < 0){
     printf("forkbench: no vm.cow setting: fork copies eagerly; measuring eager only\n");
-    exit(measure("eager", reps, maxpages) < 0);
+    floors();
+    r = measure("eager", reps, maxpages);
+    floors();
+    print_floors();
+    exit(r < 0);
   }
   for(i = 0; i < (int)(sizeof(policies) / sizeof(policies[0])) && r == 0; i++){
     if(sysctl("vm.cow", policies[i].cow) < 0){
@@ -360,8 +384,11 @@ main(int argc, char **argv)
              policies[i].cow, policies[i].name);
       continue;
     }
+    floors();
     r = measure(policies[i].name, reps, maxpages);
   }
+  floors();
+  print_floors();
   sysctl("vm.cow", cow);
   exit(r < 0);
 }
