@@ -318,7 +318,9 @@ def summary_lines(tables):
     if not st.empty:
         s += ["Cycles per parent page of each step (fork and exit: the difference from "
               "N = 0, over N; cow fault: the median of the child's stores to each page, "
-              "each timed alone).", "",
+              "each timed alone). Where a sharing policy's fork or exit costs a few cycles "
+              "per page, the noise of the N = 0 round trip can exceed it and the figure "
+              "comes out negative: read it as \"about zero\".", "",
               md_table(st, {"cycles_per_page": "{:.0f}", "floor": "{:.0f}",
                             "vs_floor": "{:.2f}x"},
                        {"npages": "parent pages", "cycles_per_page": "cycles/page",
