@@ -458,6 +458,39 @@ t_mmap_over(void)
   CHECK(intact(p, 0, NPAGES, 0));
 }
 
+// Out of memory when a system call must first copy a shared table: munmap
+// and mprotect fail with ENOMEM and change nothing; without the injected
+// failure they work.
+static int
+child_oom(uint *p)
+{
+  int r, hit;
+
+  failnth(1);                         // the table copy is the call's first allocation
+  r = munmap((char *)p + 256 * PG, 256 * PG);
+  hit = failnth(0);
+  if(r != -1 || errno != ENOMEM || !hit || !intact(p, 0, NPAGES, 0))
+    return 1;
+  failnth(1);
+  r = mprotect((char *)p + 40 * PG, 20 * PG, PROT_READ);
+  hit = failnth(0);
+  if(r != -1 || errno != ENOMEM || !hit)
+    return 2;
+  W(p, 50) = 0x50;                    // still writable, now a copy of its own
+  if(munmap((char *)p + 256 * PG, 256 * PG) < 0)
+    return 3;
+  return intact(p, 0, 256, (int[]){ 50, -1 }) && intact(p, 512, NPAGES, 0) ? 0 : 4;
+}
+
+static void
+t_unshare_oom(void)
+{
+  uint *p = region();
+
+  CHECK(reap(spawn(child_oom, p)) == 0);
+  CHECK(intact(p, 0, NPAGES, 0));
+}
+
 struct test {
   void (*fn)(void);
   const char *name;
@@ -475,6 +508,7 @@ static struct test tests[] = {
   { t_kernel_write,       "kernel_write" },
   { t_other_policies,     "other_policies" },
   { t_mmap_over,          "mmap_over" },
+  { t_unshare_oom,        "unshare_oom" },
 };
 
 // Run one test in a child under vm.cow=2; 1 if it passed without leaking.
