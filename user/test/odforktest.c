@@ -491,6 +491,48 @@ t_unshare_oom(void)
   CHECK(intact(p, 0, NPAGES, 0));
 }
 
+// Three spaces write every page of the shared tables at once (two CPUs:
+// both may copy the same table at the same moment); each ends with only
+// its own values.
+static int
+write_all(uint *p, uint mark)
+{
+  int i;
+
+  for(i = 0; i < NPAGES; i++)
+    W(p, i) = mark + i;
+  for(i = 0; i < NPAGES; i++)
+    if(W(p, i) != mark + i)
+      return 1;
+  return 0;
+}
+
+static int
+writer_b(uint *p)
+{
+  return write_all(p, 0x200000);
+}
+
+static int
+writer_a(uint *p)
+{
+  int pid = spawn(writer_b, p), r;
+
+  r = write_all(p, 0x100000);
+  return reap(pid) != 0 ? 2 : r;
+}
+
+static void
+t_concurrent_writes(void)
+{
+  uint *p = region();
+  int pid = spawn(writer_a, p);
+
+  CHECK(write_all(p, 0x300000) == 0);
+  CHECK(reap(pid) == 0);
+  CHECK(write_all(p, 0x400000) == 0);
+}
+
 struct test {
   void (*fn)(void);
   const char *name;
@@ -509,6 +551,7 @@ static struct test tests[] = {
   { t_other_policies,     "other_policies" },
   { t_mmap_over,          "mmap_over" },
   { t_unshare_oom,        "unshare_oom" },
+  { t_concurrent_writes,  "concurrent_writes" },
 };
 
 // Run one test in a child under vm.cow=2; 1 if it passed without leaking.
