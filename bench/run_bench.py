@@ -189,7 +189,7 @@ def run_guest(exp, grun, boot, nboots, rawdir, args, progress, todo):
             last[0] = line.strip()
 
     th = threading.Thread(target=lambda: result.setdefault("r", qemu_run.run(
-        grun.cmd, cpus=grun.cpus or args.cpus, mem=args.mem, timeout=args.timeout, com2=com2,
+        grun.cmd, cpus=grun.cpus or args.cpus, mem=grun.mem or args.mem, timeout=args.timeout, com2=com2,
         on_output=seen)))
     start = time.monotonic()
     th.start()
@@ -216,7 +216,7 @@ def run_guest(exp, grun, boot, nboots, rawdir, args, progress, todo):
                                         ", about %.0f s left" % left if left is not None else ""),
           flush=True)
     return {"experiment": exp.name, "run": grun.name, "boot": boot, "cmd": grun.cmd,
-            "kind": res.kind, "status": res.status, "code": res.code,
+            "mem_mib": grun.mem or args.mem, "kind": res.kind, "status": res.status, "code": res.code,
             "seconds": round(res.elapsed, 2), "message": res.message,
             "out": os.path.basename(out_path), "com2": os.path.basename(com2) if com2 else None,
             "ok": ok}

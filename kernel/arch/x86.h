@@ -63,6 +63,15 @@ stosl(void *dst, uint c, int n)
                : "+D"(dst), "+c"(n) : "a"(c) : "memory", "cc");
 }
 
+// Copy n 32-bit words from src to dst (no overlap), with one string
+// instruction.
+static inline void
+movsl(void *dst, const void *src, int n)
+{
+  asm volatile("cld; rep movsl"
+               : "+D"(dst), "+S"(src), "+c"(n) : : "memory", "cc");
+}
+
 // Load the GDT: base points at the first descriptor, size is in bytes.
 static inline void
 lgdt(void *base, int size)

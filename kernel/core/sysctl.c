@@ -29,7 +29,7 @@ drop_caches(int v)
 
 static const struct setting settings[] = {
   { "vm.lazy", &vm_lazy, 0, 1 },    // 1: sbrk/mmap pages on first touch; 0: at once
-  { "vm.cow",  &vm_cow,  0, 1 },    // 1: fork shares private pages copy-on-write; 0: copies
+  { "vm.cow",  &vm_cow,  0, 2 },    // 1: fork shares private pages copy-on-write; 0: copies; 2: on-demand fork
   { "kern.ncpu", &ncpu, 1, 0 },     // CPUs running processes (read-only: min > max)
   { "sched.steal_wait", &sched_steal_wait, 0, 1 },  // 1: idle CPUs leave a lone waiting process a tick
   { "vm.msync_all", &vm_msync_all, 0, 1 },  // 1: msync writes every cached page; 0: dirty ones

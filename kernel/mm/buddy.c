@@ -39,6 +39,9 @@ static struct {
 // before it reports that memory is exhausted.
 int (*buddy_reclaim)(uint n);
 
+// bd.meta indexed by frame number (buddy.h: page_of_frame).
+struct page *buddy_frames;
+
 static void
 list_init(struct page *head)
 {
@@ -138,6 +141,7 @@ buddy_init(uint pa_start, uint pa_end)
   bd.meta = (struct page *)P2V(start);
   bd.base_pfn = PGROUNDUP(start + metabytes) >> PGSHIFT;
   bd.end_pfn = pa_end >> PGSHIFT;
+  buddy_frames = bd.meta - bd.base_pfn;
   if(bd.end_pfn <= bd.base_pfn)
     panic("buddy_init: metadata fills memory");
   memset(bd.meta, 0, (bd.end_pfn - bd.base_pfn) * sizeof(struct page));
@@ -231,7 +235,9 @@ page_free(void *kva, int order)
 }
 
 // Reference counts, kept on the first page of a block; used by
-// copy-on-write sharing of user pages.
+// copy-on-write sharing of user pages. Changed with atomic instructions,
+// no lock: only the allocator writes refcnt otherwise, on a page nobody
+// else holds (page_alloc sets 1, a free block 0).
 void
 page_ref_inc(void *kva)
 {
@@ -239,9 +245,7 @@ page_ref_inc(void *kva)
 
   if(pg == 0)
     panic("page_ref_inc: unmanaged page");
-  acquire(&bd.lock);
-  pg->refcnt++;
-  release(&bd.lock);
+  __sync_fetch_and_add(&pg->refcnt, 1);
 }
 
 // Drop one reference; returns the count left (the caller frees at 0).
@@ -253,11 +257,9 @@ page_ref_dec(void *kva)
 
   if(pg == 0)
     panic("page_ref_dec: unmanaged page");
-  acquire(&bd.lock);
-  if(pg->refcnt <= 0)
+  n = __sync_sub_and_fetch(&pg->refcnt, 1);
+  if(n < 0)
     panic("page_ref_dec: count already zero");
-  n = --pg->refcnt;
-  release(&bd.lock);
   return n;
 }
 
@@ -269,9 +271,7 @@ page_ref_count(void *kva)
 
   if(pg == 0)
     return 0;
-  acquire(&bd.lock);
-  n = pg->refcnt;
-  release(&bd.lock);
+  n = *(volatile int *)&pg->refcnt;
   return n;
 }
 

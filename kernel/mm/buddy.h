@@ -37,6 +37,25 @@ struct page {
 
 // Metadata of the page holding kernel virtual address kva (0 if unmanaged).
 struct page *page_of(void *kva);
+
+// Metadata of managed frame pa (physical address) without a bounds check,
+// for the page-table walkers of vm.c: a present user PTE always holds a
+// managed frame.
+extern struct page *buddy_frames;
+static inline struct page *
+page_of_frame(uint pa)
+{
+  return &buddy_frames[pa >> 12];
+}
+
+// Add n to a page's reference count; returns the new count. Atomic, no
+// lock (see page_ref_inc in buddy.c); for the page-table walkers of vm.c,
+// which hold the page's metadata already.
+static inline int
+page_ref_add(struct page *pg, int n)
+{
+  return __sync_add_and_fetch(&pg->refcnt, n);
+}
 // Kernel virtual address of the page described by pg.
 void *page_kva(struct page *pg);
 // The page cache's reclaimer (mobj.c), or 0: frees up to n clean unused

@@ -5,7 +5,8 @@
 //
 // The rmap lock guards every object's list of mappings and makes walking
 // another address space's page tables safe: vm_unmap_range takes it
-// (rmap_lock_tables) while it clears PTEs and frees page tables, and a
+// (rmap_lock_tables) while it clears PTEs and frees page tables (so do
+// vm.c's on-demand fork helpers when a shared table leaves a directory), and a
 // mapping leaves its object's list (rmap_remove) before its address space
 // is freed. The owner of an address space may still change present PTEs
 // of its own without the lock; dirty bits are cleared with an atomic
@@ -23,6 +24,7 @@
 #include "mm/vm.h"
 #include "mm/vma.h"
 #include "mm/mobj.h"
+#include "mm/tlb.h"
 
 static struct spinlock rmap_lock = { .name = "rmap" };
 
@@ -65,13 +67,13 @@ rmap_unlock_tables(void)
   release(&rmap_lock);
 }
 
-// CPUs other than this one running a process whose page directory is
-// pgdir (their TLBs may hold its entries); flushes this CPU's TLB if it
-// uses pgdir. A process switched in later loads CR3 afresh, so a stale
-// answer for a CPU that is switching is harmless. Caller holds rmap_lock
-// (interrupts off).
-static uint
-cpus_using(pde_t *pgdir)
+// PTEs of user addresses [lo, hi) of pgdir changed: invalidate them on
+// this CPU if it uses pgdir, and add them to b for the other CPUs running
+// a process whose page directory is pgdir. A process switched in later
+// loads CR3 afresh, so a stale answer for a CPU that is switching is
+// harmless. Caller holds rmap_lock (interrupts off).
+static void
+invalidate(pde_t *pgdir, uint lo, uint hi, struct tlb_batch *b)
 {
   uint mask = 0;
   int i, me = cpuid();
@@ -80,28 +82,28 @@ cpus_using(pde_t *pgdir)
   for(i = 0; i < ncpu; i++){
     if(i == me){
       if(rcr3() == V2P(pgdir))
-        lcr3(V2P(pgdir));
+        tlb_local_range(lo, hi);
       continue;
     }
     p = cpus[i].proc;
     if(p && p->pgdir == pgdir)
       mask |= 1u << i;
   }
-  return mask;
+  tlb_batch_add(b, mask, lo, hi);
 }
 
 // Walk the PTEs of v that could map pages [from, to) of v's object and
 // call fn on each present one that maps a page of the object (a private
 // mapping's own copies are skipped) or, if zero is set, the zero page that
 // stands for a page past the end of the file; fn returns 1 when it changed
-// the PTE. Returns how many it changed, and adds to *mask the CPUs that
-// must flush their TLBs if any. Caller holds rmap_lock.
+// the PTE. Returns how many it changed; the changed range is invalidated
+// on this CPU and added to b for the others. Caller holds rmap_lock.
 static int
 walk_vma(struct vma *v, uint from, uint to, int (*fn)(pte_t *, void *), int zero,
-         uint *mask)
+         struct tlb_batch *b)
 {
   uint vfirst = v->offset / PGSIZE, vlast = vfirst + (v->end - v->start) / PGSIZE;
-  uint va, n;
+  uint va, n, lo = 0, hi = 0;
   int changed = 0;
   pte_t *pte;
   struct page *pg;
@@ -124,10 +126,14 @@ walk_vma(struct vma *v, uint from, uint to, int (*fn)(pte_t *, void *), int zero
       ;
     else if(pg == 0 || pg->obj != v->obj || pg->pgno != n)
       continue;
-    changed += fn(pte, P2V(PTE_ADDR(*pte)));
+    if(fn(pte, P2V(PTE_ADDR(*pte)))){
+      if(changed++ == 0)
+        lo = va;
+      hi = va + PGSIZE;
+    }
   }
   if(changed)
-    *mask |= cpus_using(v->pgdir);
+    invalidate(v->pgdir, lo, hi, b);
   return changed;
 }
 
@@ -143,21 +149,21 @@ harvest_pte(pte_t *pte, void *kva)
 
 // Collect the dirty bits of pages [from, to) of o from every mapping of
 // it: each PTE dirty bit set moves to its page (PG_DIRTY) and is cleared,
-// and every CPU that may cache the old entry flushes its TLB before this
+// and every CPU that may cache the old entry invalidates it before this
 // returns (so the next store sets the bit again). Returns the number of
 // PTEs that were dirty. Caller holds no spinlock (the shootdown waits).
 int
 rmap_harvest(struct mobj *o, uint from, uint to)
 {
   struct vma *v;
-  uint mask = 0;
+  struct tlb_batch b = { .mask = 0 };
   int n = 0;
 
   acquire(&rmap_lock);
   for(v = o->maps; v; v = v->rnext)
-    n += walk_vma(v, from, to, harvest_pte, 0, &mask);
+    n += walk_vma(v, from, to, harvest_pte, 0, &b);
   release(&rmap_lock);
-  tlb_shootdown(mask);
+  tlb_batch_send(&b);
   return n;
 }
 
@@ -180,11 +186,11 @@ void
 rmap_unmap(struct mobj *o, uint from, uint to)
 {
   struct vma *v;
-  uint mask = 0;
+  struct tlb_batch b = { .mask = 0 };
 
   acquire(&rmap_lock);
   for(v = o->maps; v; v = v->rnext)
-    walk_vma(v, from, to, unmap_pte, 1, &mask);
+    walk_vma(v, from, to, unmap_pte, 1, &b);
   release(&rmap_lock);
-  tlb_shootdown(mask);
+  tlb_batch_send(&b);
 }

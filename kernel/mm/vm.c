@@ -8,6 +8,14 @@
 // vm_fault() resolves not-present and copy-on-write faults, and the
 // copyin/copyout family walks page tables in software and calls the same
 // resolver, so the kernel never touches a user address directly.
+//
+// TLB: a PTE changed here belongs to the running process (single-threaded:
+// no other CPU uses its tables; a switch reloads CR3) or to one not loaded
+// anywhere (exec's new image, fork's child). So each change is invalidated
+// on this CPU only, one page at a time (tlb.c), and because the kernel
+// never reads user memory through user addresses, a stale entry here
+// cannot be used before that invalidation, even if its frame is freed
+// first. Edits of other processes' tables go through rmap.c's shootdowns.
 #include "types.h"
 #include "param.h"
 #include "arch/memlayout.h"
@@ -22,9 +30,11 @@
 #include "mm/vm.h"
 #include "mm/vma.h"
 #include "mm/mobj.h"
+#include "mm/tlb.h"
 #include "trace/trace.h"
 
 #define BIGPAGE BIGPGSIZE             // bytes mapped by one PDE (4 MiB)
+#define PGROUNDUP_BIG(a) (((a) + BIGPAGE - 1) & ~(BIGPAGE - 1))
 
 static pde_t kpgdir[NPDENTRIES] __attribute__((aligned(PGSIZE)));
 
@@ -158,24 +168,34 @@ vm_user_page(void)
   return kva;
 }
 
-// Drop one reference to a user page; the last one frees it.
-void
-vm_user_page_put(void *kva)
+// Copy a whole page (fork's eager copy, a copy-on-write fault) with one
+// string instruction: the byte loop of memmove costs several times more.
+static void
+copy_page(void *dst, const void *src)
 {
-  if(page_ref_dec(kva) == 0){
-    page_free(kva, 0);
+  movsl(dst, src, PGSIZE / 4);
+}
+
+// Drop one reference to the user page at physical address pa; the last
+// one frees it. Inlined into the page-table walks of fork and exit.
+static inline void
+put_frame(uint pa)
+{
+  int n;
+
+  if((n = page_ref_add(page_of_frame(pa), -1)) < 0)
+    panic("put_frame: count below zero");
+  if(n == 0){
+    page_free(P2V(pa), 0);
     COUNT(pages_freed);
   }
 }
 
-// Reload CR3 if pgdir is the directory this CPU is using, so removed or
-// downgraded PTEs take effect. (Processes are single-threaded and CR3 is
-// reloaded on every switch, so other CPUs hold no stale entries.)
+// Drop one reference to a user page; the last one frees it.
 void
-vm_flush(pde_t *pgdir)
+vm_user_page_put(void *kva)
 {
-  if(rcr3() == V2P(pgdir))
-    lcr3(V2P(pgdir));
+  put_frame(V2P(kva));
 }
 
 // True if every entry of a page table is empty.
@@ -190,16 +210,184 @@ table_empty(pte_t *table)
   return 1;
 }
 
+// exit's and munmap's step for one non-empty entry being removed: drop
+// what it held (a reference to its page). Only present pages mean
+// something today; another kind of entry would be freed here.
+static inline void
+free_pte(pte_t old)
+{
+  if(old & PTE_P)
+    put_frame(PTE_ADDR(old));
+}
+
+// ---- on-demand fork: page tables shared copy-on-write (vm.cow=2) ----------
+//
+// fork may give the child the parent's page table itself instead of a copy
+// of its entries: both directories point at the table with the write bit
+// clear in their PDEs, so no user store goes through it, and the table
+// page's reference count says how many directories use it. The pages in a
+// shared table hold one reference for the table, whatever the number of
+// spaces using it. Before a space changes anything in such a table (a
+// fault, populate, mprotect, munmap of part of it) it unshares it
+// (table_unshare): takes it back if it is the last user, else copies it,
+// the pages now shared copy-on-write between the two tables. Only tables
+// whose every mapping is private anonymous memory are shared
+// (table_shareable), so no reverse-map walker ever meets one with pages.
+
+// Is the table at PDE value e shared on-demand (present, not writable)?
+static inline int dup_pte(pte_t *spte, pte_t *dpte, int how);
+
+static int
+table_is_shared(pde_t e)
+{
+  return (e & (PTE_P | PTE_W)) == PTE_P;
+}
+
+// Drop one directory's use of a shared table; the last user frees its
+// entries and the table. Caller holds the rmap lock (rmap.c: a walker of
+// some mapping's tables must not see the table freed) and has already
+// taken the table out of its directory.
+static void
+table_put(pte_t *table)
+{
+  int i;
+
+  if(page_ref_dec(table) > 0)
+    return;
+  for(i = 0; i < NPTENTRIES; i++)
+    if(table[i])
+      free_pte(table[i]);
+  page_free(table, 0);
+}
+
+// Make the shared table at *pde this directory's own: the last user takes
+// it back (PDE writable again); otherwise its entries are copied to a new
+// table, each present page one reference more and read-only in both
+// tables (copy-on-write), and the old table loses a user. Permissions only
+// grow for this space, so no TLB entry needs dropping; the caller
+// invalidates the faulting page (which also drops cached PDEs). 0 or -ENOMEM.
+static int
+table_unshare(pde_t *pde)
+{
+  pte_t *old = (pte_t *)P2V(PTE_ADDR(*pde)), *copy;
+  int i;
+
+  if(page_ref_count(old) == 1){      // only this space: nobody can add a user now
+    *pde |= PTE_W;
+    COUNT(tables_reused);
+    return 0;
+  }
+  if((copy = page_alloc(0)) == 0)
+    return -ENOMEM;
+  memset(copy, 0, PGSIZE);
+  for(i = 0; i < NPTENTRIES; i++)
+    if(old[i])
+      dup_pte(&old[i], &copy[i], VM_DUP_COW);
+  rmap_lock_tables();
+  *pde = V2P(copy) | PTE_P | PTE_W | PTE_U;
+  table_put(old);
+  rmap_unlock_tables();
+  COUNT(tables_copied);
+  return 0;
+}
+
+// Unshare every shared table that [start, end) (page-aligned) meets;
+// with partial, only those it covers in part (munmap drops whole ones).
+// 0 or -ENOMEM (tables done so far stay unshared: nobody can tell).
+int
+vm_unshare_range(pde_t *pgdir, uint start, uint end, int partial)
+{
+  uint va, tva;
+  int r = 0, n = 0;
+
+  for(va = start; va < end && va < USERTOP && r == 0; va = tva + BIGPAGE){
+    tva = va & ~(BIGPAGE - 1);
+    if(!table_is_shared(pgdir[PDX(va)]))
+      continue;
+    if(partial && start <= tva && end - tva >= BIGPAGE)
+      continue;
+    if((r = table_unshare(&pgdir[PDX(va)])) == 0)
+      n++;
+  }
+  if(n)
+    tlb_local_all(pgdir);            // cached PDEs of the old tables
+  return r;
+}
+
+// munmap: drop this directory's use of every shared table that [start,
+// end) (page-aligned) covers whole: its pages go with the range.
+void
+vm_drop_shared(pde_t *pgdir, uint start, uint end)
+{
+  uint tva;
+  int n = 0;
+  pte_t *table;
+
+  rmap_lock_tables();
+  for(tva = PGROUNDUP_BIG(start); tva < end && tva < USERTOP && end - tva >= BIGPAGE;
+      tva += BIGPAGE){
+    if(table_is_shared(pgdir[PDX(tva)])){
+      table = (pte_t *)P2V(PTE_ADDR(pgdir[PDX(tva)]));
+      pgdir[PDX(tva)] = 0;
+      table_put(table);
+      n++;
+    }
+  }
+  rmap_unlock_tables();
+  if(n)
+    tlb_local_all(pgdir);
+}
+
+// Can fork share the table mapping user addresses [tva, tva + 4 MiB)?
+// Only if every mapping there is private anonymous memory.
+static int
+table_shareable(struct vma *vmas, uint tva)
+{
+  struct vma *v;
+
+  for(v = vma_overlap(vmas, tva, tva + BIGPAGE); v && v->start < tva + BIGPAGE; v = v->next)
+    if((v->flags & MAP_SHARED) || v->ops || v->obj)
+      return 0;
+  return 1;
+}
+
+// On-demand fork: give dst every table of src that may be shared, the
+// same table read-only in both directories (see above). Tables left for
+// vm_copy_range are those with some other kind of mapping. Never fails.
+void
+vm_share_tables(pde_t *dst, pde_t *src, struct vma *vmas)
+{
+  struct tlb_local tlb;
+  uint i;
+
+  tlb_local_begin(&tlb, src);
+  for(i = 0; i < PDX(USERTOP); i++){
+    if((src[i] & PTE_P) == 0 || !table_shareable(vmas, i * BIGPAGE))
+      continue;
+    if(src[i] & PTE_W){
+      src[i] &= ~PTE_W;
+      tlb_local_all_later(&tlb);     // every page of 4 MiB lost write access
+    }
+    page_ref_inc(P2V(PTE_ADDR(src[i])));
+    dst[i] = src[i];
+    COUNT(tables_shared);
+  }
+  tlb_local_end(&tlb);
+}
+
 // Remove the pages in [start, end) (page-aligned) from pgdir, dropping a
-// reference to each, and free page tables left empty. Holds the rmap lock
-// meanwhile, so no other process walks a table being freed.
+// reference to each, and free page tables left empty. A page table at a
+// time; absent tables are skipped whole. Holds the rmap lock meanwhile, so
+// no other process walks a table being freed.
 void
 vm_unmap_range(pde_t *pgdir, uint start, uint end)
 {
-  uint va, tend;
+  uint va, tend, from;
   pte_t *table;
   pde_t *pde;
+  struct tlb_local tlb;
 
+  tlb_local_begin(&tlb, pgdir);
   rmap_lock_tables();        // others may be walking these tables (rmap.c)
   for(va = start; va < end && va < USERTOP; va = tend){
     tend = (va & ~(BIGPAGE - 1)) + BIGPAGE;
@@ -207,40 +395,87 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
     if((*pde & PTE_P) == 0)
       continue;
     table = (pte_t *)P2V(PTE_ADDR(*pde));
+    if(table_is_shared(*pde)){
+      if(va != tend - BIGPAGE || end - va < BIGPAGE)
+        panic("vm_unmap_range: part of a shared page table");   // callers unshare first
+      *pde = 0;
+      table_put(table);
+      tlb_local_all_later(&tlb);
+      continue;
+    }
+    from = va;
     for(; va < tend && va < end; va += PGSIZE){
       pte_t *pte = &table[PTX(va)];
-      if(*pte & PTE_P)
-        vm_user_page_put(P2V(PTE_ADDR(*pte)));
+      pte_t old = *pte;
+      if(old == 0)
+        continue;
       *pte = 0;
+      if(old & PTE_P)
+        tlb_local_page(&tlb, va);
+      free_pte(old);
     }
-    if(table_empty(table)){
+    if((from == tend - BIGPAGE && va == tend) || table_empty(table)){
       *pde = 0;
       page_free(table, 0);
     }
   }
   rmap_unlock_tables();
-  vm_flush(pgdir);
+  tlb_local_end(&tlb);
 }
 
-// Give dst the present page kva of src at va, mapped with PTE bits
-// flags, for fork: share it (one more reference) or copy it now.
-// 0 or -ENOMEM.
-static int
-dup_page(pde_t *dst, uint va, void *kva, int flags, int share)
+// fork's step for one entry: give the child's empty PTE *dpte what the
+// parent's PTE *spte holds, as how says (vm_copy_range). Only present
+// pages mean something today; another kind of entry would be copied here.
+// Returns 1 if it took write access from the parent's PTE (the caller
+// invalidates it), 0, or -ENOMEM (*dpte stays empty).
+static inline int
+dup_pte(pte_t *spte, pte_t *dpte, int how)
 {
-  void *copy = kva;
+  pte_t s = *spte;
+  void *copy;
 
-  if(share){
-    page_ref_inc(kva);
-  } else {
+  if((s & PTE_P) == 0)
+    return 0;
+  if(how == VM_DUP_COPY){
     if((copy = page_alloc(0)) == 0)
       return -ENOMEM;
     COUNT(pages_alloc);
-    memmove(copy, kva, PGSIZE);
+    copy_page(copy, P2V(PTE_ADDR(s)));
+    *dpte = V2P(copy) | (PTE_FLAGS(s) & ~(PTE_D | PTE_A));
+    return 0;
   }
-  if(vm_map_page(dst, va, copy, flags) < 0){
-    vm_user_page_put(copy);
-    return -ENOMEM;
+  page_ref_add(page_of_frame(PTE_ADDR(s)), 1);
+  if(how == VM_DUP_COW && (s & PTE_W)){
+    __sync_fetch_and_and(spte, ~PTE_W);   // atomic: rmap.c may clear PTE_D meanwhile
+    *dpte = s & ~(PTE_W | PTE_D | PTE_A);
+    return 1;
+  }
+  *dpte = s & ~(PTE_D | PTE_A);
+  return 0;
+}
+
+// fork, one page table: entries [from, to) of the parent's table stab,
+// which maps from user address tva, go to the same entries of the child's
+// table in dst (allocated when the first entry needs it, found once).
+// Empty entries are skipped. 0 or -ENOMEM. Inlined, so that the common
+// copy-on-write case gets a loop of its own (vm_copy_range).
+static inline __attribute__((always_inline)) int
+dup_table(pde_t *dst, pte_t *stab, uint tva, uint from, uint to, int how,
+          struct tlb_local *tlb)
+{
+  pte_t *dtab = 0;
+  uint i;
+  int r;
+
+  for(i = from; i < to; i++){
+    if(stab[i] == 0)
+      continue;
+    if(dtab == 0 && (dtab = vm_walk(dst, tva, 1)) == 0)
+      return -ENOMEM;
+    if((r = dup_pte(&stab[i], &dtab[i], how)) < 0)
+      return r;
+    if(r)
+      tlb_local_page(tlb, tva + i * PGSIZE);
   }
   return 0;
 }
@@ -248,31 +483,31 @@ dup_page(pde_t *dst, uint va, void *kva, int flags, int share)
 // fork: give dst the present pages of [start, end) of src, as how says:
 // VM_DUP_COPY copies each page now; VM_DUP_COW shares it read-only in both
 // spaces (the first write copies it, fault_cow); VM_DUP_SHARE shares it as
-// it is (MAP_SHARED). Pages never touched stay absent in dst; dst's PTEs
-// start clean (no dirty bit). 0, or -ENOMEM (pages done so far stay
-// mapped in dst for the caller to free).
+// it is (MAP_SHARED). A page table at a time; absent tables are skipped
+// whole. Pages never touched stay absent in dst; dst's PTEs start clean
+// (no dirty bit). 0, or -ENOMEM (pages done so far stay mapped in dst for
+// the caller to free).
 int
 vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
 {
-  uint va;
-  pte_t *pte;
+  uint va, tva, to;
   int r = 0;
+  struct tlb_local tlb;
+  pte_t *stab;
 
-  for(va = start; va < end && r == 0; va += PGSIZE){
-    if((src[PDX(va)] & PTE_P) == 0){
-      va = (va & ~(BIGPAGE - 1)) + BIGPAGE - PGSIZE;   // skip the absent table
-      continue;
-    }
-    pte = vm_walk(src, va, 0);
-    if(pte == 0 || (*pte & PTE_P) == 0)
-      continue;
-    if(how == VM_DUP_COW)
-      *pte &= ~PTE_W;
-    r = dup_page(dst, va, P2V(PTE_ADDR(*pte)), PTE_FLAGS(*pte) & ~(PTE_D | PTE_A),
-                 how != VM_DUP_COPY);
+  tlb_local_begin(&tlb, src);
+  for(va = start; va < end && va < USERTOP && r == 0; va = tva + BIGPAGE){
+    tva = va & ~(BIGPAGE - 1);
+    if((src[PDX(va)] & PTE_P) == 0 || table_is_shared(dst[PDX(va)]))
+      continue;                      // absent, or given whole (vm_share_tables)
+    to = end - tva < BIGPAGE ? PTX(end) : NPTENTRIES;
+    stab = (pte_t *)P2V(PTE_ADDR(src[PDX(va)]));
+    if(how == VM_DUP_COW)            // the common case, with how a constant
+      r = dup_table(dst, stab, tva, PTX(va), to, VM_DUP_COW, &tlb);
+    else
+      r = dup_table(dst, stab, tva, PTX(va), to, how, &tlb);
   }
-  if(how == VM_DUP_COW)
-    vm_flush(src);
+  tlb_local_end(&tlb);
   return r;
 }
 
@@ -286,8 +521,12 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
 {
   uint va, bits = vm_pte_bits(prot), keep;
   pte_t *pte;
+  struct tlb_local tlb;
 
+  tlb_local_begin(&tlb, pgdir);
   for(va = start; va < end; va += PGSIZE){
+    if(table_is_shared(pgdir[PDX(va)]))
+      panic("vm_protect_range: shared page table");   // callers unshare first
     if((pgdir[PDX(va)] & PTE_P) == 0){
       va = (va & ~(BIGPAGE - 1)) + BIGPAGE - PGSIZE;   // skip the absent table
       continue;
@@ -300,8 +539,9 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
       *pte = PTE_ADDR(*pte) | (bits & ~PTE_W) | keep;
     else
       *pte = PTE_ADDR(*pte) | bits | keep;
+    tlb_local_page(&tlb, va);
   }
-  vm_flush(pgdir);
+  tlb_local_end(&tlb);
 }
 
 // Free a whole user address space: write back shared file pages, then
@@ -313,6 +553,17 @@ vm_space_free(pde_t *pgdir, struct vma *vmas)
   struct vma *v, *next;
   uint i;
 
+  if(pgdir){
+    rmap_lock_tables();
+    for(i = 0; i < PDX(USERTOP); i++){       // shared tables go whole
+      if(table_is_shared(pgdir[i])){
+        pte_t *table = (pte_t *)P2V(PTE_ADDR(pgdir[i]));
+        pgdir[i] = 0;
+        table_put(table);
+      }
+    }
+    rmap_unlock_tables();
+  }
   for(v = vmas; v; v = next){
     next = v->next;
     if(pgdir && v->ops && v->ops->sync && (v->flags & MAP_SHARED))
@@ -387,7 +638,7 @@ fault_missing(pde_t *pgdir, struct vma *v, uint va, int write, int *o)
 // this space its own copy (or, if nobody else uses the page any more and
 // it belongs to no memory object, just make it writable).
 static int
-fault_cow(pde_t *pgdir, pte_t *pte, int *o)
+fault_cow(pde_t *pgdir, uint va, pte_t *pte, int *o)
 {
   void *old = P2V(PTE_ADDR(*pte));
   void *kva;
@@ -401,12 +652,14 @@ fault_cow(pde_t *pgdir, pte_t *pte, int *o)
       return -ENOMEM;
     }
     COUNT(pages_alloc);
-    memmove(kva, old, PGSIZE);
+    copy_page(kva, old);
     *pte = V2P(kva) | PTE_FLAGS(*pte) | PTE_W;
+    tlb_local_one(pgdir, va);        // before the old frame may be freed
     vm_user_page_put(old);
     *o = TF_COW_COPY;
+    return 0;
   }
-  vm_flush(pgdir);
+  tlb_local_one(pgdir, va);
   return 0;
 }
 
@@ -414,10 +667,10 @@ fault_cow(pde_t *pgdir, pte_t *pte, int *o)
 // copy path asking again, or a write to a MAP_SHARED page left read-only
 // (shared pages are never copied). Make the PTE match the mapping and retry.
 static int
-fault_spurious(pde_t *pgdir, struct vma *v, pte_t *pte, int *o)
+fault_spurious(pde_t *pgdir, struct vma *v, uint va, pte_t *pte, int *o)
 {
   *pte |= vm_pte_bits(v->prot) & ((v->flags & MAP_SHARED) ? (PTE_U | PTE_W) : PTE_U);
-  vm_flush(pgdir);
+  tlb_local_one(pgdir, va);
   *o = TF_SPURIOUS;
   return 0;
 }
@@ -453,19 +706,23 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
   } else if(!access_ok(v, err)){
     o = TF_BAD_ACCESS;
     r = -EACCES;
+  } else if(table_is_shared(pgdir[PDX(va)]) && table_unshare(&pgdir[PDX(va)]) < 0){
+    o = TF_OOM;
+    r = -ENOMEM;
   } else {
+    tlb_local_one(pgdir, PGROUNDDOWN(va));   // after an unshare: cached PDEs go
     pte = vm_walk(pgdir, PGROUNDDOWN(va), 0);
     if(pte && (*pte & PTE_P) && write && mobj_is_zero_page(P2V(PTE_ADDR(*pte)))){
       vm_user_page_put(P2V(PTE_ADDR(*pte)));   // past the end of a file when read:
       *pte = 0;                                // look again (the file may have grown)
-      vm_flush(pgdir);
+      tlb_local_one(pgdir, PGROUNDDOWN(va));
     }
     if(pte == 0 || (*pte & PTE_P) == 0)
       r = fault_missing(pgdir, v, PGROUNDDOWN(va), write, &o);
     else if(write && (*pte & PTE_W) == 0 && (v->flags & MAP_SHARED) == 0)
-      r = fault_cow(pgdir, pte, &o);
+      r = fault_cow(pgdir, PGROUNDDOWN(va), pte, &o);
     else
-      r = fault_spurious(pgdir, v, pte, &o);
+      r = fault_spurious(pgdir, v, PGROUNDDOWN(va), pte, &o);
   }
   fault_account(o, va, err, t0);
   return r;
@@ -495,6 +752,8 @@ vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
 
   if((v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0)
     return 0;                        // PROT_NONE: nothing may be touched
+  if((r = vm_unshare_range(pgdir, start, end, 0)) < 0)
+    return r;
   for(va = start; va < end; va += PGSIZE){
     pte = vm_walk(pgdir, va, 0);
     if(pte && (*pte & PTE_P))
@@ -512,11 +771,11 @@ vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
 
 // Could user code make this access through pte without faulting?
 static int
-user_can(pte_t *pte, int write)
+user_can(pde_t *pgdir, uint va, pte_t *pte, int write)
 {
   if(pte == 0 || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U))
     return 0;
-  return !write || (*pte & PTE_W);
+  return !write || ((*pte & PTE_W) && (pgdir[PDX(va)] & PTE_W));
 }
 
 // Kernel address of user byte va, first making its page present (and
@@ -533,7 +792,7 @@ user_byte(pde_t *pgdir, struct vma *vmas, uint va, int write, int *err)
     return 0;
   }
   pte = vm_walk(pgdir, va, 0);
-  if(!user_can(pte, write)){
+  if(!user_can(pgdir, va, pte, write)){
     fe = PF_USER | (write ? PF_WRITE : 0);
     if(pte && (*pte & PTE_P))
       fe |= PF_PRESENT;
@@ -543,7 +802,7 @@ user_byte(pde_t *pgdir, struct vma *vmas, uint va, int write, int *err)
       return 0;
     }
     pte = vm_walk(pgdir, va, 0);
-    if(!user_can(pte, write)){
+    if(!user_can(pgdir, va, pte, write)){
       *err = -EFAULT;
       return 0;
     }

@@ -122,9 +122,12 @@ vma_unmap(pde_t *pgdir, struct vma **list, uint start, uint end)
 
   if(start >= end)
     return 0;
+  if(vm_unshare_range(pgdir, start, end, 1) < 0)   // shared tables covered in part
+    return -ENOMEM;
   v = vma_find(*list, start);
   if(v && v->start < start && v->end > end && vma_split(v, end) == 0)
     return -ENOMEM;
+  vm_drop_shared(pgdir, start, end);                // and those covered whole
   while((v = *pp) != 0 && v->start < end){
     if(v->end <= start){
       pp = &v->next;
@@ -175,7 +178,8 @@ vma_merge(struct vma **list)
 }
 
 // How fork hands the child the pages of v: MAP_SHARED pages are shared,
-// private ones shared copy-on-write (vm.cow=1) or copied at once.
+// private ones shared copy-on-write (vm.cow=1, and 2 where a whole table
+// could not be shared) or copied at once.
 static int
 dup_how(struct vma *v)
 {
@@ -185,12 +189,17 @@ dup_how(struct vma *v)
 }
 
 // fork: copy the mapping list src (of srcpg) into the empty list *dst (of
-// dstpg), giving dst the pages present in src (dup_how). 0 or -ENOMEM; on
-// failure the caller frees what was built with vm_space_free(dstpg, *dst).
+// dstpg), giving dst the pages present in src (dup_how; with vm.cow=2 whole
+// page tables of private anonymous memory first, vm_share_tables). 0 or
+// -ENOMEM; on failure the caller frees what was built with
+// vm_space_free(dstpg, *dst).
 int
 vma_dup_list(pde_t *dstpg, struct vma **dst, pde_t *srcpg, struct vma *src)
 {
   struct vma **tail = dst, *v, *nv;
+
+  if(vm_cow == 2)
+    vm_share_tables(dstpg, srcpg, src);
 
   for(v = src; v; v = v->next){
     if((nv = kmalloc(sizeof(*nv))) == 0)
@@ -419,6 +428,8 @@ vma_protect(struct proc *p, uint start, uint end, int prot)
     if(v->file && (r = vma_file_check(v->file, prot, v->flags)) < 0)
       return r;
 
+  if(vm_unshare_range(p->pgdir, start, end, 0) < 0)
+    return -ENOMEM;
   if(split_at(p->vmas, start) < 0 || split_at(p->vmas, end) < 0){
     vma_merge(&p->vmas);            // undo a first split that worked
     return -ENOMEM;

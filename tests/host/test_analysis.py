@@ -156,7 +156,7 @@ def test_forkbench_malformed_lines():
     t = fork.parse("forkbench", lines("forkbench_bad.out"), "forkbench_bad.out")
     r = dict(reasons(t.problems))
     assert sorted(r) == [3, 4]
-    assert r[3].startswith("expected 9 fields")
+    assert r[3].startswith("expected 11 fields")
     assert r[4] == "field npages: 'sixty' is not an integer"
     assert list(t["runs"]["npages"]) == [0, 256]
 
@@ -731,3 +731,35 @@ def test_pipe_experiment_parses_and_compares_cpu_counts():
     assert ratio.loc["fresh", "ratio"] == pytest.approx(0.6)
     assert ratio.loc["burst", "ratio"] == pytest.approx(1.3)
     assert list(ratio["within_target"]) == [False, True]       # burst, fresh
+
+
+def test_fork_steps_against_floors():
+    """forkbench's new lines: floors parsed apart from fork rows; each step
+    per page against its floor; old 9-field rows read with unknown (NaN)
+    child figures, never as zero."""
+    out = ["csv,floor,null_fault,6000", "csv,floor,page_alloc,5000", "csv,floor,copy_4k,4000",
+           "csv,floor,page_free,2000",
+           "csv,eager,0,exit,1000,2000,10,10,0,0,0,0",
+           "csv,eager,100,exit,1001000,1402000,110,110,0,0,0,0",
+           "csv,cow,0,exit,500,1500,6,6,2,2,0,0",
+           "csv,cow,100,exit,1500,3500,6,6,2,2,0,0",
+           "csv,cow,0,write,500,1500,6,6,2,2,10,0",
+           "csv,cow,100,write,1500,2000000,106,106,102,102,1900000,18000",
+           "csv,eager,0,write,1000,2000,10,10,0,0"]
+    t = fork.parse("forkbench", out, "x.out")
+    assert t.problems == []
+    assert list(t["floors"]["name"]) == ["null_fault", "page_alloc", "copy_4k", "page_free"]
+    runs = t["runs"].assign(boot=1)
+    assert math.isnan(runs.iloc[-1]["store_median"])
+    f = fork.fork_cost(runs)
+    st = fork.fork_steps(f, t["floors"].assign(boot=1)).set_index(["policy", "step"])
+    assert st.loc[("eager", "fork"), "cycles_per_page"] == pytest.approx(10000)
+    assert st.loc[("eager", "fork"), "floor"] == 9000
+    assert st.loc[("eager", "exit"), "cycles_per_page"] == pytest.approx(4000)
+    assert st.loc[("eager", "exit"), "vs_floor"] == pytest.approx(2.0)
+    assert st.loc[("cow", "cow fault"), "cycles_per_page"] == 18000
+    assert st.loc[("cow", "cow fault"), "vs_floor"] == pytest.approx(1.2)
+    assert st.loc[("cow", "fork"), "cycles_per_page"] == pytest.approx(10)
+    assert math.isnan(st.loc[("cow", "fork"), "floor"])
+    sm = fork.fork_summary(f).set_index("npages")
+    assert sm.loc[100, "cow_speedup"] == pytest.approx(1402000 / 3500)

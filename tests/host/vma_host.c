@@ -28,6 +28,9 @@ int  vma_shared_attach(struct vma *v) { (void)v; return 0; }
 static uint populated, protected;   // bytes vm_populate / vm_protect_range were asked for
 int  vm_populate(pde_t *pg, struct vma *v, uint a, uint b) { (void)pg; (void)v; populated += b - a; return 0; }
 void vm_protect_range(pde_t *pg, uint a, uint b, int prot) { (void)pg; (void)prot; protected += b - a; }
+int  vm_unshare_range(pde_t *pg, uint a, uint b, int partial) { (void)pg; (void)a; (void)b; (void)partial; return 0; }
+void vm_share_tables(pde_t *d, pde_t *s, struct vma *v) { (void)d; (void)s; (void)v; }
+void vm_drop_shared(pde_t *pg, uint a, uint b) { (void)pg; (void)a; (void)b; }
 
 static void
 check(const char *name, int ok)

@@ -712,7 +712,7 @@ t_cow_shares(void)
   fill_pages(p, 256, 's');
   CHECK(sysctl("vm.cow", -1) == 1);
   errno = 0;
-  CHECK(sysctl("vm.cow", 2) == -1 && errno == EINVAL);
+  CHECK(sysctl("vm.cow", 3) == -1 && errno == EINVAL);
   cow = fork_cost(p);
   CHECK(sysctl("vm.cow", 0) == 1);
   eager = fork_cost(p);
