@@ -131,7 +131,10 @@ sys_mprotect(void)
     return 0;
   if(!vma_covered(p->vmas, start, end))
     return -ENOMEM;
-  return vma_protect(p, start, end, prot);
+  proc_vm_enter(p);           // present PTEs change: reclaim keeps out
+  r = vma_protect(p, start, end, prot);
+  proc_vm_leave(p);
+  return r;
 }
 
 // int msync(void *addr, uint len, int flags): write back shared file

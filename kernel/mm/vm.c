@@ -22,6 +22,7 @@
 #include "mm/vm.h"
 #include "mm/vma.h"
 #include "mm/mobj.h"
+#include "mm/swap.h"
 #include "trace/trace.h"
 
 #define BIGPAGE BIGPGSIZE             // bytes mapped by one PDE (4 MiB)
@@ -142,6 +143,7 @@ vm_map_page(pde_t *pgdir, uint va, void *kva, int perm)
   if(*pte & PTE_P)
     panic("vm_map_page: already mapped");
   *pte = V2P(kva) | perm | PTE_P;
+  reclaim_track(kva);
   return 0;
 }
 
@@ -163,6 +165,7 @@ void
 vm_user_page_put(void *kva)
 {
   if(page_ref_dec(kva) == 0){
+    reclaim_forget(kva);
     page_free(kva, 0);
     COUNT(pages_freed);
   }
@@ -211,6 +214,8 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
       pte_t *pte = &table[PTX(va)];
       if(*pte & PTE_P)
         vm_user_page_put(P2V(PTE_ADDR(*pte)));
+      else if(SWP_IS_ENTRY(*pte))
+        swap_pte_free(*pte);
       *pte = 0;
     }
     if(table_empty(table)){
@@ -264,6 +269,8 @@ vm_copy_range(pde_t *dst, pde_t *src, uint start, uint end, int how)
       continue;
     }
     pte = vm_walk(src, va, 0);
+    if(pte && SWP_IS_ENTRY(*pte))
+      r = swap_pte_dup(dst, va, *pte);
     if(pte == 0 || (*pte & PTE_P) == 0)
       continue;
     if(how == VM_DUP_COW)
@@ -296,6 +303,8 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
     if(pte == 0 || (*pte & PTE_P) == 0)
       continue;
     keep = *pte & (PTE_D | PTE_A);      // a store not yet written back stays recorded
+    if(bits & PTE_W)
+      swap_page_written(P2V(PTE_ADDR(*pte)));   // its swap copy may go stale
     if((bits & PTE_W) && page_ref_count(P2V(PTE_ADDR(*pte))) > 1)
       *pte = PTE_ADDR(*pte) | (bits & ~PTE_W) | keep;
     else
@@ -403,6 +412,7 @@ fault_cow(pde_t *pgdir, pte_t *pte, int *o)
     COUNT(pages_alloc);
     memmove(kva, old, PGSIZE);
     *pte = V2P(kva) | PTE_FLAGS(*pte) | PTE_W;
+    reclaim_track(kva);
     vm_user_page_put(old);
     *o = TF_COW_COPY;
   }
@@ -460,7 +470,9 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
       *pte = 0;                                // look again (the file may have grown)
       vm_flush(pgdir);
     }
-    if(pte == 0 || (*pte & PTE_P) == 0)
+    if((r = swap_fault(pgdir, v, PGROUNDDOWN(va), pte, err, &o)) != 0)
+      r = r > 0 ? 0 : r;                       // a swap entry: read back (swap.c)
+    else if(pte == 0 || (*pte & PTE_P) == 0)
       r = fault_missing(pgdir, v, PGROUNDDOWN(va), write, &o);
     else if(write && (*pte & PTE_W) == 0 && (v->flags & MAP_SHARED) == 0)
       r = fault_cow(pgdir, pte, &o);
@@ -471,13 +483,23 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
   return r;
 }
 
-// Resolve a page fault of process p at va with the CPU's error code err.
-// 0: retry the access; otherwise -EFAULT, -EACCES or -ENOMEM (the caller
-// kills the process).
+// Resolve a page fault of process p at va with the CPU's error code err,
+// inside a VM critical section of p's space (reclaim keeps out). Out of
+// memory, it waits outside the section for reclaim and tries again while
+// reclaim makes progress. 0: retry the access; otherwise -EFAULT, -EACCES
+// or -ENOMEM (the caller kills the process).
 int
 vm_fault(struct proc *p, uint va, uint err)
 {
-  return vm_fault_space(p->pgdir, p->vmas, va, err);
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = vm_fault_space(p->pgdir, p->vmas, va, err);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
 }
 
 // Make every absent page of [start, end) (page-aligned, inside mapping v)
@@ -577,17 +599,60 @@ vm_copyout_space(pde_t *pgdir, struct vma *vmas, uint dstva, const void *src, ui
   return 0;
 }
 
-// Copy len bytes from kernel src to user address dstva of process p.
+// Copy len bytes from kernel src to user address dstva of process p, in
+// a VM critical section of its space; out of memory, wait for reclaim
+// (outside the section) and copy again. 0, -EFAULT or -ENOMEM.
 int
 copyout(struct proc *p, uint dstva, const void *src, uint len)
 {
-  return vm_copyout_space(p->pgdir, p->vmas, dstva, src, len);
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = vm_copyout_space(p->pgdir, p->vmas, dstva, src, len);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
 }
 
-// Copy len bytes from user address srcva of process p to kernel dst.
-// 0, -EFAULT or -ENOMEM.
+static int copyin_once(struct proc *p, void *dst, uint srcva, uint len);
+static int copyinstr_once(struct proc *p, char *dst, uint srcva, uint max);
+
+// Copy len bytes from user address srcva of process p to kernel dst (a
+// VM critical section; waits for reclaim like copyout). 0, -EFAULT or -ENOMEM.
 int
 copyin(struct proc *p, void *dst, uint srcva, uint len)
+{
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = copyin_once(p, dst, srcva, len);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
+}
+
+// Copy a NUL-terminated string from user srcva of p (as copyin does; see
+// copyinstr_once for the results).
+int
+copyinstr(struct proc *p, char *dst, uint srcva, uint max)
+{
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = copyinstr_once(p, dst, srcva, max);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
+}
+
+static int
+copyin_once(struct proc *p, void *dst, uint srcva, uint len)
 {
   char *d = dst;
   uint n;
@@ -611,8 +676,8 @@ copyin(struct proc *p, void *dst, uint srcva, uint len)
 // Copy a NUL-terminated string from user srcva into dst, which has room for
 // max bytes including the NUL. Returns the length (without the NUL),
 // -EFAULT/-ENOMEM, or -ENAMETOOLONG if no NUL is found within max bytes.
-int
-copyinstr(struct proc *p, char *dst, uint srcva, uint max)
+static int
+copyinstr_once(struct proc *p, char *dst, uint srcva, uint max)
 {
   uint i = 0, n;
   char *k;

@@ -116,6 +116,7 @@ sys_memstat(void)
   memset(&ms, 0, sizeof(ms));
   buddy_stat(&ms);
   kmalloc_stat(&ms);
+  swap_memstat(&ms);
   return copyout(myproc(), uva, &ms, sizeof(ms));     // 0, -EFAULT or -ENOMEM
 }
 
