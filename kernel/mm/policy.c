@@ -54,6 +54,8 @@ list_append(struct page *head, struct page *pg)
 void
 policy_aging_tick(struct page *pg, int accessed)
 {
+  if(pg->obj)
+    return;                     // a shared page's pgno is its place in the object
   pg->pgno = ((pg->pgno & 0xFF) >> 1) | (accessed ? 0x80 : 0);
 }
 
@@ -145,7 +147,7 @@ pick_lru(struct page *head, struct page **out, int n, uint *scanned)
   for(lim = 0; k < n; lim = lim * 2 + 1){
     for(pg = head->next; pg != head && k < n; pg = pg->next){
       (*scanned)++;
-      if((pg->pgno & 0xFF) <= lim && take(pg))
+      if((pg->obj ? 0x80 : pg->pgno & 0xFF) <= lim && take(pg))
         out[k++] = pg;
     }
     if(lim >= 0xFF)

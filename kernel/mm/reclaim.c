@@ -31,6 +31,7 @@
 #include "core/defs.h"
 #include "mm/buddy.h"
 #include "mm/vm.h"
+#include "mm/vma.h"
 #include "mm/mobj.h"
 #include "mm/swap.h"
 #include "trace/trace.h"
@@ -41,6 +42,8 @@ struct victim {
   struct page *pg;
   uint slot;
   int fresh;                    // slot allocated for this eviction (else the page's own)
+  struct mobj *obj;             // a shared anonymous object's page: the object (held)
+  uint pgno;                    // ... and its page number there
   int found;                    // PTEs mapping it in the held spaces
   int whole;                    // every reference is one of those PTEs
   int ptes;                     // PTEs replaced by swap entries
@@ -62,19 +65,30 @@ static struct {
 
 int reclaim_policy = POLICY_CLOCK;
 
-// Put a newly mapped anonymous user page on the list (at the back: it is
-// the newest). Object pages and pages already listed are left alone.
+// Can reclaim take pg to swap: a private anonymous page, or a page of a
+// shared anonymous object (not a file page, not the zero page)? Caller
+// holds something that keeps pg's object alive (a mapping of it).
+static int
+swappable(struct page *pg)
+{
+  return pg && (pg->obj == 0 || pg->obj->kind == MOBJ_ANON) &&
+         !mobj_is_zero_page(page_kva(pg));
+}
+
+// Put a newly mapped anonymous user page (private, or of a shared
+// anonymous object) on the list, at the back: it is the newest. A page is
+// on the list while its next is set. Caller maps it (so it is alive).
 void
 reclaim_track(void *kva)
 {
   struct page *pg = page_of(kva);
 
-  if(pg == 0 || pg->obj || mobj_is_zero_page(kva))
+  if(!swappable(pg))
     return;
   acquire(&rc.lock);
-  if((pg->pflags & PG_LISTED) == 0 && pg->obj == 0){
-    pg->pflags |= PG_LISTED;
-    pg->pgno = 0x80;            // lru: just used
+  if(pg->next == 0){
+    if(pg->obj == 0)
+      pg->pgno = 0x80;          // lru: just used (object pages keep their pgno)
     pg->prev = rc.head.prev;
     pg->next = &rc.head;
     rc.head.prev->next = pg;
@@ -92,7 +106,7 @@ reclaim_forget(void *kva)
 
   if(pg == 0 || pg->obj)
     return;
-  if(pg->pflags & PG_LISTED){
+  if(pg->next){
     acquire(&rc.lock);
     pg->prev->next = pg->next;
     pg->next->prev = pg->prev;
@@ -144,12 +158,15 @@ static struct victim *
 victim_of(pte_t e)
 {
   struct page *pg;
+  int i;
 
-  if((e & PTE_P) == 0 || (pg = page_of(P2V(PTE_ADDR(e)))) == 0)
+  if((e & PTE_P) == 0 || (pg = page_of(P2V(PTE_ADDR(e)))) == 0 ||
+     (pg->pflags & PG_VICTIM) == 0)
     return 0;
-  if(pg->obj || (pg->pflags & PG_VICTIM) == 0 || pg->pgno >= (uint)rc.nv)
-    return 0;
-  return rc.v[pg->pgno].pg == pg ? &rc.v[pg->pgno] : 0;
+  for(i = 0; i < rc.nv; i++)
+    if(rc.v[i].pg == pg)
+      return &rc.v[i];
+  return 0;
 }
 
 // What scan_pte does with a PTE.
@@ -169,8 +186,8 @@ scan_pte(pte_t *pte, int what)
   if((e & PTE_P) == 0)
     return 0;
   if(what == SCAN_HARVEST){
-    if((e & PTE_A) == 0 || (pg = page_of(P2V(PTE_ADDR(e)))) == 0 || pg->obj ||
-       (pg->pflags & PG_LISTED) == 0)
+    if((e & PTE_A) == 0 || (pg = page_of(P2V(PTE_ADDR(e)))) == 0 || pg->next == 0 ||
+       !swappable(pg))
       return 0;
     __sync_fetch_and_and(pte, ~PTE_A);
     pg->pflags |= PG_REFD;
@@ -184,9 +201,10 @@ scan_pte(pte_t *pte, int what)
   }
   if(!v->whole)
     return 0;
-  if(!__sync_bool_compare_and_swap(pte, e, SWP_ENTRY(v->slot)))
+  if(!__sync_bool_compare_and_swap(pte, e, v->obj ? 0 : SWP_ENTRY(v->slot)))
     return scan_pte(pte, what);               // the CPU set A or D meanwhile
-  swap_slot_dup(v->slot);
+  if(v->obj == 0)
+    swap_slot_dup(v->slot);                   // (an object's page: the object keeps the slot)
   page_ref_dec(page_kva(v->pg));              // never the last: the round holds one
   v->ptes++;
   if(e & (PTE_D | PTE_W))
@@ -239,9 +257,10 @@ walk_spaces(int convert)
   if(convert){
     for(i = 0; i < nh; i++)
       scan_space(held[i], SCAN_COUNT);
-    for(i = 0; i < rc.nv; i++)
-      rc.v[i].whole = rc.v[i].found > 0 &&
-                      rc.v[i].found == page_ref_count(page_kva(rc.v[i].pg)) - 1;
+    for(i = 0; i < rc.nv; i++)      // every reference but ours (and the object's) found
+      rc.v[i].whole = rc.v[i].obj ?
+        rc.v[i].found == page_ref_count(page_kva(rc.v[i].pg)) - 2 :
+        rc.v[i].found > 0 && rc.v[i].found == page_ref_count(page_kva(rc.v[i].pg)) - 1;
   }
   for(i = 0; i < nh; i++){
     changed = scan_space(held[i], convert ? SCAN_CONVERT : SCAN_HARVEST);
@@ -272,6 +291,18 @@ choose(uint *scanned)
     struct victim *v = &rc.v[rc.nv];
     v->pg = out[i];
     v->ptes = v->dirty = v->found = v->whole = 0;
+    v->obj = 0;
+    if(out[i]->obj){
+      v->pgno = out[i]->pgno;
+      v->obj = mobj_hold_anon_owner(page_kva(out[i]));
+    }
+    if(out[i]->obj && v->obj == 0){           // its object is going away
+      out[i]->pflags &= ~PG_VICTIM;
+      release(&rc.lock);
+      vm_user_page_put(page_kva(out[i]));
+      acquire(&rc.lock);
+      continue;
+    }
     if(out[i]->swap){
       v->slot = out[i]->swap - 1;
       v->fresh = 0;
@@ -281,14 +312,58 @@ choose(uint *scanned)
     } else {                                  // swap is full
       out[i]->pflags &= ~PG_VICTIM;
       release(&rc.lock);
-      vm_user_page_put(page_kva(out[i]));     // (never the last reference here)
+      if(v->obj)
+        mobj_put(v->obj);
+      vm_user_page_put(page_kva(out[i]));
       acquire(&rc.lock);
       continue;
     }
-    out[i]->pgno = rc.nv++;
+    rc.nv++;
   }
   release(&rc.lock);
   return rc.nv;
+}
+
+// Put a page that stays in memory at the back of the list. Caller holds rc.lock.
+static void
+to_back(struct page *pg)
+{
+  pg->prev->next = pg->next;
+  pg->next->prev = pg->prev;
+  pg->prev = rc.head.prev;
+  pg->next = &rc.head;
+  rc.head.prev->next = pg;
+  rc.head.prev = pg;
+}
+
+// Finish a shared anonymous object's page: if nobody maps it any more,
+// write it to the round's slot and take it out of the object, which keeps
+// the slot. Returns 1 if the page was freed.
+static int
+finish_obj(struct victim *v)
+{
+  void *kva = page_kva(v->pg);
+  int out = 0;
+
+  if(v->whole){
+    if(swap_write(kva, v->slot) == 0)
+      vmstat_inc(VM_SWAP_WRITES);
+    out = swap_obj_out(v->obj, v->pgno, kva, v->slot);
+  }
+  acquire(&rc.lock);
+  v->pg->pflags &= ~PG_VICTIM;
+  if(!out && v->pg->next)
+    to_back(v->pg);
+  v->pg = 0;
+  release(&rc.lock);
+  if(!out)
+    swap_slot_put(v->slot);                   // the round's reference
+  else
+    trace_record_cnt(TEV_SWAP_OUT, (uint[TRACE_NWORDS]){ V2P(kva), v->slot, v->ptes, 1 },
+                     VM_SWAP_OUT, 1, VM_RECLAIM_ANON);
+  mobj_put(v->obj);
+  vm_user_page_put(kva);
+  return out;
 }
 
 // Finish victim v after its PTEs were replaced: write it if its copy on
@@ -299,8 +374,10 @@ static int
 finish(struct victim *v)
 {
   void *kva = page_kva(v->pg);
-  int write, written = 0, freed;
+  int write, written = 0, freed, gone = 0;
 
+  if(v->obj)
+    return finish_obj(v);
   if(v->ptes > 0){
     write = v->fresh || v->dirty || !swap_dirtybit || (v->pg->pflags & PG_DIRTY);
     if(write){
@@ -319,6 +396,7 @@ finish(struct victim *v)
   freed = page_ref_count(kva) == 1;
   v->pg->pflags &= ~(PG_VICTIM | PG_DIRTY);
   v->pg->pgno = 0x80;
+  (void)gone;
   if(!freed){                                 // still mapped somewhere: to the back
     v->pg->prev->next = v->pg->next;
     v->pg->next->prev = v->pg->prev;
@@ -501,6 +579,31 @@ reclaim_start(void)
 
 // ---- audit (sysctl vm.swap_audit=1) ----------------------------------------
 
+// Add the slots of the shared anonymous objects the held spaces map
+// (each object once; the owners cannot change their mappings meanwhile).
+static void
+count_obj_slots(struct proc **held, int nh, ushort *cnt)
+{
+  struct mobj *seen[MAXHELD * 4];
+  struct vma *v;
+  int k, j, ns = 0;
+  uint i;
+
+  for(k = 0; k < nh; k++)
+    for(v = held[k]->vmas; v; v = v->next){
+      if(v->obj == 0 || v->obj->kind != MOBJ_ANON || v->obj->swapslots == 0)
+        continue;
+      for(j = 0; j < ns && seen[j] != v->obj; j++)
+        ;
+      if(j < ns || ns == NELEM(seen))
+        continue;
+      seen[ns++] = v->obj;
+      for(i = 0; i < v->obj->span; i++)
+        if(v->obj->swapslots[i])
+          cnt[v->obj->swapslots[i] - 1]++;
+    }
+}
+
 // Count, per slot, the references that exist: swap entries in every page
 // table and swap copies of resident pages. cnt has a ushort per slot.
 // Returns 0, or -1 if some address space stayed busy. Caller holds
@@ -538,6 +641,7 @@ count_refs(ushort *cnt)
       cnt[pg->swap - 1]++;
   release(&rc.lock);
   rmap_unlock_tables();
+  count_obj_slots(held, nh, cnt);
   for(k = 0; k < nh; k++)
     proc_vm_unhold(held[k]);
   return busy > 0 || nh == MAXHELD ? -1 : 0;

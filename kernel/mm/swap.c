@@ -13,11 +13,13 @@
 #include "errno.h"
 #include "memstat.h"
 #include "core/spinlock.h"
+#include "core/sleeplock.h"
 #include "proc/proc.h"
 #include "core/defs.h"
 #include "mm/buddy.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
+#include "mm/mobj.h"
 #include "mm/swap.h"
 #include "trace/trace.h"
 
@@ -33,6 +35,10 @@ static struct {
 
 int swap_dirtybit = 1;
 
+// Serializes reading a shared anonymous page back with taking one to swap
+// (swap_obj_in, swap_obj_out): an object's swapslots change under it.
+static struct sleeplock objswap;
+
 // Size the slot table from the swap disk. Call once, after swapdisk_init,
 // before any process runs. Without a disk there are no slots.
 void
@@ -42,6 +48,7 @@ swap_init(void)
   int order = 0;
 
   initlock(&sw.lock, "swap");
+  initsleeplock(&objswap, "objswap");
   if(n > 65536 * 8)
     n = 65536 * 8;               // 2 GiB of swap is plenty for a 32-bit guest
   bytes = n * sizeof(ushort);
@@ -299,4 +306,76 @@ swap_check_refs(const ushort *cnt)
     bad++;
   release(&sw.lock);
   return bad;
+}
+
+// ---- shared anonymous memory ---------------------------------------------
+// A page of a shared anonymous object (vma_shared.c) goes to swap whole:
+// reclaim removes every PTE of it (they become absent, not swap entries),
+// writes it, and the object remembers the slot (o->swapslots). The next
+// fault on it, in any process, reads it back into the object.
+
+// The fault of a shared anonymous object's page that is not in memory:
+// if it is in swap, read it back into the object and set *kvap to it
+// (referenced); else *kvap = 0 (zero-fill it). 0, -ENOMEM or -EIO.
+int
+swap_obj_in(struct mobj *o, uint pgno, void **kvap)
+{
+  uint s;
+  void *kva;
+
+  *kvap = 0;
+  if(o->swapslots == 0 || o->swapslots[pgno] == 0)
+    return 0;
+  acquiresleep(&objswap);
+  if((*kvap = mobj_lookup(o, pgno)) != 0 || (s = o->swapslots[pgno]) == 0){
+    releasesleep(&objswap);
+    return 0;
+  }
+  if((kva = page_alloc(0)) == 0){
+    releasesleep(&objswap);
+    return -ENOMEM;
+  }
+  if(slot_is_bad(s - 1) ||
+     (!reclaim_inflight_copy(s - 1, kva) && swapdisk_rw(kva, s - 1, 0) < 0)){
+    page_free(kva, 0);
+    releasesleep(&objswap);
+    return -EIO;
+  }
+  *kvap = mobj_insert(o, pgno, kva);
+  o->swapslots[pgno] = 0;             // after the insert: a racing fault finds the page
+  releasesleep(&objswap);
+  swap_slot_put(s - 1);
+  trace_record_cnt(TEV_SWAP_IN, (uint[TRACE_NWORDS]){ 0, s - 1, 1 }, VM_SWAP_IN, 1, VM_NONE);
+  return 0;
+}
+
+// Reclaim: page kva of o at pgno, written to slot, leaves the object if
+// nobody but the index and the caller uses it; the object then owns the
+// slot's reference. Returns 1 if it left (else the caller keeps the slot).
+int
+swap_obj_out(struct mobj *o, uint pgno, void *kva, uint slot)
+{
+  int done;
+
+  acquiresleep(&objswap);
+  done = mobj_evict(o, pgno, kva, 2);
+  if(done)
+    o->swapslots[pgno] = slot + 1;
+  releasesleep(&objswap);
+  return done;
+}
+
+// A shared anonymous object is being freed: let go of its slots.
+void
+swap_obj_free(struct mobj *o)
+{
+  uint i;
+
+  if(o->swapslots == 0)
+    return;
+  for(i = 0; i < o->span; i++)
+    if(o->swapslots[i])
+      swap_slot_put(o->swapslots[i] - 1);
+  kfree(o->swapslots);
+  o->swapslots = 0;
 }

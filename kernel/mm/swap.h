@@ -34,7 +34,7 @@
 #define SWP_SLOT(pte)    ((uint)(pte) >> 12)
 
 // struct page.pflags of anonymous pages (mobj.h's PG_DIRTY is 1)
-#define PG_LISTED  2    // on the reclaim list
+#define PG_LISTED  2    // (unused: a page is on the reclaim list while its next is set)
 #define PG_REFD    4    // accessed since the policy last looked (clock)
 #define PG_VICTIM  8    // being taken away by reclaim right now
 
@@ -47,6 +47,7 @@
 struct vma;
 struct proc;
 struct page;
+struct mobj;
 
 // swap.c
 void swap_init(void);
@@ -60,7 +61,10 @@ void swap_pte_free(pte_t e);          // a swap entry is going away
 int  swap_fault(pde_t *pgdir, struct vma *v, uint va, pte_t *pte, uint err, int *how);
 void swap_page_written(void *kva);    // the page is about to be writable: forget its slot
 int  swap_write(void *kva, uint slot); // 0, or -1 (the slot is marked bad)
-int  swap_check_refs(const ushort *cnt);  // audit: slots whose count is wrong
+int  swap_check_refs(const ushort *cnt);
+int  swap_obj_in(struct mobj *o, uint pgno, void **kvap);   // shared anon page back: 0 or -errno
+int  swap_obj_out(struct mobj *o, uint pgno, void *kva, uint slot);  // 1 if it left the object
+void swap_obj_free(struct mobj *o);  // audit: slots whose count is wrong
 extern int swap_dirtybit;             // sysctl vm.swap_dirtybit: 0 = write every page taken
 
 // reclaim.c

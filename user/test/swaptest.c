@@ -160,6 +160,40 @@ fork_swapped(void)
   CHECK_EQ(audit(), 0);
 }
 
+// Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS) larger than memory:
+// its pages go to swap out of the shared object and come back into it, so
+// a child's stores to swapped-out pages reach the parent.
+static void
+shared_swapped(void)
+{
+  uint n = total_pages() * 5 / 4, out0;
+  char *p;
+  int pid, st;
+
+  need_swap();
+  p = mmap(0, n * PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if(p == MAP_FAILED)
+    test_fail("mmap: %s", strerror(errno));
+  out0 = counter(VM_SWAP_OUT);
+  fill(p, n, 7);
+  verify(p, n, 7, "shared, read back");
+  if(counter(VM_SWAP_OUT) - out0 < n - total_pages())
+    test_fail("only %d pages went to swap", counter(VM_SWAP_OUT) - out0);
+  if((pid = fork()) < 0)
+    test_fail("fork: %s", strerror(errno));
+  if(pid == 0){
+    verify(p, n, 7, "child");
+    fill(p, n, 8);
+    exit(0);
+  }
+  CHECK(wait(&st) == pid);
+  CHECK_EQ(st, 0);
+  verify(p, n, 8, "parent sees the child's stores");
+  CHECK_EQ(audit(), 0);
+  CHECK_EQ(munmap(p, n * PG), 0);
+  CHECK_EQ(audit(), 0);
+}
+
 // The same workload under each policy completes with the right data, and
 // each one evicts (the counts differ; bench/swap compares them).
 static void
@@ -275,7 +309,7 @@ int
 main(int argc, char **argv)
 {
   static struct test tests[] = {
-    TEST(twice_memory), TEST(fork_swapped), TEST(policies), TEST(dirty_bit),
+    TEST(twice_memory), TEST(fork_swapped), TEST(shared_swapped), TEST(policies), TEST(dirty_bit),
     TEST(store_after_swapin), TEST(swap_full),
   };
 
