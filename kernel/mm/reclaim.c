@@ -534,8 +534,8 @@ reclaim_wait(void)
   int tries;
 
   swap_stat(&total, &used);
-  if(total == 0 || p == 0)
-    return -ENOMEM;
+  if(total == 0 || p == 0 || p->fail_hit)
+    return -ENOMEM;             // no swap, or an injected failure (faultinj): report it
   vmstat_inc(VM_RECLAIM_WAITS);
   acquire(&rc.lock);
   for(tries = 0; tries < 3; tries++){
