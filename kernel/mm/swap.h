@@ -20,8 +20,10 @@
 // (swap_page_written) and becomes writable. Invariant: a page that has a
 // slot is read-only in every page table.
 //
-// Lock order (after mobj.h's): rmap lock -> reclaim lock (reclaim.c) ->
-// swap lock (swap.c) -> buddy lock. The address-space holds (proc_vm_*,
+// Lock order (with mobj.h's): rmap lock -> reclaim lock (reclaim.c) ->
+// object lock (mobj.c) -> swap lock (swap.c) -> buddy lock; the
+// object-swap sleeplock (swap.c) and the round sleeplock (reclaim.c) come
+// before every spinlock. The address-space holds (proc_vm_*,
 // proc.c) come before all of them: reclaim only rewrites the PTEs of a
 // space it holds, under the rmap lock.
 #ifndef KSWAP_H

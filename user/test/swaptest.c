@@ -200,7 +200,7 @@ static void
 policies(void)
 {
   static const char *names[] = { "fifo", "clock", "random", "lru" };
-  uint n = total_pages() * 3 / 2, out0, pol;
+  uint n = total_pages() * 9 / 8, out0, pol;
   char *p;
   int old;
 
@@ -225,7 +225,7 @@ policies(void)
 static void
 dirty_bit(void)
 {
-  uint n = total_pages() * 3 / 2, saved0, saved, written0;
+  uint n = total_pages() * 9 / 8, saved0, saved, written0;
   char *p;
   int old;
 
@@ -253,7 +253,7 @@ dirty_bit(void)
 static void
 store_after_swapin(void)
 {
-  uint n = total_pages() * 3 / 2;
+  uint n = total_pages() * 9 / 8;
   char *p;
 
   need_swap();
