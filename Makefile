@@ -149,9 +149,10 @@ $(OUT)/fs.img: $(OUT)/mkfs $(UPROGS)
 	$(OUT)/mkfs $@ $(UPROGS)
 
 # ---- running ---------------------------------------------------------------
+SWAPDRIVE = -drive file=$(OUT)/swap.img,index=2,media=disk,format=raw,snapshot=on
 QEMUOPTS = -drive file=$(OUT)/kernel.img,index=0,media=disk,format=raw \
   -drive file=$(OUT)/fs.img,index=1,media=disk,format=raw \
-  $(if $(filter-out 0,$(SWAP_MB)),-drive file=$(OUT)/swap.img,index=2,media=disk,format=raw,snapshot=on) \
+  $(if $(filter-out 0,$(SWAP_MB)),$(SWAPDRIVE)) \
   -smp $(CPUS) -m $(MEM) -no-reboot -net none
 SERIALS = -serial mon:stdio -serial file:$(COM2OUT)
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)

@@ -132,9 +132,8 @@ def belady():
 
 
 def analyse(data):
-    rows = pd.concat([data.table("curve_%s.rows" % p) for p in POLICIES] +
-                     [data.table("dirty.rows")], ignore_index=True)
-    c = curve(rows[rows["policy"].isin(POLICIES)] if not rows.empty else rows)
+    rows = pd.concat([data.table("curve_%s.rows" % p) for p in POLICIES], ignore_index=True)
+    c = curve(rows)
     d = dirty(data.table("dirty.rows"))
     return {"swap_curve": c, "swap_knee": knee(c) if not c.empty else
             pd.DataFrame(columns=["policy"]), "swap_dirty": d, "swap_belady_sim": belady()}
