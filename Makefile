@@ -9,10 +9,12 @@
 #   make run CMD='..' run one command line in a fresh guest, print its output
 #   make test         run every test suite
 #   make deps         install the host packages the build needs
-# Variables: CPUS MEM (MiB) TIMEOUT (s) CMD COM2OUT (COM2 trace dump file).
+# Variables: CPUS MEM (MiB) SWAP_MB (swap disk, MiB; 0: none) TIMEOUT (s)
+# CMD COM2OUT (COM2 trace dump file).
 
 CPUS    ?= 2
 MEM     ?= 128
+SWAP_MB ?= $(shell expr 2 \* $(MEM))
 TIMEOUT ?= 120
 CMD     ?=
 COM2OUT ?= out/com2.bin
@@ -147,16 +149,23 @@ $(OUT)/fs.img: $(OUT)/mkfs $(UPROGS)
 	$(OUT)/mkfs $@ $(UPROGS)
 
 # ---- running ---------------------------------------------------------------
+SWAPDRIVE = -drive file=$(OUT)/swap.img,index=2,media=disk,format=raw,snapshot=on
 QEMUOPTS = -drive file=$(OUT)/kernel.img,index=0,media=disk,format=raw \
   -drive file=$(OUT)/fs.img,index=1,media=disk,format=raw \
+  $(if $(filter-out 0,$(SWAP_MB)),$(SWAPDRIVE)) \
   -smp $(CPUS) -m $(MEM) -no-reboot -net none
 SERIALS = -serial mon:stdio -serial file:$(COM2OUT)
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
-.PHONY: qemu qemu-nox qemu-gdb run test clean
+.PHONY: qemu qemu-nox qemu-gdb run test clean swapimg
+
+# The swap disk for make qemu*: zeros, attached with snapshot=on (the guest's
+# writes are thrown away when it stops; swap is never needed after a reboot).
+swapimg:
+	@if [ "$(SWAP_MB)" != 0 ]; then rm -f $(OUT)/swap.img; truncate -s $(SWAP_MB)M $(OUT)/swap.img; fi
 
 # A window when there is a display to put it on; the terminal otherwise.
-qemu: all
+qemu: all swapimg
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  echo $(QEMU) $(QEMUOPTS) $(SERIALS); \
 	  $(QEMU) $(QEMUOPTS) $(SERIALS); \
@@ -166,20 +175,20 @@ qemu: all
 	  $(QEMU) -nographic $(QEMUOPTS) $(SERIALS); \
 	fi
 
-qemu-nox: all
+qemu-nox: all swapimg
 	$(QEMU) -nographic $(QEMUOPTS) $(SERIALS)
 
 .gdbinit: .gdbinit.tmpl
 	sed "s/@GDBPORT@/$(GDBPORT)/" $< > $@
 
-qemu-gdb: all .gdbinit
+qemu-gdb: all .gdbinit swapimg
 	@echo "qemu is waiting for gdb on port $(GDBPORT): run gdb in this directory"
 	$(QEMU) -nographic $(QEMUOPTS) $(SERIALS) -S -gdb tcp::$(GDBPORT)
 
 # CMD reaches the guest as typed: neither make ($? is one of its automatic
 # variables) nor the host shell expands it; single quotes in it are kept.
 run: all
-	$(PYTHON) tools/run.py --cpus $(CPUS) --mem $(MEM) --timeout $(TIMEOUT) --com2 $(COM2OUT) -- '$(subst ','\'',$(value CMD))'
+	$(PYTHON) tools/run.py --cpus $(CPUS) --mem $(MEM) --swap-mb $(SWAP_MB) --timeout $(TIMEOUT) --com2 $(COM2OUT) -- '$(subst ','\'',$(value CMD))'
 
 test: all
 	$(PYTHON) tests/run_all.py
@@ -205,7 +214,7 @@ TRACEDIR := results/trace-$(TRACENAME)
 trace: all
 	@if [ -z "$(CMD)" ]; then echo "usage: make trace CMD='prog args'" >&2; exit 2; fi
 	@mkdir -p $(TRACEDIR) && rm -f $(TRACEDIR)/dump.bin
-	-$(PYTHON) tools/run.py --cpus $(CPUS) --mem $(MEM) --timeout $(TIMEOUT) \
+	-$(PYTHON) tools/run.py --cpus $(CPUS) --mem $(MEM) --swap-mb $(SWAP_MB) --timeout $(TIMEOUT) \
 	  --com2 $(TRACEDIR)/dump.bin -- "trace run $(TRACEOPTS) $(CMD)"
 	PYTHONPATH=trace $(PYTHON) -m ktrace decode $(TRACEDIR)/dump.bin \
 	  --csv $(TRACEDIR)/events.csv --json $(TRACEDIR)/trace.json --elf $(OUT)/kernel.elf \
@@ -230,7 +239,7 @@ RUN ?= $(BENCH_RUN)
 .PHONY: bench compare
 bench: all
 	$(PYTHON) bench/run_bench.py $(if $(RUN),--run $(RUN)) --boots $(BOOTS) --clock $(CLOCK) \
-	  $(if $(ONLY),--only $(ONLY)) --cpus $(CPUS) --mem $(MEM); st=$$?; test $$st = 2 && exit 2; \
+	  $(if $(ONLY),--only $(ONLY)) --cpus $(CPUS) --mem $(MEM) --swap-mb $(SWAP_MB); st=$$?; test $$st = 2 && exit 2; \
 	PYTHONPATH=analysis:trace $(PYTHON) -m kbench report results/$(or $(RUN),latest) && exit $$st
 
 compare:

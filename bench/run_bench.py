@@ -58,6 +58,8 @@ def parse_args(argv):
                     help="tsc: the host's TSC (default); icount: count guest instructions")
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--mem", type=int, default=128)
+    ap.add_argument("--swap-mb", type=int, default=None,
+                    help="swap disk per guest in MiB (default twice --mem; 0: none)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per guest")
     ap.add_argument("--heartbeat", type=float, default=HEARTBEAT,
                     help="seconds between progress lines during a guest (default 5)")
@@ -189,8 +191,9 @@ def run_guest(exp, grun, boot, nboots, rawdir, args, progress, todo):
             last[0] = line.strip()
 
     th = threading.Thread(target=lambda: result.setdefault("r", qemu_run.run(
-        grun.cmd, cpus=grun.cpus or args.cpus, mem=grun.mem or args.mem, timeout=args.timeout, com2=com2,
-        on_output=seen)))
+        grun.cmd, cpus=grun.cpus or args.cpus, mem=grun.mem or args.mem, timeout=args.timeout,
+        com2=com2, on_output=seen,
+        swap_mb=grun.swap_mb if grun.swap_mb is not None else args.swap_mb)))
     start = time.monotonic()
     th.start()
     while True:

@@ -9,5 +9,7 @@ struct memstat {
   uint free_blocks[BUDDY_NORDERS];        // free blocks of each order
   uint kmalloc_bytes;                     // bytes handed out by kmalloc and not yet freed
   uint kmalloc_pages;                     // pages kmalloc holds (slabs and big objects)
+  uint swap_pages;                        // pages on the swap disk (0: no swap)
+  uint swap_used;                         // of those, holding a page now
 };
 #endif

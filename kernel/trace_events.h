@@ -36,11 +36,16 @@ TRACE_EVENT(PCACHE_HIT, 14, "pcache_hit",  "ino:u pgno:u") \
 TRACE_EVENT(PCACHE_MISS, 15, "pcache_miss", "ino:u pgno:u") \
 TRACE_EVENT(PCACHE_FREE, 16, "pcache_free", "ino:u pgno:u") \
 TRACE_EVENT(TLB_SHOOTDOWN, 17, "tlb_shootdown", "cpus:x cycles:u") \
+TRACE_EVENT(SWAP_OUT,   18, "swap_out",    "pa:x slot:u ptes:u written:u") \
+TRACE_EVENT(SWAP_IN,    19, "swap_in",     "va:x slot:u shared:u") \
+TRACE_EVENT(RECLAIM,    20, "reclaim",     "phase:u free:u want:u freed:u scanned:u policy:u") \
 TRACE_EVENT(SYS_ENTER,  30, "sys_enter",   "num:u a0:x a1:x a2:x") \
 TRACE_EVENT(SYS_EXIT,   31, "sys_exit",    "num:u ret:d cycles:u")
 
 // How a page fault was resolved (the "how" field of a fault event). Each
-// one has a VM counter of the same number (VM_FAULT_<NAME>).
+// one has a VM counter VM_FAULT_<NAME>: of the same number for 0..7; swap
+// (a major fault: the page was read back from the swap disk) counts in
+// fault_swap, appended to the counter list.
 #define TRACE_FAULT_KINDS \
 TRACE_FAULT(ZERO,       0, "zero") \
 TRACE_FAULT(FILE,       1, "file") \
@@ -49,7 +54,8 @@ TRACE_FAULT(COW_REUSE,  3, "cow_reuse") \
 TRACE_FAULT(SPURIOUS,   4, "spurious") \
 TRACE_FAULT(BAD_ADDR,   5, "bad_addr") \
 TRACE_FAULT(BAD_ACCESS, 6, "bad_access") \
-TRACE_FAULT(OOM,        7, "oom")
+TRACE_FAULT(OOM,        7, "oom") \
+TRACE_FAULT(SWAP,       8, "swap")
 
 // Why a page of a shared file mapping was written back (msync_write.why).
 // Each one has a VM counter, VM_WB_<NAME> = VM_WB_MSYNC + code.
@@ -93,7 +99,18 @@ VMSTAT_COUNTER(WB_MSYNC,        26, "writeback_msync") \
 VMSTAT_COUNTER(WB_MUNMAP,       27, "writeback_munmap") \
 VMSTAT_COUNTER(WB_EXIT,         28, "writeback_exit") \
 VMSTAT_COUNTER(WB_FSYNC,        29, "writeback_fsync") \
-VMSTAT_COUNTER(WB_EVICT,        30, "writeback_evict")
+VMSTAT_COUNTER(WB_EVICT,        30, "writeback_evict") \
+VMSTAT_COUNTER(FAULT_SWAP,      31, "fault_swap") \
+VMSTAT_COUNTER(SWAP_OUT,        32, "swap_out") \
+VMSTAT_COUNTER(SWAP_IN,         33, "swap_in") \
+VMSTAT_COUNTER(SWAP_WRITES,     34, "swap_writes") \
+VMSTAT_COUNTER(SWAP_WRITES_SAVED, 35, "swap_writes_saved") \
+VMSTAT_COUNTER(RECLAIM_FILE_CLEAN, 36, "reclaim_file_clean") \
+VMSTAT_COUNTER(RECLAIM_FILE_DIRTY, 37, "reclaim_file_dirty") \
+VMSTAT_COUNTER(RECLAIM_ANON,    38, "reclaim_anon") \
+VMSTAT_COUNTER(RECLAIM_SCANS,   39, "reclaim_scans") \
+VMSTAT_COUNTER(RECLAIM_ROUNDS,  40, "reclaim_rounds") \
+VMSTAT_COUNTER(RECLAIM_WAITS,   41, "reclaim_waits")
 
 // Scheduler counters: sched_ipis, wake-ups that sent an IPI to a halted
 // CPU; sched_ipi_late, of those, the ones whose CPU took a clock tick

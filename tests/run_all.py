@@ -53,6 +53,11 @@ SUITE_TIMEOUTS = {}
 # Suites that fill the disk run on a smaller one (blocks; default FSSIZE):
 # running out of space takes the same paths, in an eighth of the writes.
 SUITE_DISK_BLOCKS = {"disktest": 16384}
+# Guest memory (MiB) per suite, default 128; and swap (MiB), default none:
+# the other suites test running out of memory, which swap would only make
+# slower. swaptest runs a working set twice its guest's memory.
+SUITE_MEM = {"swaptest": 32}
+SUITE_SWAP_MB = {"swaptest": 64}
 
 RESULT_RE = re.compile(r"^\s*(PASS|FAIL)\s+([^\s:]+)(?::\s*(.*?))?\s*$")
 TAIL = 15                 # output lines shown under a failed suite
@@ -131,8 +136,9 @@ def run_suite(suite, timeout, results, deadline):
     if timeout < 10:
         results.report([(False, suite, "not run: the %g s time budget is spent" % BUDGET)])
         return 0.0
-    res = qemu_run.run(suite, timeout=timeout, cpus=2, mem=128, keep_image=True,
-                       disk_blocks=SUITE_DISK_BLOCKS.get(suite))
+    res = qemu_run.run(suite, timeout=timeout, cpus=2, mem=SUITE_MEM.get(suite, 128),
+                       keep_image=True, disk_blocks=SUITE_DISK_BLOCKS.get(suite),
+                       swap_mb=SUITE_SWAP_MB.get(suite, 0))
     with open(os.path.join(LOG_DIR, suite + ".log"), "w") as f:
         f.write("\n".join(res.lines) + "\n")
         f.write("# %r after %.1f s\n" % (res, res.elapsed))

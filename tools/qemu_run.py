@@ -132,19 +132,49 @@ EXTRA_ARGS = []
 ICOUNT_ARGS = ["-icount", "shift=0,sleep=off"]
 
 
-def qemu_argv(image, cpus=2, mem=128, com2=None, kernel=None, qemu=None):
+# Swap disk size when a caller does not say: this many times guest memory.
+SWAP_FACTOR = 2
+
+
+def swap_size(mem, swap_mb=None):
+    """MiB of swap for a guest of mem MiB: swap_mb, or SWAP_FACTOR * mem."""
+    return SWAP_FACTOR * mem if swap_mb is None else swap_mb
+
+
+def swap_image(mb):
+    """A swap disk of mb MiB (all zeros, sparse) under out/tmp/, made once
+    and shared: guests attach it with snapshot=on, so their writes go to a
+    throw-away overlay and the file itself never changes."""
+    os.makedirs(TMP_DIR, exist_ok=True)
+    path = os.path.join(TMP_DIR, "swap-%dM.img" % mb)
+    if os.path.exists(path) and os.path.getsize(path) == mb << 20:
+        return path
+    fd, tmp = tempfile.mkstemp(prefix="swap-", suffix=".tmp", dir=TMP_DIR)
+    try:
+        os.ftruncate(fd, mb << 20)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
+
+
+def qemu_argv(image, cpus=2, mem=128, com2=None, kernel=None, qemu=None, swap_mb=None):
     """The qemu command line: headless, COM1 on stdout, COM2 to the file
-    com2 (or nowhere), the kernel disk first and the fs image second, then
-    EXTRA_ARGS."""
+    com2 (or nowhere), the kernel disk first and the fs image second, the
+    swap disk (swap_size MiB; none for 0) third, then EXTRA_ARGS."""
     kernel = kernel or KERNEL_IMG
     com2dev = "file:" + com2 if com2 else "null"
+    swap = []
+    if swap_size(mem, swap_mb) > 0:
+        swap = ["-drive", "file=%s,index=2,media=disk,format=raw,snapshot=on"
+                % swap_image(swap_size(mem, swap_mb))]
     return [qemu or qemu_binary(),
             "-display", "none", "-monitor", "none", "-net", "none",
             "-serial", "stdio", "-serial", com2dev, "-no-reboot",
             # snapshot=on: guests running at once may share the kernel disk
             # (qemu would refuse to open one image twice for writing).
             "-drive", "file=%s,index=0,media=disk,format=raw,snapshot=on" % kernel,
-            "-drive", "file=%s,index=1,media=disk,format=raw" % image,
+            "-drive", "file=%s,index=1,media=disk,format=raw" % image] + swap + [
             "-smp", str(cpus), "-m", str(mem)] + list(EXTRA_ARGS)
 
 
@@ -180,8 +210,9 @@ class Guest:
     the next line, None if none came in time, and raises EOFError once
     qemu has closed its output and every line has been read."""
 
-    def __init__(self, image, cpus=2, mem=128, com2=None, kernel=None, qemu=None):
-        self.argv = qemu_argv(image, cpus, mem, com2, kernel, qemu)
+    def __init__(self, image, cpus=2, mem=128, com2=None, kernel=None, qemu=None,
+                 swap_mb=None):
+        self.argv = qemu_argv(image, cpus, mem, com2, kernel, qemu, swap_mb)
         self.com2 = com2
         if com2:
             d = os.path.dirname(os.path.abspath(com2))
@@ -408,13 +439,14 @@ class RunResult:
 
 def run(cmd=None, image=None, cpus=2, mem=128, timeout=120, com2=None,
         keep_image=False, raw=False, on_output=None, kernel=None, qemu=None,
-        programs=None, disk_blocks=None):
+        programs=None, disk_blocks=None, swap_mb=None):
     """Run one command line in a fresh guest and return a RunResult.
 
     Without image, a temporary image of disk_blocks blocks (default FSSIZE)
     is made with /runcmd = cmd (removed afterwards unless keep_image;
     result.image names it). With image, that image is booted as it is (its
-    /runcmd is the caller's business).
+    /runcmd is the caller's business). swap_mb: MiB of swap disk (default
+    SWAP_FACTOR * mem; 0: none).
     on_output(text), if given, is called with each output line as it
     arrives (every line if raw). Never raises for guest trouble: a
     timeout, panic or early qemu exit is reported in the result."""
@@ -430,7 +462,8 @@ def run(cmd=None, image=None, cpus=2, mem=128, timeout=120, com2=None,
         image = tmp
     res.image = image
     try:
-        guest = Guest(image, cpus=cpus, mem=mem, com2=com2, kernel=kernel, qemu=qemu)
+        guest = Guest(image, cpus=cpus, mem=mem, com2=com2, kernel=kernel, qemu=qemu,
+                      swap_mb=swap_mb)
     except OSError as e:
         res.message = "cannot start qemu: %s" % e
         if tmp and not keep_image:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Run one command line in a fresh headless guest: what `make run` does.
 
-  run.py [--cpus N] [--mem MiB] [--timeout S] [--com2 FILE] [--image IMG]
+  run.py [--cpus N] [--mem MiB] [--swap-mb MiB] [--timeout S] [--com2 FILE] [--image IMG]
          [--keep-image] [--raw] -- CMD
 
 Builds a file-system image whose /runcmd is CMD (out/mkfs), boots it under
@@ -27,6 +27,8 @@ def parse_args(argv):
         prog="run.py", description="Run CMD in a fresh guest and print its output.")
     ap.add_argument("--cpus", type=int, default=2, help="virtual CPUs (default 2)")
     ap.add_argument("--mem", type=int, default=128, help="guest memory in MiB (default 128)")
+    ap.add_argument("--swap-mb", type=int, default=None,
+                    help="swap disk in MiB (default twice --mem; 0: none)")
     ap.add_argument("--timeout", type=float, default=120,
                     help="seconds before the guest is killed (default 120)")
     ap.add_argument("--com2", default=None, help="file receiving COM2 (the trace dump)")
@@ -39,6 +41,8 @@ def parse_args(argv):
     args.cmd = " ".join(args.cmd)
     if args.cpus < 1 or args.mem < 1 or args.timeout <= 0:
         ap.error("--cpus, --mem and --timeout must be positive")
+    if args.swap_mb is not None and args.swap_mb < 0:
+        ap.error("--swap-mb must be 0 or more")
     return args
 
 
@@ -76,6 +80,7 @@ def main(argv=None):
 
     res = qemu_run.run(args.cmd, image=args.image, cpus=args.cpus, mem=args.mem,
                        timeout=args.timeout, com2=com2, keep_image=args.keep_image,
+                       swap_mb=args.swap_mb,
                        raw=args.raw, on_output=show)
     if args.keep_image and res.image and not args.image:
         sys.stderr.write("run.py: image kept: %s\n" % res.image)

@@ -18,5 +18,9 @@ main(void)
     printf(" %d:%d", k, ms.free_blocks[k]);
   printf("\n");
   printf("kmalloc: %d bytes in use, %d pages held\n", ms.kmalloc_bytes, ms.kmalloc_pages);
+  if (ms.swap_pages)
+    printf("swap: %d pages, %d used\n", ms.swap_pages, ms.swap_used);
+  else
+    printf("swap: none\n");
   return 0;
 }

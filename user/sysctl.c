@@ -1,12 +1,30 @@
 // sysctl: show or change run-time kernel settings.
 //   sysctl NAME          print "NAME = VALUE"
 //   sysctl NAME=VALUE    change it, print "NAME = OLD -> VALUE"
-// Settings: vm.lazy (1: sbrk/mmap memory appears on first touch, 0: at once).
+// Settings: vm.lazy (1: sbrk/mmap memory appears on first touch, 0: at once);
+// vm.policy also takes a name: fifo, clock, random or lru.
 // Exits 1 if any argument named no setting or had a bad value.
 #include "kernel/types.h"
 #include "user/user.h"
 
 #define MAXNAME 64
+
+// Settings whose values have names: vm.policy=fifo|clock|random|lru.
+static const char *policies[] = { "fifo", "clock", "random", "lru", 0 };
+
+// The number a named value stands for, or -1.
+static int
+named_value(const char *name, const char *val)
+{
+  int i;
+
+  if(strcmp(name, "vm.policy") != 0)
+    return -1;
+  for(i = 0; policies[i]; i++)
+    if(strcmp(val, policies[i]) == 0)
+      return i;
+  return -1;
+}
 
 // Handle one argument; 0 or -1.
 static int
@@ -23,11 +41,14 @@ one(const char *arg)
   memmove(name, arg, len);
   name[len] = 0;
   if(eq){
-    if(eq[1] < '0' || eq[1] > '9'){
-      fprintf(2, "sysctl: %s: value must be a number >= 0\n", arg);
+    if((newval = named_value(name, eq + 1)) >= 0)
+      ;
+    else if(eq[1] < '0' || eq[1] > '9'){
+      fprintf(2, "sysctl: %s: value must be a number >= 0%s\n", arg,
+              strcmp(name, "vm.policy") == 0 ? " or fifo, clock, random, lru" : "");
       return -1;
-    }
-    newval = atoi(eq + 1);
+    } else
+      newval = atoi(eq + 1);
   }
   if((old = sysctl(name, newval)) < 0){
     fprintf(2, "sysctl: %s: %s\n", name, strerror(errno));

@@ -30,8 +30,8 @@ class GuestRun:
     keep the COM2 trace dump. needs: programs that must be built (default:
     the command's first word). cpus: boot the guest with this many CPUs
     instead of the run's (CPUS), for experiments that compare CPU counts.
-    mem: boot the guest with this many MiB instead of the run's (MEM), for
-    an experiment whose working set needs more."""
+    mem: guest memory in MiB instead of the run's (MEM); swap_mb: swap
+    disk in MiB instead of the run's (SWAP_MB; 0: none)."""
     name: str
     cmd: str
     boots: Optional[int] = None
@@ -39,6 +39,7 @@ class GuestRun:
     needs: List[str] = field(default_factory=list)
     cpus: Optional[int] = None
     mem: Optional[int] = None
+    swap_mb: Optional[int] = None
 
     def programs(self):
         return self.needs or [self.cmd.split()[0]]
@@ -97,7 +98,8 @@ def load(folder):
         r = r if isinstance(r, GuestRun) else GuestRun(**r)
         if not NAME_RE.match(r.name) or not r.cmd.strip() or (r.cpus is not None
                                                                and not 1 <= r.cpus <= 8) \
-                or (r.mem is not None and not 16 <= r.mem <= 2048):
+                or (r.mem is not None and not 16 <= r.mem <= 2048) \
+                or (r.swap_mb is not None and not 0 <= r.swap_mb <= 2048):
             raise ExperimentError("bench/%s: bad run %r" % (name, r))
         runs.append(r)
     if not runs or len({r.name for r in runs}) != len(runs):

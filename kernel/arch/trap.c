@@ -180,7 +180,8 @@ trap(struct trapframe *tf)
     ide_intr();
     lapic_eoi();
     break;
-  case T_IRQ0 + IRQ_IDE2:        // second channel: nothing attached
+  case T_IRQ0 + IRQ_IDE2:        // second channel: the swap disk
+    swapdisk_intr();
     lapic_eoi();
     break;
   case T_IRQ0 + IRQ_KBD:

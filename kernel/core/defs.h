@@ -209,6 +209,20 @@ int   pcache_read_kernel(struct inode *ip, char *dst, uint off, uint n);  // cal
 void  mobj_init(void);
 void  mobj_drop_caches(void);             // free clean cache pages nobody uses
 void  tlb_intr(void);                     // TLB shootdown IPI handler
+// dev/swapdisk.c: the swap disk (secondary ATA channel)
+void  swapdisk_init(void);
+void  swapdisk_intr(void);
+uint  swapdisk_pages(void);               // pages on it, 0 if there is none
+int   swapdisk_rw(void *kva, uint page, int write);  // 0 or -1; sleeps
+// mm/reclaim.c, proc/proc.c: page reclaim (see mm/swap.h)
+void  reclaim_start(void);
+void  swap_memstat(struct memstat *ms);   // fill swap_pages, swap_used
+int   kthread_start(const char *name, void (*fn)(void));  // 0 or -ENOMEM
+void  proc_vm_enter(struct proc *p);      // VM critical section of p's space
+void  proc_vm_leave(struct proc *p);
+struct proc *proc_vm_hold_next(int after);  // reclaim: hold the next idle space
+void  proc_vm_unhold(struct proc *p);
+int   proc_vm_busy_spaces(void);          // processes with a space in a VM critical section
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
 #endif

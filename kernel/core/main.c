@@ -39,10 +39,12 @@ main(void)
   idt_init();
   binit();
   ide_init();
+  swapdisk_init();               // the swap disk, if there is one
   proc_init();
   printf("\nkernel: %d cpus, %d MiB memory\n", ncpu, phys_top >> 20);
   start_others();   // before userinit: the APs' stacks must be allocated before tests run
   userinit();
+  reclaim_start();               // the page reclaim thread
   scheduler();
 }
 

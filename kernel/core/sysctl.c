@@ -9,6 +9,7 @@
 #include "core/defs.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
+#include "mm/swap.h"
 
 struct setting {
   const char *name;
@@ -27,6 +28,17 @@ drop_caches(int v)
   vm_drop_caches = 0;
 }
 
+static int vm_swap_audit;       // writing 1 checks swap; reads the last result
+
+// sysctl vm.swap_audit=1: check every swap slot's reference count against
+// the swap entries and swap copies that exist; the setting then reads as
+// the number of slots that disagree (0: consistent), or a -errno.
+static void
+swap_audit(int v)
+{
+  vm_swap_audit = v == 1 ? reclaim_audit() : 0;
+}
+
 static const struct setting settings[] = {
   { "vm.lazy", &vm_lazy, 0, 1 },    // 1: sbrk/mmap pages on first touch; 0: at once
   { "vm.cow",  &vm_cow,  0, 2 },    // 1: fork shares private pages copy-on-write; 0: copies; 2: on-demand fork
@@ -34,6 +46,9 @@ static const struct setting settings[] = {
   { "sched.steal_wait", &sched_steal_wait, 0, 1 },  // 1: idle CPUs leave a lone waiting process a tick
   { "vm.msync_all", &vm_msync_all, 0, 1 },  // 1: msync writes every cached page; 0: dirty ones
   { "vm.drop_caches", &vm_drop_caches, 0, 1, drop_caches },  // 1: free clean unused cache pages
+  { "vm.policy", &reclaim_policy, 0, 3 },   // page replacement: 0 fifo, 1 clock, 2 random, 3 lru (aging)
+  { "vm.swap_dirtybit", &swap_dirtybit, 0, 1 },
+  { "vm.swap_audit", &vm_swap_audit, 0, 1, swap_audit },  // 1: check swap slot counts (then: slots wrong)  // 1: a page unchanged since swap-in is not written again
 };
 
 static const struct setting *

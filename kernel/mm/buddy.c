@@ -38,6 +38,8 @@ static struct {
 // and returns how many it freed. page_alloc calls it, holding no lock,
 // before it reports that memory is exhausted.
 int (*buddy_reclaim)(uint n);
+void (*buddy_low)(void);
+uint buddy_low_pages;
 
 // bd.meta indexed by frame number (buddy.h: page_of_frame).
 struct page *buddy_frames;
@@ -196,6 +198,8 @@ retry:
   pg->hnext = 0;
   release(&bd.lock);
   trace_page_alloc(page_kva(pg), order, __builtin_return_address(0));
+  if(bd.nfree < buddy_low_pages && buddy_low)
+    buddy_low();
   return page_kva(pg);
 }
 
@@ -261,6 +265,36 @@ page_ref_dec(void *kva)
   if(n < 0)
     panic("page_ref_dec: count already zero");
   return n;
+}
+
+// Take a reference to a page that still has one (a page whose count
+// reached zero is being freed). Returns 1 if it took one.
+int
+page_ref_get_unless_zero(void *kva)
+{
+  struct page *pg = page_of(kva);
+  int ok;
+
+  if(pg == 0)
+    return 0;
+  acquire(&bd.lock);
+  ok = pg->state == PAGE_INUSE && pg->refcnt > 0;
+  if(ok)
+    pg->refcnt++;
+  release(&bd.lock);
+  return ok;
+}
+
+uint
+buddy_free_pages(void)
+{
+  return bd.nfree;
+}
+
+uint
+buddy_total_pages(void)
+{
+  return bd.end_pfn - bd.base_pfn;
 }
 
 int
@@ -541,12 +575,14 @@ buddy_selftest(void)
   struct memstat before, after;
   const char *bad = 0;
   int k, (*hook)(uint);
+  void (*low)(void) = buddy_low;
 
   if((slot = page_alloc(1)) == 0)
     return -ENOMEM;
   memset(slot, 0, ST_SLOTS * sizeof(*slot));
   hook = buddy_reclaim;
   buddy_reclaim = 0;        // exhaustion must not free cache pages meanwhile
+  buddy_low = 0;            // ... nor wake the reclaim thread
   buddy_stat(&before);
   if(buddy_check() < 0)
     bad = "initial state";
@@ -566,6 +602,7 @@ buddy_selftest(void)
       bad = "free blocks per order not restored";
   page_free(slot, 1);
   buddy_reclaim = hook;
+  buddy_low = low;
   if(bad){
     printf("buddy_selftest: %s\n", bad);
     return -EIO;

@@ -33,6 +33,10 @@ struct page {
   uint pgno;            // page number inside obj (file page number)
   uint pflags;          // PG_* (mobj.h), changed with atomic operations
   struct page *hnext;   // chain in the (object, page number) index
+  // Anonymous user pages (obj == 0) on the reclaim list (mm/reclaim.c):
+  // next/prev link the list, pflags holds PG_* of mm/swap.h, and swap is
+  // the slot of a copy on the swap disk plus one (0: none).
+  uint swap;
 };
 
 // Metadata of the page holding kernel virtual address kva (0 if unmanaged).
@@ -61,4 +65,11 @@ void *page_kva(struct page *pg);
 // The page cache's reclaimer (mobj.c), or 0: frees up to n clean unused
 // cache pages, returns how many. page_alloc calls it before failing.
 extern int (*buddy_reclaim)(uint n);
+// Page reclaim (mm/reclaim.c), or 0: called, holding no lock, after an
+// allocation that left fewer than buddy_low_pages pages free.
+extern void (*buddy_low)(void);
+extern uint buddy_low_pages;
+uint buddy_free_pages(void);          // pages free now (a racy snapshot)
+uint buddy_total_pages(void);
+int  page_ref_get_unless_zero(void *kva);  // take a reference if it has one; 1 if taken
 #endif

@@ -17,6 +17,7 @@
 #include "mm/vm.h"
 #include "mm/mobj.h"
 #include "mm/pctrace.h"
+#include "mm/swap.h"
 
 #define OHASH 64        // chains of the file-object table
 #define PHASH 4096      // chains of the page index
@@ -187,6 +188,10 @@ mobj_anon_new(uint span)
 
   if(o == 0)
     return 0;
+  if((o->swapslots = kzalloc(span * sizeof(uint))) == 0){
+    kfree(o);
+    return 0;
+  }
   o->kind = MOBJ_ANON;
   o->span = span;
   o->ref = 1;
@@ -249,6 +254,8 @@ mobj_put(struct mobj *o)
     return;
   if(o->kind == MOBJ_ANON && o->npages > 0)
     anon_free_pages(o);
+  if(o->kind == MOBJ_ANON)
+    swap_obj_free(o);
   kfree(o);
 }
 
@@ -410,4 +417,43 @@ uint
 mobj_cached_pages(void)
 {
   return mc.nfile;
+}
+
+// The shared anonymous object owning page kva, with a reference taken, or
+// 0 (a file page, a private page, or an object on its way out). Reclaim
+// holds an object this way while it takes one of its pages to swap.
+struct mobj *
+mobj_hold_anon_owner(void *kva)
+{
+  struct page *pg = page_of(kva);
+  struct mobj *o;
+
+  acquire(&mc.lock);
+  o = pg ? pg->obj : 0;
+  if(o && (o->kind != MOBJ_ANON || o->ref < 1))
+    o = 0;
+  if(o)
+    o->ref++;
+  release(&mc.lock);
+  return o;
+}
+
+// Take page kva out of o's index at pgno if it is still there and only
+// refs references remain (the index's and the caller's: nobody maps it).
+// Returns 1 if it did (the index's reference is dropped), else 0.
+int
+mobj_evict(struct mobj *o, uint pgno, void *kva, int refs)
+{
+  struct page *pg = page_of(kva);
+  int done = 0;
+
+  acquire(&mc.lock);
+  if(pg->obj == o && pg->pgno == pgno && page_ref_count(kva) == refs){
+    index_remove(pg);
+    done = 1;
+  }
+  release(&mc.lock);
+  if(done)
+    vm_user_page_put(kva);
+  return done;
 }

@@ -42,6 +42,8 @@ struct mobj {
   uint span;            // MOBJ_ANON: pages it covers (numbered 0 .. span-1)
   struct vma *maps;     // mappings of it, through vma->rnext (rmap lock)
   struct mobj *hnext;   // MOBJ_FILE: chain of the file-object table
+  uint *swapslots;      // MOBJ_ANON: per page, its swap slot + 1 while it is
+                        // in swap, else 0 (mm/swap.c, under its object-swap lock)
 };
 
 // mobj.c
@@ -59,6 +61,8 @@ void  mobj_drop_caches(void);                     // free every clean unused fil
 void  mobj_set_dirty(void *kva);
 int   mobj_test_clear_dirty(void *kva);           // was it dirty? (now clean)
 uint  mobj_cached_pages(void);                    // file pages in memory
+struct mobj *mobj_hold_anon_owner(void *kva);     // the anon object of a page, referenced, or 0
+int   mobj_evict(struct mobj *o, uint pgno, void *kva, int refs);  // drop page if only refs use it
 void *mobj_zero_page(void);                       // the shared zero page, referenced
 int   mobj_is_zero_page(void *kva);
 

@@ -87,7 +87,10 @@ sys_mmap(void)
     if((addr & (PGSIZE - 1)) || addr < PGSIZE || addr > UMMAP_TOP - len)
       return -EINVAL;
   }
-  if((r = vma_mmap(myproc(), addr, len, prot, flags, f, off)) >= 0)
+  proc_vm_enter(myproc());      // the mapping list changes: reclaim keeps out
+  r = vma_mmap(myproc(), addr, len, prot, flags, f, off);
+  proc_vm_leave(myproc());
+  if(r >= 0)
     trace_mmap(r, len, prot, flags, f ? f->ip->inum : 0, off);
   return r;
 }
@@ -105,7 +108,10 @@ sys_munmap(void)
 
   if((r = arg_range(0, &start, &end, 0)) < 0)
     return r;
-  if((r = vma_unmap(p->pgdir, &p->vmas, start, end)) == 0)
+  proc_vm_enter(p);
+  r = vma_unmap(p->pgdir, &p->vmas, start, end);
+  proc_vm_leave(p);
+  if(r == 0)
     trace_munmap(start, end - start);
   return r;
 }
@@ -131,7 +137,10 @@ sys_mprotect(void)
     return 0;
   if(!vma_covered(p->vmas, start, end))
     return -ENOMEM;
-  return vma_protect(p, start, end, prot);
+  proc_vm_enter(p);           // present PTEs change: reclaim keeps out
+  r = vma_protect(p, start, end, prot);
+  proc_vm_leave(p);
+  return r;
 }
 
 // int msync(void *addr, uint len, int flags): write back shared file

@@ -31,6 +31,7 @@
 #include "mm/vma.h"
 #include "mm/mobj.h"
 #include "mm/tlb.h"
+#include "mm/swap.h"
 #include "trace/trace.h"
 
 #define BIGPAGE BIGPGSIZE             // bytes mapped by one PDE (4 MiB)
@@ -152,6 +153,7 @@ vm_map_page(pde_t *pgdir, uint va, void *kva, int perm)
   if(*pte & PTE_P)
     panic("vm_map_page: already mapped");
   *pte = V2P(kva) | perm | PTE_P;
+  reclaim_track(kva);
   return 0;
 }
 
@@ -186,6 +188,7 @@ put_frame(uint pa)
   if((n = page_ref_add(page_of_frame(pa), -1)) < 0)
     panic("put_frame: count below zero");
   if(n == 0){
+    reclaim_forget(P2V(pa));
     page_free(P2V(pa), 0);
     COUNT(pages_freed);
   }
@@ -211,13 +214,14 @@ table_empty(pte_t *table)
 }
 
 // exit's and munmap's step for one non-empty entry being removed: drop
-// what it held (a reference to its page). Only present pages mean
-// something today; another kind of entry would be freed here.
+// what it held (a reference to its page, or to its swap slot).
 static inline void
 free_pte(pte_t old)
 {
   if(old & PTE_P)
     put_frame(PTE_ADDR(old));
+  else if(SWP_IS_ENTRY(old))
+    swap_pte_free(old);
 }
 
 // ---- on-demand fork: page tables shared copy-on-write (vm.cow=2) ----------
@@ -241,6 +245,14 @@ static int
 table_is_shared(pde_t e)
 {
   return (e & (PTE_P | PTE_W)) == PTE_P;
+}
+
+// The same for reclaim (reclaim.c leaves shared tables alone: another
+// space may cache their entries).
+int
+vm_table_shared(pde_t e)
+{
+  return table_is_shared(e);
 }
 
 // Drop one directory's use of a shared table; the last user frees its
@@ -424,24 +436,31 @@ vm_unmap_range(pde_t *pgdir, uint start, uint end)
 }
 
 // fork's step for one entry: give the child's empty PTE *dpte what the
-// parent's PTE *spte holds, as how says (vm_copy_range). Only present
-// pages mean something today; another kind of entry would be copied here.
-// Returns 1 if it took write access from the parent's PTE (the caller
-// invalidates it), 0, or -ENOMEM (*dpte stays empty).
+// parent's PTE *spte holds, as how says (vm_copy_range): a present page,
+// or a swap entry (one more reference to its slot, whatever how says: the
+// page is read back by each space on its next touch). Returns 1 if it
+// took write access from the parent's PTE (the caller invalidates it), 0,
+// or -ENOMEM (*dpte stays empty).
 static inline int
 dup_pte(pte_t *spte, pte_t *dpte, int how)
 {
   pte_t s = *spte;
   void *copy;
 
-  if((s & PTE_P) == 0)
+  if((s & PTE_P) == 0){
+    if(SWP_IS_ENTRY(s)){
+      swap_slot_dup(SWP_SLOT(s));
+      *dpte = s;
+    }
     return 0;
+  }
   if(how == VM_DUP_COPY){
     if((copy = page_alloc(0)) == 0)
       return -ENOMEM;
     COUNT(pages_alloc);
     copy_page(copy, P2V(PTE_ADDR(s)));
     *dpte = V2P(copy) | (PTE_FLAGS(s) & ~(PTE_D | PTE_A));
+    reclaim_track(copy);
     return 0;
   }
   page_ref_add(page_of_frame(PTE_ADDR(s)), 1);
@@ -535,6 +554,8 @@ vm_protect_range(pde_t *pgdir, uint start, uint end, int prot)
     if(pte == 0 || (*pte & PTE_P) == 0)
       continue;
     keep = *pte & (PTE_D | PTE_A);      // a store not yet written back stays recorded
+    if(bits & PTE_W)
+      swap_page_written(P2V(PTE_ADDR(*pte)));   // its swap copy may go stale
     if((bits & PTE_W) && page_ref_count(P2V(PTE_ADDR(*pte))) > 1)
       *pte = PTE_ADDR(*pte) | (bits & ~PTE_W) | keep;
     else
@@ -654,6 +675,7 @@ fault_cow(pde_t *pgdir, uint va, pte_t *pte, int *o)
     COUNT(pages_alloc);
     copy_page(kva, old);
     *pte = V2P(kva) | PTE_FLAGS(*pte) | PTE_W;
+    reclaim_track(kva);
     tlb_local_one(pgdir, va);        // before the old frame may be freed
     vm_user_page_put(old);
     *o = TF_COW_COPY;
@@ -717,7 +739,9 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
       *pte = 0;                                // look again (the file may have grown)
       tlb_local_one(pgdir, PGROUNDDOWN(va));
     }
-    if(pte == 0 || (*pte & PTE_P) == 0)
+    if((r = swap_fault(pgdir, v, PGROUNDDOWN(va), pte, err, &o)) != 0)
+      r = r > 0 ? 0 : r;                       // a swap entry: read back (swap.c)
+    else if(pte == 0 || (*pte & PTE_P) == 0)
       r = fault_missing(pgdir, v, PGROUNDDOWN(va), write, &o);
     else if(write && (*pte & PTE_W) == 0 && (v->flags & MAP_SHARED) == 0)
       r = fault_cow(pgdir, PGROUNDDOWN(va), pte, &o);
@@ -728,13 +752,23 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
   return r;
 }
 
-// Resolve a page fault of process p at va with the CPU's error code err.
-// 0: retry the access; otherwise -EFAULT, -EACCES or -ENOMEM (the caller
-// kills the process).
+// Resolve a page fault of process p at va with the CPU's error code err,
+// inside a VM critical section of p's space (reclaim keeps out). Out of
+// memory, it waits outside the section for reclaim and tries again while
+// reclaim makes progress. 0: retry the access; otherwise -EFAULT, -EACCES
+// or -ENOMEM (the caller kills the process).
 int
 vm_fault(struct proc *p, uint va, uint err)
 {
-  return vm_fault_space(p->pgdir, p->vmas, va, err);
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = vm_fault_space(p->pgdir, p->vmas, va, err);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
 }
 
 // Make every absent page of [start, end) (page-aligned, inside mapping v)
@@ -836,17 +870,60 @@ vm_copyout_space(pde_t *pgdir, struct vma *vmas, uint dstva, const void *src, ui
   return 0;
 }
 
-// Copy len bytes from kernel src to user address dstva of process p.
+// Copy len bytes from kernel src to user address dstva of process p, in
+// a VM critical section of its space; out of memory, wait for reclaim
+// (outside the section) and copy again. 0, -EFAULT or -ENOMEM.
 int
 copyout(struct proc *p, uint dstva, const void *src, uint len)
 {
-  return vm_copyout_space(p->pgdir, p->vmas, dstva, src, len);
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = vm_copyout_space(p->pgdir, p->vmas, dstva, src, len);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
 }
 
-// Copy len bytes from user address srcva of process p to kernel dst.
-// 0, -EFAULT or -ENOMEM.
+static int copyin_once(struct proc *p, void *dst, uint srcva, uint len);
+static int copyinstr_once(struct proc *p, char *dst, uint srcva, uint max);
+
+// Copy len bytes from user address srcva of process p to kernel dst (a
+// VM critical section; waits for reclaim like copyout). 0, -EFAULT or -ENOMEM.
 int
 copyin(struct proc *p, void *dst, uint srcva, uint len)
+{
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = copyin_once(p, dst, srcva, len);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
+}
+
+// Copy a NUL-terminated string from user srcva of p (as copyin does; see
+// copyinstr_once for the results).
+int
+copyinstr(struct proc *p, char *dst, uint srcva, uint max)
+{
+  int r;
+
+  for(;;){
+    proc_vm_enter(p);
+    r = copyinstr_once(p, dst, srcva, max);
+    proc_vm_leave(p);
+    if(r != -ENOMEM || reclaim_wait() != 0)
+      return r;
+  }
+}
+
+static int
+copyin_once(struct proc *p, void *dst, uint srcva, uint len)
 {
   char *d = dst;
   uint n;
@@ -870,8 +947,8 @@ copyin(struct proc *p, void *dst, uint srcva, uint len)
 // Copy a NUL-terminated string from user srcva into dst, which has room for
 // max bytes including the NUL. Returns the length (without the NUL),
 // -EFAULT/-ENOMEM, or -ENAMETOOLONG if no NUL is found within max bytes.
-int
-copyinstr(struct proc *p, char *dst, uint srcva, uint max)
+static int
+copyinstr_once(struct proc *p, char *dst, uint srcva, uint max)
 {
   uint i = 0, n;
   char *k;

@@ -41,5 +41,6 @@ void  vm_share_tables(pde_t *dst, pde_t *src, struct vma *vmas);   // on-demand 
 int   vm_unshare_range(pde_t *pgdir, uint start, uint end, int partial);  // 0 or -ENOMEM
 void  vm_drop_shared(pde_t *pgdir, uint start, uint end);           // shared tables covered whole
 int   vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err);
+int   vm_table_shared(pde_t e);           // a page table shared by on-demand fork?
 int   vm_copyout_space(pde_t *pgdir, struct vma *vmas, uint dstva, const void *src, uint len);
 #endif

@@ -14,6 +14,7 @@
 #include "mm/vm.h"
 #include "mm/vma.h"
 #include "mm/mobj.h"
+#include "mm/swap.h"
 
 // fault: map the object's page for va, made (zeroed) if it is new.
 // 0 or -ENOMEM.
@@ -24,7 +25,10 @@ shared_fault(struct vma *v, pde_t *pgdir, uint va, int write)
   void *kva;
   int r;
 
-  if((kva = mobj_lookup(v->obj, pgno)) == 0){
+  if((kva = mobj_lookup(v->obj, pgno)) == 0 &&
+     (r = swap_obj_in(v->obj, pgno, &kva)) < 0)
+    return r;                          // (0 with kva set if it was in swap)
+  if(kva == 0){
     if((kva = vm_user_page()) == 0)
       return -ENOMEM;
     kva = mobj_insert(v->obj, pgno, kva);

@@ -316,6 +316,7 @@ exec(char *path, char **argv)
     goto fail;
 
   // Commit: switch the process to the new image, then drop the old one.
+  proc_vm_enter(p);              // reclaim keeps out while the space changes
   oldpgdir = p->pgdir;
   oldvmas = p->vmas;
   p->pgdir = im.pgdir;
@@ -325,6 +326,7 @@ exec(char *path, char **argv)
   p->tf->esp = sp;
   safestrcpy(p->name, base_name(path), sizeof(p->name));
   switchuvm(p);
+  proc_vm_leave(p);
   vm_space_free(oldpgdir, oldvmas);
   trace_exec(p->name);
   return 0;

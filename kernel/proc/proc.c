@@ -182,13 +182,16 @@ int
 fork(void)
 {
   struct proc *cur = myproc(), *np;
-  int pid;
+  int pid, r;
 
   if((np = allocproc()) == 0)
     return -ENOMEM;
   if((np->pgdir = uvm_create()) == 0)
     goto fail;
-  if(vma_dup_list(np->pgdir, &np->vmas, cur->pgdir, cur->vmas) < 0)
+  proc_vm_enter(cur);         // reclaim keeps out of the parent's tables meanwhile
+  r = vma_dup_list(np->pgdir, &np->vmas, cur->pgdir, cur->vmas);
+  proc_vm_leave(cur);
+  if(r < 0)
     goto fail;
   if(fd_copy_table(np, cur) < 0)
     goto fail;
@@ -263,6 +266,7 @@ exit(int status)
     end_op();
     p->cwd = 0;
   }
+  proc_vm_enter(p);       // reclaim must not be walking the tables we free
   pgdir = p->pgdir;
   vmas = p->vmas;
   pushcli();
@@ -270,6 +274,7 @@ exit(int status)
   p->vmas = 0;
   switchkvm();
   popcli();
+  proc_vm_leave(p);
   vm_space_free(pgdir, vmas);
 
   acquire(&ptable.lock);
@@ -412,4 +417,109 @@ procdump(void)
     printf("\n");
   }
   release(&ptable.lock);
+}
+
+// ---- kernel threads and address-space holds (page reclaim) ---------------------
+
+// First run of a kernel thread: like forkret, but the word above the
+// context is the thread's function, so returning lands there.
+static void
+kthread_first(void)
+{
+  release(&ptable.lock);
+}
+
+// Start a kernel thread named name running fn (which never returns): a
+// process with no address space that lives in the kernel. 0 or -ENOMEM.
+int
+kthread_start(const char *name, void (*fn)(void))
+{
+  struct proc *p;
+
+  if((p = allocproc()) == 0)
+    return -ENOMEM;
+  *(uint *)(p->context + 1) = (uint)fn;     // where kthread_first returns
+  p->context->eip = (uint)kthread_first;
+  safestrcpy(p->name, name, sizeof(p->name));
+  acquire(&ptable.lock);
+  p->parent = initproc;
+  set_runnable(p);
+  release(&ptable.lock);
+  return 0;
+}
+
+// Enter a VM critical section of p's address space (a fault, a copy to or
+// from user memory, fork, mprotect, exec or exit replacing the space):
+// reclaim leaves its page tables alone until the matching proc_vm_leave.
+// Waits (briefly: reclaim holds a space only while it rewrites PTEs) if
+// reclaim is walking it. Sections nest. Caller holds no spinlock.
+void
+proc_vm_enter(struct proc *p)
+{
+  int v;
+
+  for(;;){
+    v = p->vmhold;
+    if(v >= 0 && __sync_bool_compare_and_swap(&p->vmhold, v, v + 1))
+      return;
+    acquire(&ptable.lock);
+    if(p->vmhold < 0)
+      sleep(&p->vmhold, &ptable.lock);
+    release(&ptable.lock);
+  }
+}
+
+void
+proc_vm_leave(struct proc *p)
+{
+  if(__sync_fetch_and_sub(&p->vmhold, 1) <= 0)
+    panic("proc_vm_leave: not entered");
+}
+
+// For reclaim: the process with the lowest pid above after that has an
+// address space nobody is changing, with that space held (its vmhold -1),
+// or 0 if there is none. Release it with proc_vm_unhold.
+struct proc *
+proc_vm_hold_next(int after)
+{
+  struct proc *p, *best = 0;
+
+  acquire(&ptable.lock);
+  for(;;){
+    best = 0;
+    for(p = ptable.list; p; p = p->next)
+      if(p->pid > after && p->pgdir && p->state != EMBRYO && p->state != ZOMBIE &&
+         p->vmhold == 0 && (best == 0 || p->pid < best->pid))
+        best = p;
+    if(best == 0 || __sync_bool_compare_and_swap(&best->vmhold, 0, -1))
+      break;
+    after = best->pid;          // it just became busy: skip it
+  }
+  release(&ptable.lock);
+  return best;
+}
+
+void
+proc_vm_unhold(struct proc *p)
+{
+  acquire(&ptable.lock);
+  p->vmhold = 0;
+  wakeup_locked(&p->vmhold);
+  release(&ptable.lock);
+}
+
+// Processes whose space some VM critical section holds (other than
+// reclaim's own holds): the audit cannot see their page tables now.
+int
+proc_vm_busy_spaces(void)
+{
+  struct proc *p;
+  int n = 0;
+
+  acquire(&ptable.lock);
+  for(p = ptable.list; p; p = p->next)
+    if(p->pgdir && p->vmhold > 0)
+      n++;
+  release(&ptable.lock);
+  return n;
 }

@@ -79,5 +79,8 @@ struct proc {
   int fail_count;              // ... allocations left before the one that fails
   int fail_hit;                // ... this call had an allocation failed
   int fail_last;               // ... the previous call had one
+  int vmhold;                  // mm/reclaim.c: >0 the process is in a VM critical section
+                               // (so many deep), -1 reclaim is walking its page tables
+                               // (changed with atomic compare-and-swap; proc_vm_* in proc.c)
 };
 #endif

@@ -58,10 +58,14 @@ int
 sys_sbrk(void)
 {
   int n;
+  int r;
 
   if(argint(0, &n) < 0)
     return -EFAULT;
-  return vma_brk(myproc(), n);
+  proc_vm_enter(myproc());      // the heap mapping changes: reclaim keeps out
+  r = vma_brk(myproc(), n);
+  proc_vm_leave(myproc());
+  return r;
 }
 
 // sleep(n): wait n clock ticks. -EINTR if killed meanwhile.
@@ -116,6 +120,7 @@ sys_memstat(void)
   memset(&ms, 0, sizeof(ms));
   buddy_stat(&ms);
   kmalloc_stat(&ms);
+  swap_memstat(&ms);
   return copyout(myproc(), uva, &ms, sizeof(ms));     // 0, -EFAULT or -ENOMEM
 }
 

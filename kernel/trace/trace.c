@@ -341,7 +341,7 @@ trace_fault_slow(uint va, uint err, int how, uint64 t0)
   struct proc *p;
   uint *d;
 
-  if(slot_open(&s, TEV_FAULT, how, 1, VM_FAULTS)){
+  if(slot_open(&s, TEV_FAULT, how == TF_SWAP ? VM_FAULT_SWAP : how, 1, VM_FAULTS)){
     d = s.r->w;
     p = cpus[s.r->cpu].proc;
     d[0] = va;

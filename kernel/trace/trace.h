@@ -68,7 +68,7 @@ trace_start(void)
 // A page fault at va with CPU error code err (PF_* bits), resolved as how
 // (TF_*), begun at t0 = trace_start(). Call exactly once per fault, where
 // the fault is classified. Bumps VM_FAULT_<how> (the same number as
-// TF_<how>) and VM_FAULTS.
+// TF_<how>, except TF_SWAP: VM_FAULT_SWAP) and VM_FAULTS.
 static inline void
 trace_fault(uint va, uint err, int how, uint64 t0)
 {
