@@ -273,6 +273,8 @@ run_one(const char *suite, struct test *t, int index)
 {
   char reason[500];
   int fds[2], go[2];
+  if (kids)
+    kids->n = 0;                   // in memory now (swap may have taken it)
   int before = test_freepages();   // before anything of this test exists
   if (pipe(fds) < 0) {
     printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));
