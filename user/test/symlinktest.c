@@ -384,7 +384,7 @@ ln_and_ls(void)
 #define NTARGET 4
 #define NLINKS 8
 #define NWORKER 4
-#define ROUNDS 2000
+#define ROUNDS 600
 
 // What link i points at: links 0..3 at files, 4..7 at links 0..3.
 static void
