@@ -25,7 +25,8 @@ PART_MEANING = {
     "check": "is this event type traced (the only cost with tracing off)",
     "irq": "saving and restoring the interrupt flag",
     "rdtsc": "reading the time-stamp counter",
-    "xchg": "the locked exchange that marks the CPU's ring busy",
+    "off": "a whole counted event of a type not traced, interrupts on at the call",
+    "off_cli": "the same, interrupts already off (the fault path's case)",
     "record": "a whole record, interrupts on at the call",
     "record_cli": "a whole record, interrupts already off (the fault path's case)",
 }

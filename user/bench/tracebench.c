@@ -90,7 +90,7 @@ run_on(int pages, int *events)
 }
 
 static const char *part_names[TRACE_NPARTS] = {
-  "check", "irq", "rdtsc", "xchg", "record", "record_cli",
+  "check", "irq", "rdtsc", "off", "record", "record_cli", "off_cli",
 };
 
 // Best of 5 of 100 x the cycles of part p (tracing on, markers of this pid).
