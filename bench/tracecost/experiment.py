@@ -14,7 +14,7 @@ from kbench.report import md_table
 
 TITLE = "Tracing overhead (tracebench)"
 ORDER = 50
-RUNS = [{"name": "tracebench", "cmd": "tracebench 512 5"}]
+RUNS = [{"name": "tracebench", "cmd": "tracebench 512 9"}]
 DETERMINISTIC = True
 
 TOUCH_RE = re.compile(r"^touch (\d+) pages:")

@@ -15,7 +15,7 @@ trace_pcache(int type, uint ino, uint pgno)
           type == TEV_PCACHE_MISS ? VM_PCACHE_MISSES : VM_PCACHE_FREED;
   uint w[TRACE_NWORDS] = { ino, pgno };
 
-  trace_record_cnt(type, w, c, 1, VM_NONE, VM_NONE);
+  trace_event(type, w, c, 1, VM_NONE, VM_NONE);
 }
 
 // One TLB shootdown: the CPUs in mask flushed, taking cycles in all.
@@ -24,7 +24,7 @@ trace_tlb_shootdown(uint mask, uint cycles)
 {
   uint w[TRACE_NWORDS] = { mask, cycles };
 
-  trace_record_cnt(TEV_TLB_SHOOTDOWN, w, VM_TLB_SHOOTDOWNS, 1, VM_NONE, VM_NONE);
+  trace_event(TEV_TLB_SHOOTDOWN, w, VM_TLB_SHOOTDOWNS, 1, VM_NONE, VM_NONE);
 }
 
 // A page was written back for reason why (TW_*): the msync_write event

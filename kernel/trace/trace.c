@@ -9,8 +9,9 @@
 // without a count. The wire format of the dump is described in
 // trace/FORMAT.md.
 //
-// Every event is one step with interrupts off on its CPU (ev_begin ..
-// ev_end): bump the event's VM counters (this CPU's share, tbuf.vm), then
+// Every event is one step with interrupts off on its CPU (trace_step ..
+// trace_step_end, inline in trace.h): bump the event's VM counters (this
+// CPU's share, trace_pcpu), then
 // decide: not traced (trace_live, the pid filter), counted as paused, or
 // recorded. The step uses no lock and no locked instruction: only its CPU
 // writes its tbuf. The controller changes that state (trace_live, paused,
@@ -102,11 +103,10 @@ struct tbuf {
   uint ntype[TRACE_NTYPES];    // events that passed the filters, per type (= head)
   volatile uint paused[TRACE_NTYPES]; // events that arrived while paused, per type,
                                // since boot (only this CPU writes them)
-  volatile uint vm[VM_NCOUNTERS + 1]; // this CPU's share of the VM counters the
-                               // trace helpers bump, since boot ([VM_NONE]: a sink)
 } __attribute__((aligned(64)));
 
 static struct tbuf tbufs[NCPU];
+struct trace_pcpu trace_pcpu[NCPU];     // each CPU's share of the counters (trace.h)
 
 // The decoder relies on this layout (FORMAT.md).
 typedef char trace_rec_is_48_bytes[sizeof(struct trace_rec) == 48 ? 1 : -1];
@@ -242,46 +242,21 @@ trace_fork_follow(int parent, int child)
   release(&famlk);
 }
 
-// Begin an event on this CPU: save eflags in *ef, turn interrupts off and
-// add n0 to counter c0 and 1 to counters c1 and c2 (VM_NONE: none), in
-// this CPU's share. Returns this CPU's tbuf and its struct cpu in *cp, or
-// 0 while the CPU is still booting (then the shared counters were bumped).
-// The caller ends with ev_end(*ef).
-static inline __attribute__((always_inline)) struct tbuf *
-ev_begin(uint *ef, struct cpu **cp, int c0, uint n0, int c1, int c2)
+// An event's counters on a CPU still booting (no %gs yet): the shared
+// counters, with locked adds.
+void
+trace_count_shared(int c0, uint n0, int c1, int c2)
 {
-  struct cpu *c;
-  struct tbuf *tb;
-
-  *ef = readeflags();
-  cli();
-  if(__builtin_expect(readgs() == 0, 0)){
-    if(c0 != VM_NONE)
-      vmstat_add(c0, n0);
-    if(c1 != VM_NONE)
-      vmstat_inc(c1);
-    if(c2 != VM_NONE)
-      vmstat_inc(c2);
-    return 0;
-  }
-  asm volatile("movl %%gs:0, %0" : "=r"(c));
-  *cp = c;
-  tb = &tbufs[c - cpus];
-  tb->vm[c0] += n0;              // only this CPU writes its counters
-  tb->vm[c1]++;
-  tb->vm[c2]++;
-  return tb;
-}
-
-static inline __attribute__((always_inline)) void
-ev_end(uint ef)
-{
-  if(ef & FL_IF)
-    sti();
+  if(c0 != VM_NONE)
+    vmstat_add(c0, n0);
+  if(c1 != VM_NONE)
+    vmstat_inc(c1);
+  if(c2 != VM_NONE)
+    vmstat_inc(c2);
 }
 
 // The rest of an event of type that tracing is on for (interrupts off,
-// inside ev_begin .. ev_end on CPU c with buffer tb): apply the pid filter
+// inside trace_step .. trace_step_end on CPU c with buffer tb): apply the pid filter
 // and take the next record (header filled in: tsc, seq, type, cpu, pid).
 // Returns the record to fill (all TRACE_NWORDS payload words), or 0 if the
 // event is filtered out, counted as paused or dropped.
@@ -317,51 +292,56 @@ ev_slot(struct tbuf *tb, struct cpu *c, int type)
   return r;
 }
 
-// Count an event (counters c0 += n0, c1 and c2 += 1, see ev_begin) and
-// record it with payload w[TRACE_NWORDS] in this CPU's buffer, if tracing
-// is on for type and the current process passes the pid filter. Never
-// sleeps, takes no lock.
+// Record an event of type with payload w[TRACE_NWORDS] in CPU c's buffer
+// (counters already bumped, interrupts off: trace_event), if the current
+// process passes the pid filter.
 void
-trace_record_cnt(int type, const uint *__restrict w, int c0, uint n0, int c1, int c2)
+trace_record_on(struct cpu *c, int type, const uint *__restrict w)
 {
-  struct tbuf *tb;
-  struct cpu *c;
   struct trace_rec *r;
-  uint ef, *__restrict d;
+  uint *__restrict d;
 
-  tb = ev_begin(&ef, &c, c0, n0, c1, c2);
-  if(tb && __builtin_expect((trace_live >> type) & 1, 0) && (r = ev_slot(tb, c, type))){
+  if((r = ev_slot(&tbufs[c - cpus], c, type)) != 0){
     d = r->w;
     d[0] = w[0]; d[1] = w[1]; d[2] = w[2]; d[3] = w[3];
     d[4] = w[4]; d[5] = w[5]; d[6] = w[6];
   }
-  ev_end(ef);
 }
 
-// trace_fault(): counts the fault (VM_FAULT_<how>, VM_FAULTS) and records
-// the user eip of the current trap or system call, and the cycles since
-// the fault began at t0.
+// trace_event() out of line (for callers that are not hot).
+void
+trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1, int c2)
+{
+  trace_event(type, w, c0, n0, c1, c2);
+}
+
+// Record a fault (trace_fault: counted already, interrupts off): the user
+// eip of the current trap or system call, and the cycles since the fault
+// began at t0.
+void
+trace_fault_on(struct cpu *c, uint va, uint err, int how, uint64 t0)
+{
+  struct trace_rec *r;
+  struct proc *p;
+  uint *d;
+
+  if((r = ev_slot(&tbufs[c - cpus], c, TEV_FAULT)) == 0)
+    return;
+  d = r->w;
+  p = c->proc;
+  d[0] = va;
+  d[1] = p && p->tf ? p->tf->eip : 0;
+  d[2] = err;
+  d[3] = how;
+  d[4] = t0 ? (uint)r->tsc - (uint)t0 : 0;
+  d[5] = d[6] = 0;
+}
+
+// trace_fault() out of line.
 void
 trace_fault_slow(uint va, uint err, int how, uint64 t0)
 {
-  struct tbuf *tb;
-  struct cpu *c;
-  struct trace_rec *r;
-  struct proc *p;
-  uint ef, *d;
-
-  tb = ev_begin(&ef, &c, how, 1, VM_FAULTS, VM_NONE);
-  if(tb && ((trace_live >> TEV_FAULT) & 1) && (r = ev_slot(tb, c, TEV_FAULT))){
-    d = r->w;
-    p = c->proc;
-    d[0] = va;
-    d[1] = p && p->tf ? p->tf->eip : 0;
-    d[2] = err;
-    d[3] = how;
-    d[4] = t0 ? (uint)r->tsc - (uint)t0 : 0;
-    d[5] = d[6] = 0;
-  }
-  ev_end(ef);
+  trace_fault(va, err, how, t0);
 }
 
 // Count an event in counter c0 and record it with a payload of nlead (0 or
@@ -371,15 +351,14 @@ void
 trace_str_event(int type, int c0, int nlead, uint lead, const char *str, int slen,
                 uint tail)
 {
-  struct tbuf *tb;
   struct cpu *c;
   struct trace_rec *r;
   uint ef, *d;
   char *b;
   int i;
 
-  tb = ev_begin(&ef, &c, c0, 1, VM_NONE, VM_NONE);
-  if(tb && ((trace_live >> type) & 1) && (r = ev_slot(tb, c, type))){
+  ef = trace_step(&c, c0, 1, VM_NONE, VM_NONE);
+  if(c && ((trace_live >> type) & 1) && (r = ev_slot(&tbufs[c - cpus], c, type))){
     d = r->w;
     d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = d[6] = 0;
     if(nlead)
@@ -390,7 +369,7 @@ trace_str_event(int type, int c0, int nlead, uint lead, const char *str, int sle
     if(nlead + slen / 4 < TRACE_NWORDS)
       d[nlead + slen / 4] = tail;
   }
-  ev_end(ef);
+  trace_step_end(ef);
 }
 
 // ---- control ------------------------------------------------------------------
@@ -456,7 +435,7 @@ vm_sum(uint *v)
   for(k = 0; k < VM_NCOUNTERS; k++){
     v[k] = __atomic_load_n(&vmstat_counters[k], __ATOMIC_RELAXED);
     for(i = 0; i < NCPU; i++)
-      v[k] += tbufs[i].vm[k];
+      v[k] += trace_pcpu[i].vm[k];
   }
 }
 
@@ -1196,15 +1175,18 @@ trace_bench(int n)
 }
 
 // 100 x the average cycles of one part of the record path (TRACE_PART_*),
-// over 20000 runs, to show where an event's cycles go.
+// over 2000 runs, to show where an event's cycles go. Each part has its
+// own loop (a switch inside the loop would add an indirect jump, which
+// costs the emulator a lookup per iteration).
 int
 trace_bench_part(int part)
 {
   uint w[TRACE_NWORDS] = { 1, 2, 3, 4, 5, 6, 7 };
   volatile uint sink = 0;
+  volatile int vsinkc = VM_NONE;
   uint64 t0, dt;
   uint eflags, ef, q;
-  int i, n = 20000;
+  int i, n = 2000, sinkc = vsinkc;
 
   if(part < 0 || part >= TRACE_NPARTS)
     return -EINVAL;
@@ -1212,32 +1194,35 @@ trace_bench_part(int part)
   if(part == TRACE_PART_RECORD_CLI || part == TRACE_PART_OFF_CLI)
     cli();
   t0 = rdtsc();
-  for(i = 0; i < n; i++){
-    switch(part){
-    case TRACE_PART_CHECK:
+  switch(part){
+  case TRACE_PART_CHECK:
+    for(i = 0; i < n; i++)
       if(trace_wants(TEV_LIMIT - 1))
         sink++;
-      break;
-    case TRACE_PART_IRQ:
+    break;
+  case TRACE_PART_IRQ:
+    for(i = 0; i < n; i++){
       ef = readeflags();
       cli();
       if(ef & FL_IF)
         sti();
-      break;
-    case TRACE_PART_TSC:
-      sink += (uint)rdtsc();
-      break;
-    case TRACE_PART_OFF:
-    case TRACE_PART_OFF_CLI:
-      trace_record_cnt(0, w, VM_NONE, 1, VM_NONE, VM_NONE);     // type 0: never traced
-      break;
-    case TRACE_PART_RECORD:
-    case TRACE_PART_RECORD_CLI:
-      trace_record_cnt(TEV_MARKER, w, VM_MARKERS, 1, VM_NONE, VM_NONE);  // a counted marker
-      break;
-    default:
-      return -EINVAL;
     }
+    break;
+  case TRACE_PART_TSC:
+    for(i = 0; i < n; i++)
+      sink += (uint)rdtsc();
+    break;
+  case TRACE_PART_OFF:
+  case TRACE_PART_OFF_CLI:
+    // Type 0 is never traced; one counter bumped, the sink slot (an index
+    // the compiler cannot see, like a fault's kind).
+    for(i = 0; i < n; i++)
+      trace_event(0, w, sinkc, 1, VM_NONE, VM_NONE);
+    break;
+  default:                       // TRACE_PART_RECORD, TRACE_PART_RECORD_CLI
+    for(i = 0; i < n; i++)
+      trace_event(TEV_MARKER, w, VM_MARKERS, 1, VM_NONE, VM_NONE);  // a counted marker
+    break;
   }
   dt = (rdtsc() - t0) * 100;
   if((part == TRACE_PART_RECORD_CLI || part == TRACE_PART_OFF_CLI) && (eflags & FL_IF))

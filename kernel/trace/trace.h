@@ -11,8 +11,12 @@
 #ifndef KTRACE_H
 #define KTRACE_H
 #include "types.h"
+#include "param.h"
 #include "arch/x86.h"
 #include "arch/memlayout.h"
+#include "arch/mmu.h"
+#include "core/spinlock.h"
+#include "proc/proc.h"
 #include "tracectl.h"
 #include "vmstat.h"
 
@@ -35,11 +39,75 @@ extern volatile uint trace_live;
 // "No counter" for the counted record functions below (a sink slot).
 #define VM_NONE VM_NCOUNTERS
 
+// Each CPU's share of the VM counters the trace helpers bump, since boot
+// (only that CPU writes its share, inside an event step; [VM_NONE]: a sink).
+struct trace_pcpu {
+  uint vm[VM_NCOUNTERS + 1];
+} __attribute__((aligned(64)));
+extern struct trace_pcpu trace_pcpu[NCPU];
+
 // The counted record functions: each adds n0 to counter c0 and 1 to
 // counters c1 and c2 (VM_NONE: none) and, if tracing is on for type,
 // records the event, all as one step that no controller snapshot can split
 // (trace.c). Type 0 is never traced (a count without an event).
+// trace_record_cnt is the out-of-line form; trace_event the inline one.
 void trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1, int c2);
+void trace_count_shared(int c0, uint n0, int c1, int c2);
+void trace_record_on(struct cpu *c, int type, const uint *w);
+void trace_fault_on(struct cpu *c, uint va, uint err, int how, uint64 t0);
+
+// The event step inline (trace.c explains why it is exact): interrupts
+// off, this CPU's counters bumped with plain adds, one test of trace_live;
+// only a traced event calls out (trace_record_on, interrupts still off).
+// Returns the caller's eflags; the caller ends with trace_step_end().
+// *cp: this CPU, or 0 while it is still booting (shared counters bumped).
+static inline __attribute__((always_inline)) uint
+trace_step(struct cpu **cp, int c0, uint n0, int c1, int c2)
+{
+  uint ef = readeflags();
+  struct cpu *c;
+  uint *v;
+
+  cli();
+  if(__builtin_expect(readgs() == 0, 0)){
+    trace_count_shared(c0, n0, c1, c2);
+    *cp = 0;
+    return ef;
+  }
+  asm volatile("movl %%gs:0, %0" : "=r"(c));
+  *cp = c;
+  v = trace_pcpu[c - cpus].vm;
+  if(c0 != VM_NONE)
+    v[c0] += n0;
+  if(c1 != VM_NONE)
+    v[c1]++;
+  if(c2 != VM_NONE)
+    v[c2]++;
+  return ef;
+}
+
+static inline __attribute__((always_inline)) void
+trace_step_end(uint ef)
+{
+  if(ef & FL_IF)
+    sti();
+}
+
+#ifdef KTRACE_HOST
+// (Host unit tests of kernel files: the out-of-line form, which they stub.)
+#define trace_event trace_record_cnt
+#else
+static inline __attribute__((always_inline)) void
+trace_event(int type, const uint *w, int c0, uint n0, int c1, int c2)
+{
+  struct cpu *c;
+  uint ef = trace_step(&c, c0, n0, c1, c2);
+
+  if(c && __builtin_expect((trace_live >> type) & 1, 0))
+    trace_record_on(c, type, w);
+  trace_step_end(ef);
+}
+#endif
 void trace_fault_slow(uint va, uint err, int how, uint64 t0);
 void trace_str_event(int type, int c0, int nlead, uint lead, const char *s, int slen,
                      uint tail);
@@ -81,7 +149,16 @@ trace_start(void)
 static inline void
 trace_fault(uint va, uint err, int how, uint64 t0)
 {
+#ifdef KTRACE_HOST
   trace_fault_slow(va, err, how, t0);
+#else
+  struct cpu *c;
+  uint ef = trace_step(&c, how, 1, VM_FAULTS, VM_NONE);
+
+  if(c && __builtin_expect((trace_live >> TEV_FAULT) & 1, 0))
+    trace_fault_on(c, va, err, how, t0);
+  trace_step_end(ef);
+#endif
 }
 
 static inline void
@@ -89,7 +166,7 @@ trace_page_event(int type, void *kva, int order, void *site, int counter)
 {
   uint w[TRACE_NWORDS] = { V2P(kva), (uint)order, (uint)site };
 
-  trace_record_cnt(type, w, counter, 1u << order, VM_NONE, VM_NONE);
+  trace_event(type, w, counter, 1u << order, VM_NONE, VM_NONE);
 }
 
 // page_alloc returned the block kva of 2^order pages to the caller at site
@@ -115,8 +192,8 @@ trace_msync_write(uint va, uint ino, uint off, uint bytes, int why)
 {
   uint w[TRACE_NWORDS] = { va, ino, off, bytes, (uint)why };
 
-  trace_record_cnt(TEV_MSYNC_WRITE, w, VM_MSYNC_BYTES, bytes, VM_MSYNC_PAGES,
-                   VM_WB_MSYNC + why);
+  trace_event(TEV_MSYNC_WRITE, w, VM_MSYNC_BYTES, bytes, VM_MSYNC_PAGES,
+              VM_WB_MSYNC + why);
 }
 
 // The current process (named name) forked child pid child.
@@ -147,7 +224,7 @@ trace_mmap(uint addr, uint len, int prot, int flags, uint ino, uint off)
 {
   uint w[TRACE_NWORDS] = { addr, len, (uint)prot, (uint)flags, ino, off };
 
-  trace_record_cnt(TEV_MMAP, w, VM_MMAPS, 1, VM_NONE, VM_NONE);
+  trace_event(TEV_MMAP, w, VM_MMAPS, 1, VM_NONE, VM_NONE);
 }
 
 // The current process unmapped [addr, addr+len).
@@ -156,7 +233,7 @@ trace_munmap(uint addr, uint len)
 {
   uint w[TRACE_NWORDS] = { addr, len };
 
-  trace_record_cnt(TEV_MUNMAP, w, VM_MUNMAPS, 1, VM_NONE, VM_NONE);
+  trace_event(TEV_MUNMAP, w, VM_MUNMAPS, 1, VM_NONE, VM_NONE);
 }
 
 // A user marker: label (NUL-terminated, cut to TRACE_LABEL-1 bytes) and arg.
