@@ -31,8 +31,8 @@
 #define TRACE_FLIGHT  0   // when full, overwrite the oldest records
 #define TRACE_STOP    1   // when full, drop new records
 
-// Parts of the record path TRACE_BENCHPART times, cheapest first.
-#define TRACE_PART_CHECK  0   // the trace_wants() test alone (tracing off)
+// Parts of the record path TRACE_BENCHPART times.
+#define TRACE_PART_CHECK  0   // the trace_wants() test alone
 #define TRACE_PART_IRQ    1   // interrupts off and on again
 #define TRACE_PART_TSC    2   // one rdtsc
 #define TRACE_PART_OFF    3   // a whole counted event of a type not traced

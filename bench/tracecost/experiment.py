@@ -22,7 +22,7 @@ TARGET_PCT = 5.0          # the design target for the slowdown with tracing on
 TARGET_EVENT = 100.0      # the design target for cycles per event with tracing on
 PART_PREFIX = "part_cycles_x100_"
 PART_MEANING = {
-    "check": "is this event type traced (the only cost with tracing off)",
+    "check": "is this event type traced (one test of trace_live)",
     "irq": "saving and restoring the interrupt flag",
     "rdtsc": "reading the time-stamp counter",
     "off": "a whole counted event of a type not traced, interrupts on at the call",
