@@ -308,6 +308,23 @@ trace_record_on(struct cpu *c, int type, const uint *__restrict w)
   }
 }
 
+// Record a page_alloc or page_free event (trace_page_event: counted
+// already, interrupts off), its words written in place.
+void
+trace_page_on(struct cpu *c, int type, uint pa, uint order, uint site)
+{
+  struct trace_rec *r;
+  uint *d;
+
+  if((r = ev_slot(&tbufs[c - cpus], c, type)) == 0)
+    return;
+  d = r->w;
+  d[0] = pa;
+  d[1] = order;
+  d[2] = site;
+  d[3] = d[4] = d[5] = d[6] = 0;
+}
+
 // trace_event() out of line (for callers that are not hot).
 void
 trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1, int c2)

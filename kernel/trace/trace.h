@@ -55,6 +55,7 @@ void trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1, int c2);
 void trace_count_shared(int c0, uint n0, int c1, int c2);
 void trace_record_on(struct cpu *c, int type, const uint *w);
 void trace_fault_on(struct cpu *c, uint va, uint err, int how, uint64 t0);
+void trace_page_on(struct cpu *c, int type, uint pa, uint order, uint site);
 
 // The event step inline (trace.c explains why it is exact): interrupts
 // off, this CPU's counters bumped with plain adds, one test of trace_live;
@@ -164,9 +165,18 @@ trace_fault(uint va, uint err, int how, uint64 t0)
 static inline void
 trace_page_event(int type, void *kva, int order, void *site, int counter)
 {
+#ifdef KTRACE_HOST
   uint w[TRACE_NWORDS] = { V2P(kva), (uint)order, (uint)site };
 
-  trace_event(type, w, counter, 1u << order, VM_NONE, VM_NONE);
+  trace_record_cnt(type, w, counter, 1u << order, VM_NONE, VM_NONE);
+#else
+  struct cpu *c;
+  uint ef = trace_step(&c, counter, 1u << order, VM_NONE, VM_NONE);
+
+  if(c && __builtin_expect((trace_live >> type) & 1, 0))
+    trace_page_on(c, type, V2P(kva), order, (uint)site);
+  trace_step_end(ef);
+#endif
 }
 
 // page_alloc returned the block kva of 2^order pages to the caller at site
