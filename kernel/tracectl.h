@@ -31,15 +31,16 @@
 #define TRACE_FLIGHT  0   // when full, overwrite the oldest records
 #define TRACE_STOP    1   // when full, drop new records
 
-// Parts of the record path TRACE_BENCHPART times, cheapest first.
-#define TRACE_PART_CHECK  0   // the trace_wants() test alone (tracing off)
+// Parts of the record path TRACE_BENCHPART times.
+#define TRACE_PART_CHECK  0   // the trace_wants() test alone
 #define TRACE_PART_IRQ    1   // interrupts off and on again
 #define TRACE_PART_TSC    2   // one rdtsc
-#define TRACE_PART_XCHG   3   // the locked exchange that marks the CPU busy
+#define TRACE_PART_OFF    3   // a whole counted event of a type not traced
 #define TRACE_PART_RECORD 4   // a full trace_record() with 7 words
 #define TRACE_PART_RECORD_CLI 5 // the same, called with interrupts already off
                               // (as from the fault path and under spinlocks)
-#define TRACE_NPARTS      6
+#define TRACE_PART_OFF_CLI 6  // the same, called with interrupts already off
+#define TRACE_NPARTS      7
 
 // Event types recorded when no mask was given: all but the syscall
 // entry/exit events and the scheduler's events (they come at every system

@@ -14,7 +14,7 @@ from kbench.report import md_table
 
 TITLE = "Tracing overhead (tracebench)"
 ORDER = 50
-RUNS = [{"name": "tracebench", "cmd": "tracebench 512 5"}]
+RUNS = [{"name": "tracebench", "cmd": "tracebench 512 9"}]
 DETERMINISTIC = True
 
 TOUCH_RE = re.compile(r"^touch (\d+) pages:")
@@ -22,10 +22,11 @@ TARGET_PCT = 5.0          # the design target for the slowdown with tracing on
 TARGET_EVENT = 100.0      # the design target for cycles per event with tracing on
 PART_PREFIX = "part_cycles_x100_"
 PART_MEANING = {
-    "check": "is this event type traced (the only cost with tracing off)",
+    "check": "is this event type traced (one test of trace_live)",
     "irq": "saving and restoring the interrupt flag",
     "rdtsc": "reading the time-stamp counter",
-    "xchg": "the locked exchange that marks the CPU's ring busy",
+    "off": "a whole counted event of a type not traced, interrupts on at the call",
+    "off_cli": "the same, interrupts already off (the fault path's case)",
     "record": "a whole record, interrupts on at the call",
     "record_cli": "a whole record, interrupts already off (the fault path's case)",
 }

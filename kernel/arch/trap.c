@@ -12,6 +12,7 @@
 #include "core/spinlock.h"
 #include "proc/proc.h"
 #include "core/defs.h"
+#include "trace/trace.h"
 
 extern uint vectors[];           // trapasm.S: one entry stub per vector
 extern volatile int panicked;    // console.c
@@ -203,6 +204,10 @@ trap(struct trapframe *tf)
   case T_IRQ0 + IRQ_TLB:
     tlb_intr();
     lapic_eoi();
+    break;
+  case T_IRQ0 + IRQ_TRACE:
+    lapic_eoi();
+    trace_hold_intr();
     break;
   case T_IRQ0 + IRQ_ERROR:
     printf("cpu %d: local APIC error\n", cpuid());

@@ -36,5 +36,6 @@
 #define IRQ_ERROR 19    // LAPIC error
 #define IRQ_RESCHED 20  // IPI: wake a halted CPU to look at its run queue
 #define IRQ_TLB   21    // IPI: TLB shootdown (mm/tlb.c)
+#define IRQ_TRACE 22    // IPI: the trace controller holds this CPU (trace/trace.c)
 #define IRQ_SPURIOUS 31 // LAPIC spurious
 #endif

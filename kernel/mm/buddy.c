@@ -196,8 +196,8 @@ retry:
   pg->obj = 0;
   pg->pflags = 0;
   pg->hnext = 0;
-  release(&bd.lock);
-  trace_page_alloc(page_kva(pg), order, __builtin_return_address(0));
+  trace_page_alloc(page_kva(pg), order, __builtin_return_address(0));  // (cheaper with
+  release(&bd.lock);                                                  // interrupts off)
   if(bd.nfree < buddy_low_pages && buddy_low)
     buddy_low();
   return page_kva(pg);
@@ -234,8 +234,8 @@ page_free(void *kva, int order)
       pfn = bpfn;
   }
   block_make_free(pfn, k);
-  release(&bd.lock);
-  trace_page_free(kva, order, __builtin_return_address(0));
+  trace_page_free(kva, order, __builtin_return_address(0));   // (cheaper with
+  release(&bd.lock);                                          // interrupts off)
 }
 
 // Reference counts, kept on the first page of a block; used by

@@ -1,6 +1,6 @@
 // Counters and trace events of the page cache and of TLB shootdowns
 // (the same pattern as trace/trace.h: always bump the VM counter, record
-// an event only when that event type is being traced).
+// an event only when that event type is being traced, both as one step).
 #ifndef KPCTRACE_H
 #define KPCTRACE_H
 #include "trace/trace.h"
@@ -13,31 +13,25 @@ trace_pcache(int type, uint ino, uint pgno)
 {
   int c = type == TEV_PCACHE_HIT ? VM_PCACHE_HITS :
           type == TEV_PCACHE_MISS ? VM_PCACHE_MISSES : VM_PCACHE_FREED;
+  uint w[TRACE_NWORDS] = { ino, pgno };
 
-  vmstat_inc(c);
-  if(trace_wants(type)){
-    uint w[TRACE_NWORDS] = { ino, pgno };
-    trace_record(type, w);
-  }
+  trace_event(type, w, c, 1, VM_NONE, VM_NONE);
 }
 
 // One TLB shootdown: the CPUs in mask flushed, taking cycles in all.
 static inline void
 trace_tlb_shootdown(uint mask, uint cycles)
 {
-  vmstat_inc(VM_TLB_SHOOTDOWNS);
-  if(trace_wants(TEV_TLB_SHOOTDOWN)){
-    uint w[TRACE_NWORDS] = { mask, cycles };
-    trace_record(TEV_TLB_SHOOTDOWN, w);
-  }
+  uint w[TRACE_NWORDS] = { mask, cycles };
+
+  trace_event(TEV_TLB_SHOOTDOWN, w, VM_TLB_SHOOTDOWNS, 1, VM_NONE, VM_NONE);
 }
 
 // A page was written back for reason why (TW_*): the msync_write event
-// (its meaning unchanged) plus the per-reason counter.
+// (its meaning unchanged), which also bumps the per-reason counter.
 static inline void
 trace_writeback(uint va, uint ino, uint off, uint bytes, int why)
 {
-  vmstat_inc(VM_WB_MSYNC + why);
   trace_msync_write(va, ino, off, bytes, why);
 }
 #endif

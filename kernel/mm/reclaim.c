@@ -360,7 +360,7 @@ finish_obj(struct victim *v)
     swap_slot_put(v->slot);                   // the round's reference
   else
     trace_record_cnt(TEV_SWAP_OUT, (uint[TRACE_NWORDS]){ V2P(kva), v->slot, v->ptes, 1 },
-                     VM_SWAP_OUT, 1, VM_RECLAIM_ANON);
+                     VM_SWAP_OUT, 1, VM_RECLAIM_ANON, VM_NONE);
   mobj_put(v->obj);
   vm_user_page_put(kva);
   return out;
@@ -410,7 +410,7 @@ finish(struct victim *v)
   swap_slot_put(v->slot);                     // the round's (or the page's) reference
   if(v->ptes > 0)
     trace_record_cnt(TEV_SWAP_OUT, (uint[TRACE_NWORDS]){ V2P(kva), v->slot, v->ptes, written },
-                     VM_SWAP_OUT, 1, freed ? VM_RECLAIM_ANON : VM_NONE);
+                     VM_SWAP_OUT, 1, freed ? VM_RECLAIM_ANON : VM_NONE, VM_NONE);
   vm_user_page_put(kva);
   return freed;
 }
@@ -462,7 +462,7 @@ reclaim_round(uint want)
   uint scanned = 0, f = buddy_free_pages();
 
   trace_record_cnt(TEV_RECLAIM, (uint[TRACE_NWORDS]){ 0, f, want, 0, 0, reclaim_policy },
-                   VM_RECLAIM_ROUNDS, 1, VM_NONE);
+                   VM_RECLAIM_ROUNDS, 1, VM_NONE, VM_NONE);
   freed = mobj_reclaim(want);
   vmstat_add(VM_RECLAIM_FILE_CLEAN, freed);
   while((uint)freed < want && tries < 4){

@@ -261,7 +261,7 @@ swap_in(pde_t *pgdir, struct vma *v, uint va, pte_t *pte, int write, int *how)
   }
   *pte = V2P(kva) | bits;
   reclaim_track(kva);
-  trace_record_cnt(TEV_SWAP_IN, (uint[TRACE_NWORDS]){ va, slot, shared }, VM_SWAP_IN, 1, VM_NONE);
+  trace_record_cnt(TEV_SWAP_IN, (uint[TRACE_NWORDS]){ va, slot, shared }, VM_SWAP_IN, 1, VM_NONE, VM_NONE);
   *how = TF_SWAP;
   return 0;
 }
@@ -345,7 +345,7 @@ swap_obj_in(struct mobj *o, uint pgno, void **kvap)
   o->swapslots[pgno] = 0;             // after the insert: a racing fault finds the page
   releasesleep(&objswap);
   swap_slot_put(s - 1);
-  trace_record_cnt(TEV_SWAP_IN, (uint[TRACE_NWORDS]){ 0, s - 1, 1 }, VM_SWAP_IN, 1, VM_NONE);
+  trace_record_cnt(TEV_SWAP_IN, (uint[TRACE_NWORDS]){ 0, s - 1, 1 }, VM_SWAP_IN, 1, VM_NONE, VM_NONE);
   return 0;
 }
 

@@ -62,13 +62,15 @@ sched_init(struct spinlock *ptable_lock)
 
 // ---- trace events (kernel/trace_events.h) -----------------------------------
 
+// Record a scheduler event of type with words a, b, c (if traced) and add
+// n to counter cnt (VM_NONE: none) in the same step.
 static void
-trace_sched(int type, uint a, uint b, uint c)
+trace_sched(int type, uint a, uint b, uint c, int cnt, uint n)
 {
   uint w[TRACE_NWORDS] = { a, b, c };
 
-  if(trace_wants(type))
-    trace_record(type, w);
+  if(cnt != VM_NONE || trace_wants(type))
+    trace_record_cnt(type, w, cnt, n, VM_NONE, VM_NONE);
 }
 
 // ---- run queues --------------------------------------------------------------
@@ -147,8 +149,7 @@ rq_pick(struct cpu *c)
   if((v = rq_victim(c)) == 0)
     return 0;
   p = rq_pop(v);
-  vmstat_inc(VM_SCHED_MIGRATIONS);
-  trace_sched(TEV_SCHED_MIGRATE, p->pid, v - cpus, c - cpus);
+  trace_sched(TEV_SCHED_MIGRATE, p->pid, v - cpus, c - cpus, VM_SCHED_MIGRATIONS, 1);
   p->cpu = c - cpus;
   return p;
 }
@@ -169,12 +170,11 @@ sched_make_runnable(struct proc *p)
   rq_push(c, p);
   if(c != self && c->halted){
     lapic_ipi(c->apicid, T_IRQ0 + IRQ_RESCHED);
-    vmstat_inc(VM_SCHED_IPIS);
     p->ipi_cpu = c;
     p->ipi_ticks = c->nticks;
     ipi = 1;
   }
-  trace_sched(TEV_SCHED_WAKEUP, p->pid, c - cpus, ipi);
+  trace_sched(TEV_SCHED_WAKEUP, p->pid, c - cpus, ipi, VM_SCHED_IPIS, ipi);
 }
 
 // A clock interrupt on this CPU (interrupts off).
@@ -295,16 +295,16 @@ scheduler(void)
     acquire(plock);
     if((p = rq_pick(c)) == 0){
       if(prev)
-        trace_sched(TEV_SCHED_SWITCH, prev, 0, why);
+        trace_sched(TEV_SCHED_SWITCH, prev, 0, why, VM_NONE, 0);
       prev = 0;
       why = SCHED_IDLE;
       idle(c);
       continue;
     }
-    trace_sched(TEV_SCHED_SWITCH, prev, p->pid, why);
+    trace_sched(TEV_SCHED_SWITCH, prev, p->pid, why, VM_NONE, 0);
     if(p->ipi_cpu){
       if(p->ipi_cpu->nticks != p->ipi_ticks)
-        vmstat_inc(VM_SCHED_IPI_LATE);
+        trace_count(VM_SCHED_IPI_LATE, 1);
       p->ipi_cpu = 0;
     }
     c->proc = p;

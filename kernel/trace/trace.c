@@ -9,29 +9,37 @@
 // without a count. The wire format of the dump is described in
 // trace/FORMAT.md.
 //
-// Every event is one step (slot_open .. slot_close) with interrupts off on
-// its CPU: mark the CPU busy, wait if the controller holds CPUs out, bump
-// the event's VM counters (this CPU's share, tbuf.vm), then decide: not
-// traced (trace_live, the pid filter), counted as paused, or recorded.
-// The controller changes that state (trace_live, paused, cfg.enabled) and
-// reads the counters with the paused counts (vm_on, vm_acc, the windows,
-// the dump header) only between hold_cpus() and release_cpus(). Why each
-// event is wholly before or wholly after each such snapshot:
-//  - the event stores busy = 1 with a locked exchange (a full barrier) and
-//    then reads hold; the controller stores hold = 1 with a locked exchange
-//    and then reads every busy. Of two CPUs that each store then read,
-//    at least one sees the other's store. So either the controller sees
-//    busy = 1 and waits until the event ends (the event is wholly before),
-//    or the event sees hold = 1, drops busy before it has bumped anything
-//    and waits until hold = 0 (the event is wholly after);
-//  - an event that began wholly after sees every store the controller made
-//    while holding: x86 keeps stores in order and hold = 0 is the last;
+// Every event is one step with interrupts off on its CPU (trace_step ..
+// trace_step_end, inline in trace.h): bump the event's VM counters (this
+// CPU's share, trace_pcpu), then
+// decide: not traced (trace_live, the pid filter), counted as paused, or
+// recorded. The step uses no lock and no locked instruction: only its CPU
+// writes its tbuf. The controller changes that state (trace_live, paused,
+// cfg.enabled) and reads the counters with the paused counts (vm_on,
+// vm_acc, the windows, the dump header) only between hold_cpus() and
+// release_cpus(). hold_cpus() turns interrupts off on its own CPU, stores
+// hold and sends every other started CPU an IPI (IRQ_TRACE); the handler
+// (trace_hold_intr) acknowledges and spins, interrupts off, until the
+// controller releases. Why each event is wholly before or wholly after each
+// such snapshot:
+//  - an interrupt is taken only between two instructions with interrupts
+//    on, so the handler runs wholly before or wholly after each event step
+//    of its CPU. An event before the acknowledgement is before the
+//    snapshot: x86 keeps stores in order, so the controller, having read
+//    the acknowledgement, sees the event's stores;
+//  - an event after it runs once the handler has seen hold = 0, so it sees
+//    every store the controller made while holding (hold = 0 is the last);
 //  - counters and paused counts of a CPU are written only by that CPU
 //    inside its event step, so while every CPU is held they do not move.
 // Hence counter increments between two snapshots are exactly the events
 // decided between them, and the decoder can compare the two to the event.
-// (Counters bumped outside the helpers, with vmstat_add, are shared and
-// not part of this; nor are events of a CPU still booting.)
+// (Events of a CPU still booting, before %gs is set, bump the shared
+// counters with vmstat_add and are not part of this.)
+//
+// Deadlock freedom: the holder holds no spinlock and makes no event while
+// holding, and no code waits for another CPU with interrupts off except a
+// spinlock acquire (whose holder does not wait for an IPI: tlb_shootdown
+// waits with interrupts on), so every other CPU soon takes the IPI.
 //
 // Locks, outermost first: ctl (sleep lock, the control path), then excl
 // (a flag taken by spinning: the control path or the console's dump key,
@@ -44,12 +52,16 @@
 // page allocation while tracing): %gs gives this CPU's struct cpu in one
 // load, a buffer holds a power-of-two number of records so the slot is
 // head & mask, one counter (head) gives the sequence number, and held /
-// lost are derived from it instead of being counted.
+// lost are derived from it instead of being counted. An event that is not
+// traced costs: eflags saved, interrupts off, two loads to find this CPU's
+// tbuf, the counter adds, one test of trace_live, interrupts back on if
+// they were (trace_bench_part shows each part's cost).
 #include "types.h"
 #include "param.h"
 #include "arch/memlayout.h"
 #include "arch/mmu.h"
 #include "arch/x86.h"
+#include "arch/traps.h"
 #include "errno.h"
 #include "core/spinlock.h"
 #include "core/sleeplock.h"
@@ -88,22 +100,22 @@ struct tbuf {
   uint full;                   // 1 once the buffer has no room left
   uint stop;                   // 1 in stop mode: drop new events when full
   int order;
-  volatile uint busy;          // 1 while this CPU is recording
   uint ntype[TRACE_NTYPES];    // events that passed the filters, per type (= head)
   volatile uint paused[TRACE_NTYPES]; // events that arrived while paused, per type,
                                // since boot (only this CPU writes them)
-  volatile uint vm[VM_NCOUNTERS + 1]; // this CPU's share of the VM counters the
-                               // trace helpers bump, since boot ([VM_NONE]: a sink)
 } __attribute__((aligned(64)));
 
 static struct tbuf tbufs[NCPU];
+struct trace_pcpu trace_pcpu[NCPU];     // each CPU's share of the counters (trace.h)
 
 // The decoder relies on this layout (FORMAT.md).
 typedef char trace_rec_is_48_bytes[sizeof(struct trace_rec) == 48 ? 1 : -1];
 
 volatile uint trace_live;       // read by trace_wants() on every event
 static volatile uint paused;    // 1 while the controller owns the buffers
-static volatile uint hold;      // 1 while the controller keeps CPUs out of events
+static volatile uint hold;      // the hold's number (nonzero) while CPUs are held
+static volatile uint hold_ack[NCPU]; // the hold each CPU last acknowledged
+static uint hold_num;           // holds so far (the controller's)
 static uint hold_eflags;        // the controller's eflags before hold_cpus()
 
 // Configuration: written only by the controller (under ctl), read by
@@ -230,53 +242,31 @@ trace_fork_follow(int parent, int child)
   release(&famlk);
 }
 
-// A record being written: where, and what to undo when done.
-struct slot {
-  struct tbuf *tb;
-  struct trace_rec *r;
-  uint eflags;
-};
-
-// Start an event of type on this CPU: turn interrupts off, mark the CPU
-// busy (waiting while the controller holds CPUs out), add n0 to counter c0
-// and 1 to counter c1 (VM_NONE: none), apply the filters and take the next
-// record of its buffer (header filled in: tsc, seq, type, cpu, pid).
-// Returns 1 with s->r to fill (all TRACE_NWORDS payload words), or 0 if the
-// event is not recorded. Either way the caller ends with slot_close(s).
-static inline __attribute__((always_inline)) int
-slot_open(struct slot *s, int type, int c0, uint n0, int c1)
+// An event's counters on a CPU still booting (no %gs yet): the shared
+// counters, with locked adds.
+void
+trace_count_shared(int c0, uint n0, int c1, int c2)
 {
-  struct cpu *c;
-  struct tbuf *tb;
+  if(c0 != VM_NONE)
+    vmstat_add(c0, n0);
+  if(c1 != VM_NONE)
+    vmstat_inc(c1);
+  if(c2 != VM_NONE)
+    vmstat_inc(c2);
+}
+
+// The rest of an event of type that tracing is on for (interrupts off,
+// inside trace_step .. trace_step_end on CPU c with buffer tb): apply the pid filter
+// and take the next record (header filled in: tsc, seq, type, cpu, pid).
+// Returns the record to fill (all TRACE_NWORDS payload words), or 0 if the
+// event is filtered out, counted as paused or dropped.
+static inline __attribute__((always_inline)) struct trace_rec *
+ev_slot(struct tbuf *tb, struct cpu *c, int type)
+{
   struct trace_rec *r;
   uint seq;
-  int id, pid;
+  int pid;
 
-  s->eflags = readeflags();
-  cli();
-  s->tb = 0;
-  if(readgs() == 0){             // this CPU is still booting: shared counters
-    if(c0 != VM_NONE)
-      vmstat_add(c0, n0);
-    if(c1 != VM_NONE)
-      vmstat_inc(c1);
-    return 0;
-  }
-  asm volatile("movl %%gs:0, %0" : "=r"(c));
-  id = c - cpus;
-  tb = s->tb = &tbufs[id];
-  for(;;){
-    xchg(&tb->busy, 1);          // a full barrier: busy is seen before hold is read
-    if(__builtin_expect(!hold, 1))
-      break;
-    tb->busy = 0;                // held out: wait (interrupts off, briefly)
-    while(hold)
-      cpu_relax();
-  }
-  tb->vm[c0] += n0;              // only this CPU writes its counters
-  tb->vm[c1]++;
-  if(((trace_live >> type) & 1) == 0)
-    return 0;
   pid = c->proc ? c->proc->pid : 0;
   if(cfg.pid && pid != cfg.pid && !pid_followed(pid))
     return 0;
@@ -294,64 +284,81 @@ slot_open(struct slot *s, int type, int c0, uint n0, int c1)
   tb->head = seq + 1;
   if(seq == tb->mask)
     tb->full = 1;
-  r = s->r = &tb->recs[seq & tb->mask];
+  r = &tb->recs[seq & tb->mask];
   r->tsc = rdtsc();
   r->seq = seq;
-  *(uint *)&r->type = type | id << 16;   // type, cpu, flags = 0: one store
+  *(uint *)&r->type = type | (c - cpus) << 16;   // type, cpu, flags = 0: one store
   r->pid = pid;
-  return 1;
+  return r;
 }
 
-// Finish what slot_open() began: the record (if any) is complete.
-static inline __attribute__((always_inline)) void
-slot_close(struct slot *s)
-{
-  asm volatile("" ::: "memory");  // x86 keeps stores in order: busy goes last
-  if(s->tb)
-    s->tb->busy = 0;
-  if(s->eflags & FL_IF)
-    sti();
-}
-
-// Count an event (counters c0 += n0, c1 += 1, see slot_open) and record it
-// with payload w[TRACE_NWORDS] in this CPU's buffer, if tracing is on for
-// type and the current process passes the pid filter. Never sleeps, takes
-// no lock.
+// Record an event of type with payload w[TRACE_NWORDS] in CPU c's buffer
+// (counters already bumped, interrupts off: trace_event), if the current
+// process passes the pid filter.
 void
-trace_record_cnt(int type, const uint *__restrict w, int c0, uint n0, int c1)
+trace_record_on(struct cpu *c, int type, const uint *__restrict w)
 {
-  struct slot s;
+  struct trace_rec *r;
   uint *__restrict d;
 
-  if(slot_open(&s, type, c0, n0, c1)){
-    d = s.r->w;
+  if((r = ev_slot(&tbufs[c - cpus], c, type)) != 0){
+    d = r->w;
     d[0] = w[0]; d[1] = w[1]; d[2] = w[2]; d[3] = w[3];
     d[4] = w[4]; d[5] = w[5]; d[6] = w[6];
   }
-  slot_close(&s);
 }
 
-// trace_fault(): counts the fault (VM_FAULT_<how>, VM_FAULTS) and records
-// the user eip of the current trap or system call, and the cycles since
-// the fault began at t0.
+// Record a page_alloc or page_free event (trace_page_event: counted
+// already, interrupts off), its words written in place.
 void
-trace_fault_slow(uint va, uint err, int how, uint64 t0)
+trace_page_on(struct cpu *c, int type, uint pa, uint order, uint site)
 {
-  struct slot s;
+  struct trace_rec *r;
+  uint *d;
+
+  if((r = ev_slot(&tbufs[c - cpus], c, type)) == 0)
+    return;
+  d = r->w;
+  d[0] = pa;
+  d[1] = order;
+  d[2] = site;
+  d[3] = d[4] = d[5] = d[6] = 0;
+}
+
+// trace_event() out of line (for callers that are not hot).
+void
+trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1, int c2)
+{
+  trace_event(type, w, c0, n0, c1, c2);
+}
+
+// Record a fault (trace_fault: counted already, interrupts off): the user
+// eip of the current trap or system call, and the cycles since the fault
+// began at t0.
+void
+trace_fault_on(struct cpu *c, uint va, uint err, int how, uint64 t0)
+{
+  struct trace_rec *r;
   struct proc *p;
   uint *d;
 
-  if(slot_open(&s, TEV_FAULT, how == TF_SWAP ? VM_FAULT_SWAP : how, 1, VM_FAULTS)){
-    d = s.r->w;
-    p = cpus[s.r->cpu].proc;
-    d[0] = va;
-    d[1] = p && p->tf ? p->tf->eip : 0;
-    d[2] = err;
-    d[3] = how;
-    d[4] = t0 ? (uint)s.r->tsc - (uint)t0 : 0;
-    d[5] = d[6] = 0;
-  }
-  slot_close(&s);
+  if((r = ev_slot(&tbufs[c - cpus], c, TEV_FAULT)) == 0)
+    return;
+  d = r->w;
+  p = c->proc;
+  d[0] = va;
+  d[1] = p && p->tf ? p->tf->eip : 0;
+  d[2] = err;
+  d[3] = how;
+  d[4] = t0 ? (uint)r->tsc - (uint)t0 : 0;
+  d[5] = d[6] = 0;
+}
+
+// trace_fault() out of line.
+void
+trace_fault_slow(uint va, uint err, int how, uint64 t0)
+{
+  trace_fault(va, err, how, t0);
 }
 
 // Count an event in counter c0 and record it with a payload of nlead (0 or
@@ -361,13 +368,15 @@ void
 trace_str_event(int type, int c0, int nlead, uint lead, const char *str, int slen,
                 uint tail)
 {
-  struct slot s;
-  uint *d;
+  struct cpu *c;
+  struct trace_rec *r;
+  uint ef, *d;
   char *b;
   int i;
 
-  if(slot_open(&s, type, c0, 1, VM_NONE)){
-    d = s.r->w;
+  ef = trace_step(&c, c0, 1, VM_NONE, VM_NONE);
+  if(c && ((trace_live >> type) & 1) && (r = ev_slot(&tbufs[c - cpus], c, type))){
+    d = r->w;
     d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = d[6] = 0;
     if(nlead)
       d[0] = lead;
@@ -377,37 +386,35 @@ trace_str_event(int type, int c0, int nlead, uint lead, const char *str, int sle
     if(nlead + slen / 4 < TRACE_NWORDS)
       d[nlead + slen / 4] = tail;
   }
-  slot_close(&s);
+  trace_step_end(ef);
 }
 
 // ---- control ------------------------------------------------------------------
 
-// Wait until no CPU is inside the recording code.
-static void
-wait_idle(void)
-{
-  int i;
-
-  __sync_synchronize();
-  for(i = 0; i < NCPU; i++)
-    while(tbufs[i].busy)
-      cpu_relax();
-}
-
-// Keep every CPU out of the event code (slot_open) until release_cpus():
-// afterwards no CPU is inside an event, and an event that begins waits (with
-// interrupts off) before it bumps a counter. Interrupts stay off on this CPU
-// meanwhile (an interrupt's event here would wait for us forever); the
-// caller holds excl and makes no event until release_cpus().
+// Keep every CPU out of the event code until release_cpus(): afterwards
+// no other CPU is inside an event, and one that would begin waits first
+// (interrupts off, in trace_hold_intr). Interrupts stay off on this CPU
+// meanwhile; the caller holds excl, holds no spinlock and makes no event
+// until release_cpus().
 static void
 hold_cpus(void)
 {
-  uint eflags = readeflags();
+  uint eflags = readeflags(), n;
+  int i, me;
 
   cli();
   hold_eflags = eflags;
-  xchg(&hold, 1);                // a full barrier: hold is seen before busy is read
-  wait_idle();
+  me = cpuid();
+  if((n = ++hold_num) == 0)
+    n = ++hold_num;
+  xchg(&hold, n);                // seen by every CPU before our IPI reaches it
+  for(i = 0; i < ncpu && i < NCPU; i++)
+    if(i != me && cpus[i].started)
+      lapic_ipi(cpus[i].apicid, T_IRQ0 + IRQ_TRACE);
+  for(i = 0; i < ncpu && i < NCPU; i++)
+    if(i != me && cpus[i].started)
+      while(hold_ack[i] != n)
+        cpu_relax();
 }
 
 // Let the CPUs held by hold_cpus() run events again: they see every store
@@ -421,6 +428,20 @@ release_cpus(void)
     sti();
 }
 
+// The hold IPI (trap.c, interrupts off, after the EOI): say this CPU is
+// outside every event and wait until the controller releases the CPUs.
+void
+trace_hold_intr(void)
+{
+  uint n = hold;
+
+  if(n == 0)
+    return;
+  hold_ack[cpuid()] = n;
+  while(hold == n)
+    cpu_relax();
+}
+
 // Every VM counter into v: the shared array plus each CPU's share. Exact
 // for the trace helpers' counters only while the CPUs are held.
 static void
@@ -431,7 +452,7 @@ vm_sum(uint *v)
   for(k = 0; k < VM_NCOUNTERS; k++){
     v[k] = __atomic_load_n(&vmstat_counters[k], __ATOMIC_RELAXED);
     for(i = 0; i < NCPU; i++)
-      v[k] += tbufs[i].vm[k];
+      v[k] += trace_pcpu[i].vm[k];
   }
 }
 
@@ -1119,7 +1140,6 @@ trace_panic_dump(void)
     return;
   trace_live = 0;
   paused = 1;
-  hold = 0;                      // (a holder the panic stopped: let our events pass)
   tsc_khz();
   printf("trace: dumping the trace buffers to COM2 (panic)\n");
   n = dump_locked(DUMP_PANIC);
@@ -1172,50 +1192,57 @@ trace_bench(int n)
 }
 
 // 100 x the average cycles of one part of the record path (TRACE_PART_*),
-// over 20000 runs, to show where an event's cycles go.
+// over 2000 runs, to show where an event's cycles go. Each part has its
+// own loop (a switch inside the loop would add an indirect jump, which
+// costs the emulator a lookup per iteration).
 int
 trace_bench_part(int part)
 {
   uint w[TRACE_NWORDS] = { 1, 2, 3, 4, 5, 6, 7 };
-  volatile uint sink = 0, dummy = 0;
+  volatile uint sink = 0;
+  volatile int vsinkc = VM_NONE;
   uint64 t0, dt;
   uint eflags, ef, q;
-  int i, n = 20000;
+  int i, n = 2000, sinkc = vsinkc;
 
   if(part < 0 || part >= TRACE_NPARTS)
     return -EINVAL;
   eflags = readeflags();
-  if(part == TRACE_PART_RECORD_CLI)
+  if(part == TRACE_PART_RECORD_CLI || part == TRACE_PART_OFF_CLI)
     cli();
   t0 = rdtsc();
-  for(i = 0; i < n; i++){
-    switch(part){
-    case TRACE_PART_CHECK:
+  switch(part){
+  case TRACE_PART_CHECK:
+    for(i = 0; i < n; i++)
       if(trace_wants(TEV_LIMIT - 1))
         sink++;
-      break;
-    case TRACE_PART_IRQ:
+    break;
+  case TRACE_PART_IRQ:
+    for(i = 0; i < n; i++){
       ef = readeflags();
       cli();
       if(ef & FL_IF)
         sti();
-      break;
-    case TRACE_PART_TSC:
-      sink += (uint)rdtsc();
-      break;
-    case TRACE_PART_XCHG:
-      xchg(&dummy, 1);         // what busy costs (slot_open's barrier)
-      break;
-    case TRACE_PART_RECORD:
-    case TRACE_PART_RECORD_CLI:
-      trace_record_cnt(TEV_MARKER, w, VM_MARKERS, 1, VM_NONE);  // a counted marker
-      break;
-    default:
-      return -EINVAL;
     }
+    break;
+  case TRACE_PART_TSC:
+    for(i = 0; i < n; i++)
+      sink += (uint)rdtsc();
+    break;
+  case TRACE_PART_OFF:
+  case TRACE_PART_OFF_CLI:
+    // Type 0 is never traced; one counter bumped, the sink slot (an index
+    // the compiler cannot see, like a fault's kind).
+    for(i = 0; i < n; i++)
+      trace_event(0, w, sinkc, 1, VM_NONE, VM_NONE);
+    break;
+  default:                       // TRACE_PART_RECORD, TRACE_PART_RECORD_CLI
+    for(i = 0; i < n; i++)
+      trace_event(TEV_MARKER, w, VM_MARKERS, 1, VM_NONE, VM_NONE);  // a counted marker
+    break;
   }
   dt = (rdtsc() - t0) * 100;
-  if(part == TRACE_PART_RECORD_CLI && (eflags & FL_IF))
+  if((part == TRACE_PART_RECORD_CLI || part == TRACE_PART_OFF_CLI) && (eflags & FL_IF))
     sti();
   q = udiv64(dt, n);
   return q > 0x7FFFFFFF ? 0x7FFFFFFF : q;

@@ -3,15 +3,21 @@
 // if tracing is on for that event type, records an event in this CPU's ring
 // buffer (trace.c). The bump and the decision are one step with interrupts
 // off (so a snapshot of the counters never splits them); with tracing off
-// the cost is a call, interrupts off and on, and one locked exchange.
+// the cost is inline: interrupts off (and on again if they were), a few
+// plain adds to this CPU's counters and one test (no call, no lock, no
+// locked instruction).
 //
 // Recording takes no lock, never sleeps and is safe in interrupt handlers
 // and with spinlocks held (it runs with interrupts off on this CPU).
 #ifndef KTRACE_H
 #define KTRACE_H
 #include "types.h"
+#include "param.h"
 #include "arch/x86.h"
 #include "arch/memlayout.h"
+#include "arch/mmu.h"
+#include "core/spinlock.h"
+#include "proc/proc.h"
 #include "tracectl.h"
 #include "vmstat.h"
 
@@ -34,10 +40,76 @@ extern volatile uint trace_live;
 // "No counter" for the counted record functions below (a sink slot).
 #define VM_NONE VM_NCOUNTERS
 
+// Each CPU's share of the VM counters the trace helpers bump, since boot
+// (only that CPU writes its share, inside an event step; [VM_NONE]: a sink).
+struct trace_pcpu {
+  uint vm[VM_NCOUNTERS + 1];
+} __attribute__((aligned(64)));
+extern struct trace_pcpu trace_pcpu[NCPU];
+
 // The counted record functions: each adds n0 to counter c0 and 1 to
-// counter c1 (VM_NONE: none) and, if tracing is on for type, records the
-// event, all as one step that no controller snapshot can split (trace.c).
-void trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1);
+// counters c1 and c2 (VM_NONE: none) and, if tracing is on for type,
+// records the event, all as one step that no controller snapshot can split
+// (trace.c). Type 0 is never traced (a count without an event).
+// trace_record_cnt is the out-of-line form; trace_event the inline one.
+void trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1, int c2);
+void trace_count_shared(int c0, uint n0, int c1, int c2);
+void trace_record_on(struct cpu *c, int type, const uint *w);
+void trace_fault_on(struct cpu *c, uint va, uint err, int how, uint64 t0);
+void trace_page_on(struct cpu *c, int type, uint pa, uint order, uint site);
+
+// The event step inline (trace.c explains why it is exact): interrupts
+// off, this CPU's counters bumped with plain adds, one test of trace_live;
+// only a traced event calls out (trace_record_on, interrupts still off).
+// Returns the caller's eflags; the caller ends with trace_step_end().
+// *cp: this CPU, or 0 while it is still booting (shared counters bumped).
+static inline __attribute__((always_inline)) uint
+trace_step(struct cpu **cp, int c0, uint n0, int c1, int c2)
+{
+  uint ef = readeflags();
+  struct cpu *c;
+  uint *v;
+
+  cli();
+  if(__builtin_expect(readgs() == 0, 0)){
+    trace_count_shared(c0, n0, c1, c2);
+    *cp = 0;
+    return ef;
+  }
+  asm volatile("movl %%gs:0, %0" : "=r"(c));
+  *cp = c;
+  v = trace_pcpu[c - cpus].vm;
+  if(c0 != VM_NONE)
+    v[c0] += n0;
+  if(c1 != VM_NONE)
+    v[c1]++;
+  if(c2 != VM_NONE)
+    v[c2]++;
+  return ef;
+}
+
+static inline __attribute__((always_inline)) void
+trace_step_end(uint ef)
+{
+  if(ef & FL_IF)
+    sti();
+}
+
+#ifdef KTRACE_HOST
+// (Host unit tests of kernel files: the out-of-line form, which they stub.)
+#define trace_event trace_record_cnt
+#else
+static inline __attribute__((always_inline)) void
+trace_event(int type, const uint *w, int c0, uint n0, int c1, int c2)
+{
+  struct cpu *c;
+  uint ef = trace_step(&c, c0, n0, c1, c2);
+
+  if(c && __builtin_expect((trace_live >> type) & 1, 0))
+    trace_record_on(c, type, w);
+  trace_step_end(ef);
+}
+#endif
 void trace_fault_slow(uint va, uint err, int how, uint64 t0);
 void trace_str_event(int type, int c0, int nlead, uint lead, const char *s, int slen,
                      uint tail);
@@ -46,7 +118,14 @@ void trace_str_event(int type, int c0, int nlead, uint lead, const char *s, int 
 static inline void
 trace_record(int type, const uint *w)
 {
-  trace_record_cnt(type, w, VM_NONE, 0, VM_NONE);
+  trace_record_cnt(type, w, VM_NONE, 0, VM_NONE, VM_NONE);
+}
+
+// Add n to counter c, as one step with the events (no event recorded).
+static inline void
+trace_count(int c, uint n)
+{
+  trace_record_cnt(0, 0, c, n, VM_NONE, VM_NONE);
 }
 
 // Every VM counter: the shared ones plus each CPU's share (vmstat_read).
@@ -72,15 +151,33 @@ trace_start(void)
 static inline void
 trace_fault(uint va, uint err, int how, uint64 t0)
 {
+#ifdef KTRACE_HOST
   trace_fault_slow(va, err, how, t0);
+#else
+  struct cpu *c;
+  uint ef = trace_step(&c, how == TF_SWAP ? VM_FAULT_SWAP : how, 1, VM_FAULTS, VM_NONE);
+
+  if(c && __builtin_expect((trace_live >> TEV_FAULT) & 1, 0))
+    trace_fault_on(c, va, err, how, t0);
+  trace_step_end(ef);
+#endif
 }
 
 static inline void
 trace_page_event(int type, void *kva, int order, void *site, int counter)
 {
+#ifdef KTRACE_HOST
   uint w[TRACE_NWORDS] = { V2P(kva), (uint)order, (uint)site };
 
-  trace_record_cnt(type, w, counter, 1u << order, VM_NONE);
+  trace_record_cnt(type, w, counter, 1u << order, VM_NONE, VM_NONE);
+#else
+  struct cpu *c;
+  uint ef = trace_step(&c, counter, 1u << order, VM_NONE, VM_NONE);
+
+  if(c && __builtin_expect((trace_live >> type) & 1, 0))
+    trace_page_on(c, type, V2P(kva), order, (uint)site);
+  trace_step_end(ef);
+#endif
 }
 
 // page_alloc returned the block kva of 2^order pages to the caller at site
@@ -99,13 +196,15 @@ trace_page_free(void *kva, int order, void *site)
 }
 
 // A page of a shared file mapping was written back: bytes at file offset
-// off of inode ino, from user address va, because of why (TW_*).
+// off of inode ino, from user address va, because of why (TW_*). Counts
+// msync_bytes, msync_pages and the reason's writeback_<why>.
 static inline void
 trace_msync_write(uint va, uint ino, uint off, uint bytes, int why)
 {
   uint w[TRACE_NWORDS] = { va, ino, off, bytes, (uint)why };
 
-  trace_record_cnt(TEV_MSYNC_WRITE, w, VM_MSYNC_BYTES, bytes, VM_MSYNC_PAGES);
+  trace_event(TEV_MSYNC_WRITE, w, VM_MSYNC_BYTES, bytes, VM_MSYNC_PAGES,
+              VM_WB_MSYNC + why);
 }
 
 // The current process (named name) forked child pid child.
@@ -136,7 +235,7 @@ trace_mmap(uint addr, uint len, int prot, int flags, uint ino, uint off)
 {
   uint w[TRACE_NWORDS] = { addr, len, (uint)prot, (uint)flags, ino, off };
 
-  trace_record_cnt(TEV_MMAP, w, VM_MMAPS, 1, VM_NONE);
+  trace_event(TEV_MMAP, w, VM_MMAPS, 1, VM_NONE, VM_NONE);
 }
 
 // The current process unmapped [addr, addr+len).
@@ -145,7 +244,7 @@ trace_munmap(uint addr, uint len)
 {
   uint w[TRACE_NWORDS] = { addr, len };
 
-  trace_record_cnt(TEV_MUNMAP, w, VM_MUNMAPS, 1, VM_NONE);
+  trace_event(TEV_MUNMAP, w, VM_MUNMAPS, 1, VM_NONE, VM_NONE);
 }
 
 // A user marker: label (NUL-terminated, cut to TRACE_LABEL-1 bytes) and arg.
@@ -167,12 +266,14 @@ trace_sys_enter(uint num)
   return 0;
 }
 
-// System call num returns ret; t0 from trace_sys_enter().
+// System call num returns ret; t0 from trace_sys_enter(). Recorded only
+// if its entry was seen while tracing system calls (t0 != 0): a call that
+// was already running when tracing began has no sys_exit either.
 static inline void
 trace_sys_exit(uint num, int ret, uint64 t0)
 {
-  if(trace_wants(TEV_SYS_EXIT)){
-    uint w[TRACE_NWORDS] = { num, (uint)ret, t0 ? (uint)(rdtsc() - t0) : 0 };
+  if(t0 && trace_wants(TEV_SYS_EXIT)){
+    uint w[TRACE_NWORDS] = { num, (uint)ret, (uint)(rdtsc() - t0) };
     trace_record(TEV_SYS_EXIT, w);
   }
 }
@@ -186,6 +287,9 @@ void trace_fork_follow(int parent, int child);
 // interrupt handler; done later by the control path if it is busy).
 void trace_panic_dump(void);
 void trace_console_dump(void);
+
+// The hold IPI (IRQ_TRACE): wait while the trace controller holds CPUs.
+void trace_hold_intr(void);
 
 // Control (systrace.c calls these). All return 0 or -errno unless stated.
 int  trace_ctl(int cmd, int arg);               // ON OFF CLEAR MASK PID SIZE MODE

@@ -59,8 +59,9 @@ volatile unsigned trace_live;
 unsigned vmstat_counters[256];
 
 void
-trace_record_cnt(int type, const unsigned *w, int c0, unsigned n0, int c1)
+trace_record_cnt(int type, const unsigned *w, int c0, unsigned n0, int c1, int c2)
 {
+  (void)c2;
   (void)type;
   (void)w;
   (void)c0;

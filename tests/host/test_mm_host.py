@@ -14,7 +14,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(ROOT, "out", "host")
 KFLAGS = ["-m32", "-fno-pic", "-O2", "-Wall", "-Werror", "-ffreestanding",
           "-fno-builtin", "-fno-stack-protector", "-nostdinc",
-          "-I" + ROOT, "-I" + os.path.join(ROOT, "kernel")]
+          "-I" + ROOT, "-I" + os.path.join(ROOT, "kernel"),
+          "-DKTRACE_HOST"]          # trace.h: out-of-line record calls (stubbed)
 PROGRAMS = {
     "buddy_host": ["mm/buddy", "mm/kmalloc"],
     "vma_host": ["mm/buddy", "mm/kmalloc", "mm/vma"],

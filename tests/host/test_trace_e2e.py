@@ -271,12 +271,14 @@ def exact_disagreements(d):
 
 
 def test_counts_exact_while_settings_churn(tmp_path):
-    """A child maps, touches and unmaps pages on one CPU while its parent,
-    300 times, turns tracing off and on, flips the marker bit of the mask
-    and dumps (clearing every 64th time): each of the 301 dumps agrees with
-    the kernel's counters to the event. (Failed with counters read outside
-    the event code: a bump before a snapshot and the traced-or-not decision
-    after it.)"""
+    """A child maps, touches and unmaps pages (anonymous, and a shared file
+    mapping it msyncs) on one CPU while its parent, 300 times, turns
+    tracing off and on, flips the marker bit of the mask and dumps
+    (clearing every 64th time): each of the 301 dumps agrees with the
+    kernel's counters to the event, the page-cache, write-back and
+    scheduler counters too. (Failed with counters read outside the event
+    code: a bump before a snapshot and the traced-or-not decision after
+    it.)"""
     com2 = tmp_path / "dump.bin"
     out = guest("tracetest churn 300", com2, timeout=600)
     assert any(re.match(r"churn 300 child \d+$", l) for l in out), out
@@ -288,6 +290,9 @@ def test_counts_exact_while_settings_churn(tmp_path):
         cross_check(d)
         bad += [str(p) for p in d.problems] + exact_disagreements(d)
     assert d.config["enabled"] == 0 and d.counters["faults"] > 0
+    # The child's shared file mapping: page-cache hits and msync write-backs,
+    # counted (and checked) like the faults.
+    assert d.counters["pcache_hits"] > 0 and d.counters["writeback_msync"] > 0
     assert bad == [], bad
 
 

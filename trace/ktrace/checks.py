@@ -15,7 +15,15 @@ from .wire import Problem
 # VM counters that count events one for one: counter -> event type.
 EVENT_COUNTERS = {"faults": "fault", "forks": "fork", "execs": "exec", "exits": "exit",
                   "mmaps": "mmap", "munmaps": "munmap", "markers": "marker",
-                  "msync_pages": "msync_write"}
+                  "msync_pages": "msync_write", "pcache_hits": "pcache_hit",
+                  "pcache_misses": "pcache_miss", "pcache_freed": "pcache_free",
+                  "tlb_shootdowns": "tlb_shootdown", "sched_migrations": "sched_migrate"}
+# Counters that count the events of a type with one value of an enum field,
+# one counter per value: event type -> (field, its enum, counter prefix).
+SPLIT = {"fault": ("how", "fault", "fault_"), "msync_write": ("why", "why", "writeback_")}
+# Counters that count the events of a type that satisfy a test:
+# counter -> (type, test).
+SUBSET = {"sched_ipis": ("sched_wakeup", lambda v: int(v.get("ipi", 0) or 0) != 0)}
 # Counters that sum a field of an event type: counter -> (type, how to weigh)
 WEIGHED = {"pgalloc": ("page_alloc", lambda v: 1 << min(int(v.get("order", 0)), 31)),
            "pgfree": ("page_free", lambda v: 1 << min(int(v.get("order", 0)), 31)),
@@ -98,7 +106,8 @@ def _vm_check(dump, rows, out):
     for _, name, passed, _, _, paused in rows:
         total[name] += passed + paused
     kept_vals = {}
-    needed = {"fault"} | {name for name, _ in WEIGHED.values()}
+    needed = (set(SPLIT) | {name for name, _ in WEIGHED.values()}
+              | {name for name, _ in SUBSET.values()})
     for r in dump.records:
         et = dump.table.events.get(r.type)
         if et and et.name in needed:
@@ -118,14 +127,27 @@ def _vm_check(dump, rows, out):
     for counter, name in EVENT_COUNTERS.items():
         if counter in c and checked(name):
             compare(counter, c[counter], total[name])
-    kept = kept_vals.get("fault", [])
-    unkept = total["fault"] - len(kept)
-    if checked("fault"):
-        hows = Counter(v.get("how") for v in kept)
-        for how in dump.table.enums.get("fault", {}).values():
-            key = "fault_" + how
+    for name, (fld, enum, prefix) in SPLIT.items():
+        if not checked(name):
+            continue
+        kept = kept_vals.get(name, [])
+        exact = total[name] == len(kept)
+        vals = Counter(v.get(fld) for v in kept)
+        for val in dump.table.enums.get(enum, {}).values():
+            key = prefix + val
             if key in c:
-                compare(key, c[key], hows[how], exact=unkept == 0)
+                compare(key, c[key], vals[val], exact=exact)
+    for counter, (name, test) in SUBSET.items():
+        if counter not in c or not checked(name):
+            continue
+        kept = kept_vals.get(name, [])
+        got, missing = sum(1 for v in kept if test(v)), total[name] - len(kept)
+        if missing == 0:
+            compare(counter, c[counter], got)
+        elif not got - slack <= c[counter] <= got + missing + slack:
+            _problem(out, "counter %s is %d, the trace accounts for %d..%d (%d %s "
+                     "events not kept)" % (counter, c[counter], got, got + missing, missing,
+                                           name))
     for counter, (name, weigh) in WEIGHED.items():
         if counter not in c or not checked(name):
             continue

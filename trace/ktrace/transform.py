@@ -77,38 +77,36 @@ def counts_by_type(df):
 
 def counter_agreement(dump, df):
     """Compare the header's counter increments (while tracing was on) with
-    what the trace holds. Rows: counter, counter_value, traced, agree.
-    Meaningful when nothing was lost and no pid filter was set."""
+    what the trace holds, for every counter that has events (the relations
+    in checks.py). Rows: counter, counter_value, traced, agree. Meaningful
+    when nothing was lost and no pid filter was set."""
+    from .checks import EVENT_COUNTERS, SPLIT, SUBSET, WEIGHED
+    cols = ["counter", "counter_value", "traced", "agree"]
     c = dump.counters
     if not c:
-        return pd.DataFrame(columns=["counter", "counter_value", "traced", "agree"])
+        return pd.DataFrame(columns=cols)
     t = df["type"]
-    faults = df[t == "fault"]
-    expect = {}
-    for how in dump.table.enums.get("fault", {}).values():
-        expect["fault_" + how] = int((faults["how"] == how).sum())
-    expect["faults"] = len(faults)
-    for kind, name in (("page_alloc", "pgalloc"), ("page_free", "pgfree")):
+    expect, kind_of = {}, {}
+    for name, kind in EVENT_COUNTERS.items():
+        expect[name], kind_of[name] = int((t == kind).sum()), kind
+    for kind, (fld, enum, prefix) in SPLIT.items():
         rows = df[t == kind]
-        expect[name] = int((2 ** rows["order"].astype("int64")).sum()) if len(rows) else 0
-    ms = df[t == "msync_write"]
-    expect["msync_pages"] = len(ms)
-    expect["msync_bytes"] = int(ms["bytes"].astype("int64").sum()) if len(ms) else 0
-    for kind, name in (("fork", "forks"), ("exec", "execs"), ("exit", "exits"),
-                       ("mmap", "mmaps"), ("munmap", "munmaps"), ("marker", "markers")):
-        expect[name] = int((t == kind).sum())
+        for val in dump.table.enums.get(enum, {}).values():
+            n = int((rows[fld] == val).sum()) if len(rows) else 0
+            expect[prefix + val], kind_of[prefix + val] = n, kind
+    for name, (kind, test) in SUBSET.items():
+        rows = df[t == kind].to_dict("records")
+        expect[name], kind_of[name] = sum(1 for r in rows if test(r)), kind
+    for name, (kind, weigh) in WEIGHED.items():
+        rows = df[t == kind].to_dict("records")
+        expect[name], kind_of[name] = sum(weigh(r) for r in rows), kind
     mask = dump.config.get("mask", 0xFFFFFFFE)
     codes = {et.name: code for code, et in dump.table.events.items()}
-    needs = {"fault": "fault", "pgalloc": "page_alloc", "pgfree": "page_free",
-             "msync": "msync_write", "forks": "fork", "execs": "exec", "exits": "exit",
-             "mmaps": "mmap", "munmaps": "munmap", "markers": "marker"}
-    rows = []
+    out = []
     for name, traced in expect.items():
-        if name not in c:
+        code = codes.get(kind_of[name])
+        if name not in c or code is None or not (mask >> code) & 1:
             continue
-        kind = next((v for k, v in needs.items() if name.startswith(k)), None)
-        if kind and not (mask >> codes.get(kind, 0)) & 1:
-            continue
-        rows.append({"counter": name, "counter_value": c[name], "traced": traced,
-                     "agree": c[name] == traced})
-    return pd.DataFrame(rows, columns=["counter", "counter_value", "traced", "agree"])
+        out.append({"counter": name, "counter_value": c[name], "traced": traced,
+                    "agree": c[name] == traced})
+    return pd.DataFrame(out, columns=cols)

@@ -98,13 +98,22 @@ class SimWriter:
         elif type_name in ("page_alloc", "page_free"):
             c["pgalloc" if type_name == "page_alloc" else "pgfree"] += 1 << values.get("order", 0)
         elif type_name == "msync_write":
+            why = values.get("why", 0)
+            if not isinstance(why, str):
+                why = self.table.enums["why"][why]
             c["msync_pages"] += 1
             c["msync_bytes"] += values.get("bytes", 0)
+            c["writeback_" + why] += 1
+        elif type_name == "sched_wakeup":
+            c["sched_ipis"] += 1 if values.get("ipi", 0) else 0
+        elif type_name in ("sched_switch", "sys_enter", "sys_exit"):
+            pass
         else:
             c[{"fork": "forks", "exec": "execs", "exit": "exits", "mmap": "mmaps",
                "munmap": "munmaps", "marker": "markers", "pcache_hit": "pcache_hits",
                "pcache_miss": "pcache_misses", "pcache_free": "pcache_freed",
-               "tlb_shootdown": "tlb_shootdowns"}[type_name]] += 1
+               "tlb_shootdown": "tlb_shootdowns",
+               "sched_migrate": "sched_migrations"}[type_name]] += 1
 
     def header_text(self):
         lines = ["ktrace %d" % VERSION, "recsize %d" % REC.size, "nwords %d" % ev.NWORDS,
