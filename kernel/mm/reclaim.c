@@ -558,6 +558,8 @@ reclaim_wait(void)
   return -ENOMEM;
 }
 
+static void audit_alloc(void);
+
 // Set up swap and start the reclaim thread. Call once from main, after
 // the swap disk and processes are set up.
 void
@@ -571,6 +573,7 @@ reclaim_start(void)
   rc.low = total / 64 + 32;
   rc.high = 2 * rc.low;
   swap_init();
+  audit_alloc();
   if(kthread_start("reclaim", reclaim_thread) < 0)
     panic("reclaim_start: no memory");
   buddy_low_pages = rc.low;
@@ -578,6 +581,23 @@ reclaim_start(void)
 }
 
 // ---- audit (sysctl vm.swap_audit=1) ----------------------------------------
+
+// The audit's counters, a ushort per slot: allocated at boot, because
+// after heavy swapping free memory is too broken up for a block this big.
+static ushort *audit_cnt;
+static uint audit_order;
+
+static void
+audit_alloc(void)
+{
+  uint total, used;
+
+  swap_stat(&total, &used);
+  while((PGSIZE << audit_order) < total * sizeof(ushort))
+    audit_order++;
+  if(total > 0)
+    audit_cnt = page_alloc(audit_order);   // 0: the audit says -ENOMEM
+}
 
 // Add the slots of the shared anonymous objects the held spaces map
 // (each object once; the owners cannot change their mappings meanwhile).
@@ -674,16 +694,14 @@ count_refs(ushort *cnt)
 int
 reclaim_audit(void)
 {
-  uint total, used, order = 0;
-  ushort *cnt;
+  uint total, used;
+  ushort *cnt = audit_cnt;
   int r = -EBUSY, tries;
 
   swap_stat(&total, &used);
   if(total == 0)
     return 0;
-  while((PGSIZE << order) < total * sizeof(ushort))
-    order++;
-  if((cnt = page_alloc(order)) == 0)
+  if(cnt == 0)
     return -ENOMEM;
   acquiresleep(&rc.roundlock);
   for(tries = 0; tries < 50 && r == -EBUSY; tries++){
@@ -694,6 +712,5 @@ reclaim_audit(void)
       yield();
   }
   releasesleep(&rc.roundlock);
-  page_free(cnt, order);
   return r;
 }
