@@ -303,9 +303,10 @@ choose(uint *scanned)
       acquire(&rc.lock);
       continue;
     }
-    if(out[i]->swap){
-      v->slot = out[i]->swap - 1;
-      v->fresh = 0;
+    if(out[i]->swap){                         // its copy: the round takes its own
+      v->slot = out[i]->swap - 1;             // reference (a store may make the page
+      v->fresh = 0;                           // drop the page's any time)
+      swap_slot_dup(v->slot);
     } else if((s = swap_slot_alloc()) >= 0){
       v->slot = s;
       v->fresh = 1;
@@ -388,11 +389,9 @@ finish(struct victim *v)
       vmstat_inc(VM_SWAP_WRITES_SAVED);
     }
   }
-  acquire(&rc.lock);
   if(!v->fresh && v->ptes > 0)
-    v->pg->swap = 0;                          // the slot is the PTEs' now
-  else if(!v->fresh)
-    swap_slot_dup(v->slot);                   // the page keeps its copy
+    swap_page_written(kva);                   // the slot is the PTEs' now, not the page's
+  acquire(&rc.lock);                          // (with no PTE left, the page keeps its copy)
   freed = page_ref_count(kva) == 1;
   v->pg->pflags &= ~(PG_VICTIM | PG_DIRTY);
   v->pg->pgno = 0x80;
@@ -407,7 +406,7 @@ finish(struct victim *v)
   }
   v->pg = 0;                                  // out of the in-flight table
   release(&rc.lock);
-  swap_slot_put(v->slot);                     // the round's (or the page's) reference
+  swap_slot_put(v->slot);                     // the round's reference
   if(v->ptes > 0)
     trace_record_cnt(TEV_SWAP_OUT, (uint[TRACE_NWORDS]){ V2P(kva), v->slot, v->ptes, written },
                      VM_SWAP_OUT, 1, freed ? VM_RECLAIM_ANON : VM_NONE, VM_NONE);

@@ -196,9 +196,8 @@ swap_page_written(void *kva)
 
   if(pg == 0 || pg->obj || pg->swap == 0)
     return;
-  s = pg->swap - 1;
-  pg->swap = 0;
-  swap_slot_put(s);
+  if((s = __sync_lock_test_and_set(&pg->swap, 0)) != 0)   // once, if two race
+    swap_slot_put(s - 1);
 }
 
 // Read slot into kva: from the page itself if a reclaim round is still
