@@ -9,11 +9,19 @@
 #include "core/defs.h"
 #include "memstat.h"
 #include "mm/vma.h"
+#include "mm/swap.h"
 
+// fork(): out of memory, wait for reclaim to free some (swap) and try
+// again, a few times, while it makes progress (reclaim_wait says when to
+// give up: no swap, memory and swap full, an injected failure, killed).
 int
 sys_fork(void)
 {
-  return fork();
+  int r, tries;
+
+  for(tries = 0; (r = fork()) == -ENOMEM && tries < 8 && reclaim_wait() == 0; tries++)
+    ;
+  return r;
 }
 
 int
