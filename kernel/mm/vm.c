@@ -752,23 +752,28 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
   return r;
 }
 
-// Resolve a page fault of process p at va with the CPU's error code err,
-// inside a VM critical section of p's space (reclaim keeps out). Out of
-// memory, it waits outside the section for reclaim and tries again while
-// reclaim makes progress. 0: retry the access; otherwise -EFAULT, -EACCES
-// or -ENOMEM (the caller kills the process).
+// Evaluate op (an int: 0 or -errno) on process p's space inside a VM
+// critical section of it (reclaim keeps out); out of memory, wait outside
+// the section for reclaim and evaluate it again while reclaim makes
+// progress. The value of op's last evaluation.
+#define VM_RETRY(p, op) ({                                   \
+  int r_;                                                    \
+  for(;;){                                                   \
+    proc_vm_enter(p);                                        \
+    r_ = (op);                                               \
+    proc_vm_leave(p);                                        \
+    if(r_ != -ENOMEM || reclaim_wait() != 0)                 \
+      break;                                                 \
+  }                                                          \
+  r_; })
+
+// Resolve a page fault of process p at va with the CPU's error code err
+// (VM_RETRY: waits for reclaim when out of memory). 0: retry the access;
+// otherwise -EFAULT, -EACCES or -ENOMEM (the caller kills the process).
 int
 vm_fault(struct proc *p, uint va, uint err)
 {
-  int r;
-
-  for(;;){
-    proc_vm_enter(p);
-    r = vm_fault_space(p->pgdir, p->vmas, va, err);
-    proc_vm_leave(p);
-    if(r != -ENOMEM || reclaim_wait() != 0)
-      return r;
-  }
+  return VM_RETRY(p, vm_fault_space(p->pgdir, p->vmas, va, err));
 }
 
 // Make every absent page of [start, end) (page-aligned, inside mapping v)
@@ -870,56 +875,31 @@ vm_copyout_space(pde_t *pgdir, struct vma *vmas, uint dstva, const void *src, ui
   return 0;
 }
 
-// Copy len bytes from kernel src to user address dstva of process p, in
-// a VM critical section of its space; out of memory, wait for reclaim
-// (outside the section) and copy again. 0, -EFAULT or -ENOMEM.
+// Copy len bytes from kernel src to user address dstva of process p
+// (VM_RETRY). 0, -EFAULT or -ENOMEM.
 int
 copyout(struct proc *p, uint dstva, const void *src, uint len)
 {
-  int r;
-
-  for(;;){
-    proc_vm_enter(p);
-    r = vm_copyout_space(p->pgdir, p->vmas, dstva, src, len);
-    proc_vm_leave(p);
-    if(r != -ENOMEM || reclaim_wait() != 0)
-      return r;
-  }
+  return VM_RETRY(p, vm_copyout_space(p->pgdir, p->vmas, dstva, src, len));
 }
 
 static int copyin_once(struct proc *p, void *dst, uint srcva, uint len);
 static int copyinstr_once(struct proc *p, char *dst, uint srcva, uint max);
 
-// Copy len bytes from user address srcva of process p to kernel dst (a
-// VM critical section; waits for reclaim like copyout). 0, -EFAULT or -ENOMEM.
+// Copy len bytes from user address srcva of process p to kernel dst
+// (VM_RETRY). 0, -EFAULT or -ENOMEM.
 int
 copyin(struct proc *p, void *dst, uint srcva, uint len)
 {
-  int r;
-
-  for(;;){
-    proc_vm_enter(p);
-    r = copyin_once(p, dst, srcva, len);
-    proc_vm_leave(p);
-    if(r != -ENOMEM || reclaim_wait() != 0)
-      return r;
-  }
+  return VM_RETRY(p, copyin_once(p, dst, srcva, len));
 }
 
-// Copy a NUL-terminated string from user srcva of p (as copyin does; see
+// Copy a NUL-terminated string from user srcva of p (VM_RETRY; see
 // copyinstr_once for the results).
 int
 copyinstr(struct proc *p, char *dst, uint srcva, uint max)
 {
-  int r;
-
-  for(;;){
-    proc_vm_enter(p);
-    r = copyinstr_once(p, dst, srcva, max);
-    proc_vm_leave(p);
-    if(r != -ENOMEM || reclaim_wait() != 0)
-      return r;
-  }
+  return VM_RETRY(p, copyinstr_once(p, dst, srcva, max));
 }
 
 static int
