@@ -17,25 +17,29 @@
 #include "mm/swap.h"
 
 // fault: map the object's page for va, made (zeroed) if it is new.
-// 0 or -ENOMEM.
+// 0, 1 (read back from swap), or -ENOMEM / -EIO.
 static int
 shared_fault(struct vma *v, pde_t *pgdir, uint va, int write)
 {
   uint pgno = (v->offset + (va - v->start)) / PGSIZE;
   void *kva;
-  int r;
+  int r, swapped = 0;
 
-  if((kva = mobj_lookup(v->obj, pgno)) == 0 &&
-     (r = swap_obj_in(v->obj, pgno, &kva)) < 0)
-    return r;                          // (0 with kva set if it was in swap)
+  if((kva = mobj_lookup(v->obj, pgno)) == 0){
+    if((r = swap_obj_in(v->obj, pgno, &kva)) < 0)
+      return r;                        // (0 with kva set if it was in swap)
+    swapped = kva != 0;
+  }
   if(kva == 0){
     if((kva = vm_user_page()) == 0)
       return -ENOMEM;
     kva = mobj_insert(v->obj, pgno, kva);
   }
-  if((r = vm_map_page(pgdir, va, kva, vm_pte_bits(v->prot))) < 0)
+  if((r = vm_map_page(pgdir, va, kva, vm_pte_bits(v->prot))) < 0){
     vm_user_page_put(kva);
-  return r;
+    return r;
+  }
+  return swapped;
 }
 
 // dup: dst (a fork's copy or a split-off part of src) maps the object too.

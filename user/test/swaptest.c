@@ -166,7 +166,7 @@ fork_swapped(void)
 static void
 shared_swapped(void)
 {
-  uint n = total_pages() * 5 / 4, out0;
+  uint n = total_pages() * 5 / 4, out0, major0;
   char *p;
   int pid, st;
 
@@ -176,9 +176,12 @@ shared_swapped(void)
     test_fail("mmap: %s", strerror(errno));
   out0 = counter(VM_SWAP_OUT);
   fill(p, n, 7);
+  major0 = counter(VM_FAULT_SWAP);
   verify(p, n, 7, "shared, read back");
   if(counter(VM_SWAP_OUT) - out0 < n - total_pages())
     test_fail("only %d pages went to swap", counter(VM_SWAP_OUT) - out0);
+  if(counter(VM_FAULT_SWAP) == major0)   // shared pages read back are major faults too
+    test_fail("no swap fault counted reading back %d shared pages", n);
   if((pid = fork()) < 0)
     test_fail("fork: %s", strerror(errno));
   if(pid == 0){
