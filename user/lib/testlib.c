@@ -3,6 +3,7 @@
 #include "kernel/fcntl.h"
 #include "kernel/memstat.h"
 #include "kernel/mman.h"
+#include "kernel/tracectl.h"
 #include "user/user.h"
 #include "user/lib/testlib.h"
 
@@ -55,6 +56,16 @@ struct test_kids {
   int pid[TEST_MAXKIDS];
 };
 static struct test_kids *kids;   // 0 if the page could not be mapped
+
+uint
+test_vmcounter(int c)
+{
+  struct vmstat vs;
+
+  if (vmstat(&vs, sizeof(vs)) < 0)
+    test_fail("vmstat: %s", strerror(errno));
+  return vs.v[c];
+}
 
 int
 test_fork(void)

@@ -41,6 +41,10 @@ void test_fail(const char *fmt, ...) __attribute__((noreturn));
 // Free pages right now (memstat).
 int  test_freepages(void);
 
+// VM counter c (VM_* of kernel/tracectl.h) right now; fails the test if
+// vmstat does.
+uint test_vmcounter(int c);
+
 // Run `sh -c cmd` with stdout (and stderr too if merge, else stderr goes
 // to the file /t.stderr, shown when test_expect fails) into a pipe;
 // the output (NUL-terminated, at most max-1 bytes kept) goes to out.

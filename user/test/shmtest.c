@@ -17,21 +17,11 @@
 #define RW (PROT_READ | PROT_WRITE)
 #define SHANON (MAP_SHARED | MAP_ANONYMOUS)
 
-static uint
-counter(int c)
-{
-  struct vmstat vs;
-
-  if(vmstat(&vs, sizeof(vs)) < 0)
-    test_fail("vmstat: %s", strerror(errno));
-  return vs.v[c];
-}
-
 // Page writes (every reason) so far.
 static uint
 writes(void)
 {
-  return counter(VM_MSYNC_PAGES);
+  return test_vmcounter(VM_MSYNC_PAGES);
 }
 
 // A file of npages pages: byte i of page p is 'A' + p (page p's first
@@ -429,10 +419,10 @@ msync_child_dirty(void)
   }
   get(up[0]);
   w0 = writes();
-  m0 = counter(VM_WB_MSYNC);
+  m0 = test_vmcounter(VM_WB_MSYNC);
   CHECK(msync(p, 4 * PG, MS_SYNC) == 0);
   CHECK_EQ(writes() - w0, 1);
-  CHECK_EQ(counter(VM_WB_MSYNC) - m0, 1);
+  CHECK_EQ(test_vmcounter(VM_WB_MSYNC) - m0, 1);
   w0 = writes();
   put(down[1]);
   CHECK_EQ(test_wait(pid), 0);
@@ -494,10 +484,10 @@ fsync_writes_dirty(void)
   p[2 * PG] = 'f';
   CHECK_EQ(write(fd, "w", 1), 1);
   w0 = writes();
-  f0 = counter(VM_WB_FSYNC);
+  f0 = test_vmcounter(VM_WB_FSYNC);
   CHECK(fsync(fd) == 0);
   CHECK_EQ(writes() - w0, 1);
-  CHECK_EQ(counter(VM_WB_FSYNC) - f0, 1);
+  CHECK_EQ(test_vmcounter(VM_WB_FSYNC) - f0, 1);
   CHECK(fsync(fd) == 0);
   CHECK_EQ(writes() - w0, 1);
   CHECK(munmap(p, 3 * PG) == 0);
@@ -531,7 +521,7 @@ msync_while_storing(void)
       seq[0]++;
     }
   }
-  t0 = counter(VM_TLB_SHOOTDOWNS);
+  t0 = test_vmcounter(VM_TLB_SHOOTDOWNS);
   for(i = 0; i < 20; i++){
     s = seq[0];
     while(seq[0] - s < 2)          // a store after the last msync
@@ -543,8 +533,8 @@ msync_while_storing(void)
   kill(pid);
   CHECK_EQ(test_wait(pid), -1);
   printf("msync_while_storing: %d TLB shootdowns in 20 msyncs\n",
-         counter(VM_TLB_SHOOTDOWNS) - t0);
-  CHECK(counter(VM_TLB_SHOOTDOWNS) - t0 > 0);
+         test_vmcounter(VM_TLB_SHOOTDOWNS) - t0);
+  CHECK(test_vmcounter(VM_TLB_SHOOTDOWNS) - t0 > 0);
   CHECK(munmap(p, PG) == 0 && munmap((void *)seq, PG) == 0);
 }
 
@@ -823,21 +813,21 @@ cache_counts(void)
 
   make_file("f", 8, 0);
   CHECK(sysctl("vm.drop_caches", 1) >= 0);
-  m0 = counter(VM_PCACHE_MISSES);
-  h0 = counter(VM_PCACHE_HITS);
+  m0 = test_vmcounter(VM_PCACHE_MISSES);
+  h0 = test_vmcounter(VM_PCACHE_HITS);
   for(i = 0; i < 2; i++){
     CHECK((fd = open("f", O_RDONLY)) >= 0);
     while(read(fd, buf, PG) == PG)
       ;
     close(fd);
   }
-  CHECK_EQ(counter(VM_PCACHE_MISSES) - m0, 8);
-  CHECK_EQ(counter(VM_PCACHE_HITS) - h0, 8);
-  f0 = counter(VM_PCACHE_FREED);
+  CHECK_EQ(test_vmcounter(VM_PCACHE_MISSES) - m0, 8);
+  CHECK_EQ(test_vmcounter(VM_PCACHE_HITS) - h0, 8);
+  f0 = test_vmcounter(VM_PCACHE_FREED);
   CHECK(sysctl("vm.drop_caches", 1) >= 0);
-  CHECK_EQ(counter(VM_PCACHE_FREED) - f0, 8);
+  CHECK_EQ(test_vmcounter(VM_PCACHE_FREED) - f0, 8);
   CHECK(file_byte("f", 7 * PG) == 7);
-  CHECK_EQ(counter(VM_PCACHE_MISSES) - m0, 9);
+  CHECK_EQ(test_vmcounter(VM_PCACHE_MISSES) - m0, 9);
 }
 
 #define BIGPAGES 3008             // a multiple of CHUNK

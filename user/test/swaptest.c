@@ -17,16 +17,6 @@
 #define MiB (1024 * 1024)
 #define RW (PROT_READ | PROT_WRITE)
 
-static uint
-counter(int c)
-{
-  struct vmstat vs;
-
-  if(vmstat(&vs, sizeof(vs)) < 0)
-    test_fail("vmstat: %s", strerror(errno));
-  return vs.v[c];
-}
-
 static struct memstat
 mstat(void)
 {
@@ -119,16 +109,16 @@ twice_memory(void)
   need_swap();
   if(n < 2 * total_pages())
     n = 2 * total_pages();
-  out0 = counter(VM_SWAP_OUT);
-  in0 = counter(VM_SWAP_IN);
-  major0 = counter(VM_FAULT_SWAP);
+  out0 = test_vmcounter(VM_SWAP_OUT);
+  in0 = test_vmcounter(VM_SWAP_IN);
+  major0 = test_vmcounter(VM_FAULT_SWAP);
   p = grab(n);
   fill(p, n, 1);
   verify(p, n, 1, "first pass");
   verify(p, n, 1, "second pass");
-  CHECK(counter(VM_SWAP_OUT) - out0 >= n - total_pages());
-  CHECK(counter(VM_SWAP_IN) - in0 >= n - total_pages());
-  CHECK_EQ(counter(VM_FAULT_SWAP) - major0, counter(VM_SWAP_IN) - in0);
+  CHECK(test_vmcounter(VM_SWAP_OUT) - out0 >= n - total_pages());
+  CHECK(test_vmcounter(VM_SWAP_IN) - in0 >= n - total_pages());
+  CHECK_EQ(test_vmcounter(VM_FAULT_SWAP) - major0, test_vmcounter(VM_SWAP_IN) - in0);
   CHECK_EQ(audit(), 0);
 }
 
@@ -174,13 +164,13 @@ shared_swapped(void)
   p = mmap(0, n * PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if(p == MAP_FAILED)
     test_fail("mmap: %s", strerror(errno));
-  out0 = counter(VM_SWAP_OUT);
+  out0 = test_vmcounter(VM_SWAP_OUT);
   fill(p, n, 7);
-  major0 = counter(VM_FAULT_SWAP);
+  major0 = test_vmcounter(VM_FAULT_SWAP);
   verify(p, n, 7, "shared, read back");
-  if(counter(VM_SWAP_OUT) - out0 < n - total_pages())
-    test_fail("only %d pages went to swap", counter(VM_SWAP_OUT) - out0);
-  if(counter(VM_FAULT_SWAP) == major0)   // shared pages read back are major faults too
+  if(test_vmcounter(VM_SWAP_OUT) - out0 < n - total_pages())
+    test_fail("only %d pages went to swap", test_vmcounter(VM_SWAP_OUT) - out0);
+  if(test_vmcounter(VM_FAULT_SWAP) == major0)   // shared pages read back are major faults too
     test_fail("no swap fault counted reading back %d shared pages", n);
   if((pid = fork()) < 0)
     test_fail("fork: %s", strerror(errno));
@@ -212,10 +202,10 @@ policies(void)
   p = grab(n);
   for(pol = 0; pol < 4; pol++){
     CHECK(sysctl("vm.policy", pol) >= 0);
-    out0 = counter(VM_SWAP_OUT);
+    out0 = test_vmcounter(VM_SWAP_OUT);
     fill(p, n, 10 + pol);
     verify(p, n, 10 + pol, names[pol]);
-    if(counter(VM_SWAP_OUT) == out0)
+    if(test_vmcounter(VM_SWAP_OUT) == out0)
       test_fail("policy %s: no page went to swap", names[pol]);
   }
   sysctl("vm.policy", old);
@@ -236,19 +226,19 @@ dirty_bit(void)
   p = grab(n);
   fill(p, n, 4);
   verify(p, n, 4, "read back");         // pages come back clean (read-only)
-  saved0 = counter(VM_SWAP_WRITES_SAVED);
+  saved0 = test_vmcounter(VM_SWAP_WRITES_SAVED);
   verify(p, n, 4, "read back again");   // evicting them again needs no write
-  saved = counter(VM_SWAP_WRITES_SAVED) - saved0;
+  saved = test_vmcounter(VM_SWAP_WRITES_SAVED) - saved0;
   if(saved == 0)
     test_fail("no write saved evicting %d unchanged pages", n);
   old = sysctl("vm.swap_dirtybit", 0);
-  saved0 = counter(VM_SWAP_WRITES_SAVED);
-  written0 = counter(VM_SWAP_WRITES);
+  saved0 = test_vmcounter(VM_SWAP_WRITES_SAVED);
+  written0 = test_vmcounter(VM_SWAP_WRITES);
   verify(p, n, 4, "without the dirty bit");
   verify(p, n, 4, "without the dirty bit, again");
   sysctl("vm.swap_dirtybit", old);
-  CHECK_EQ(counter(VM_SWAP_WRITES_SAVED) - saved0, 0);
-  CHECK(counter(VM_SWAP_WRITES) - written0 > 0);
+  CHECK_EQ(test_vmcounter(VM_SWAP_WRITES_SAVED) - saved0, 0);
+  CHECK(test_vmcounter(VM_SWAP_WRITES) - written0 > 0);
 }
 
 // A store to a page read back from swap makes it dirty: its next
