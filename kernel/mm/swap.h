@@ -2,8 +2,9 @@
 //
 //   swap.c     swap slots on the swap disk (per-slot reference counts),
 //              swap entries in PTEs, the major fault that reads one back
-//   reclaim.c  the list of anonymous pages, the reclaim thread, waiting
+//   reclaim*.c the list of anonymous pages, the reclaim thread, waiting
 //              for memory, and taking pages out of every address space
+//              (reclaim_int.h says which file does what)
 //   policy.c   which page goes next (sysctl vm.policy)
 //
 // A private anonymous page (heap, stack, private mmap, a copy-on-write
