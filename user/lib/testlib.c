@@ -18,6 +18,41 @@ test_set_timeout(int ticks)
   timeout_ticks = ticks;
 }
 
+static void (*setup_fn)(void);   // test_set_setup
+
+void
+test_set_setup(void (*fn)(void))
+{
+  setup_fn = fn;
+}
+
+#define TEST_MAXKEEP 8
+static const char *keep_name[TEST_MAXKEEP];   // test_keep_sysctl
+static int keep_val[TEST_MAXKEEP];
+static int nkeep;
+
+void
+test_keep_sysctl(const char *name)
+{
+  if (nkeep < TEST_MAXKEEP)
+    keep_name[nkeep++] = name;
+  else
+    printf("test_keep_sysctl: more than %d settings; %s is not kept\n", TEST_MAXKEEP, name);
+}
+
+// Remember (save) or put back (!save) the settings tests may change.
+// A setting that cannot be read is not put back.
+static void
+keep_sysctls(int save)
+{
+  for (int i = 0; i < nkeep; i++) {
+    if (save)
+      keep_val[i] = sysctl(keep_name[i], -1);
+    else if (keep_val[i] >= 0)
+      sysctl(keep_name[i], keep_val[i]);
+  }
+}
+
 void
 test_fail(const char *fmt, ...)
 {
@@ -286,6 +321,7 @@ run_one(const char *suite, struct test *t, int index)
   int fds[2], go[2];
   if (kids)
     kids->n = 0;                   // in memory now (swap may have taken it)
+  keep_sysctls(1);
   int before = test_freepages();   // before anything of this test exists
   if (pipe(fds) < 0) {
     printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));
@@ -313,6 +349,8 @@ run_one(const char *suite, struct test *t, int index)
     snprintf(dir, sizeof(dir), "/%s.%d", prefix, index);
     if (mkdir(dir) < 0 || chdir(dir) < 0)
       test_fail("cannot make the test directory %s: %s", dir, strerror(errno));
+    if (setup_fn)
+      setup_fn();
     t->fn();
     exit(0);
   }
@@ -349,6 +387,7 @@ run_one(const char *suite, struct test *t, int index)
       ;
   }
   kill_kids();
+  keep_sysctls(0);
   reason[0] = 0;
   if (timedout)
     snprintf(reason, sizeof(reason), "timed out after %d ticks", timeout_ticks);

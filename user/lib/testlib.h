@@ -20,6 +20,14 @@ int  test_run(const char *suite, struct test *tests, int ntests, int argc, char 
 // Set the watchdog for the following tests, in clock ticks (default 3000).
 void test_set_timeout(int ticks);
 
+// Call fn in each test's process before the test itself (e.g. a sysctl
+// every test of the suite runs under); 0: none.
+void test_set_setup(void (*fn)(void));
+
+// The sysctl name (up to 8 of them per suite) is a setting tests may
+// change: its value before each test is put back after it, passed or not.
+void test_keep_sysctl(const char *name);
+
 // End the running test as failed; the message becomes the FAIL reason.
 // Usable from the test's own child processes too.
 void test_fail(const char *fmt, ...) __attribute__((noreturn));

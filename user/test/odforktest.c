@@ -4,18 +4,18 @@
 //
 //   odforktest          run every test
 //   odforktest NAME...  run the named tests only
-// Each test runs in a forked child with vm.cow=2 (the test's own forks
-// share tables); the parent compares free pages before and after (a
-// difference is a leak). Prints "PASS odf.NAME" or "FAIL odf.NAME: reason".
+// Each test runs under testlib (its own child, a watchdog, a leak check)
+// with vm.cow=2, so the test's own forks share tables. Prints
+// "PASS odf.NAME" or "FAIL odf.NAME: reason".
 //
 // The memory under test is REGION: NTAB page tables' worth (4 MiB each) of
 // private anonymous memory at a 4 MiB boundary, every page holding its
 // own number (fill), so that each test's tables are shared whole.
 #include "kernel/types.h"
-#include "kernel/memstat.h"
 #include "kernel/mman.h"
 #include "kernel/tracectl.h"
 #include "user/user.h"
+#include "user/lib/testlib.h"
 
 #define PG       4096
 #define TABLE    (4 * 1024 * 1024)       // memory one page table maps
@@ -24,35 +24,11 @@
 #define REGION   ((char *)0x40000000)     // 4 MiB-aligned, free in this program
 #define RW       (PROT_READ | PROT_WRITE)
 
-static const char *curtest;
-
-static void
-fail(int line, const char *what)
-{
-  printf("FAIL odf.%s: line %d: %s\n", curtest, line, what);
-  exit(1);
-}
-#define CHECK(c) do { if(!(c)) fail(__LINE__, #c); } while(0)
-
-static uint
-freepages(void)
-{
-  struct memstat ms;
-
-  sysctl("vm.drop_caches", 1);
-  if(memstat(&ms) < 0)
-    return 0;
-  return ms.free_pages;
-}
-
+// Allocation count so far (VM_PGALLOC).
 static uint
 pgalloc(void)
 {
-  struct vmstat c;
-
-  if(vmstat(&c, sizeof(c)) < 0)
-    fail(__LINE__, "vmstat failed");
-  return c.v[VM_PGALLOC];
+  return test_vmcounter(VM_PGALLOC);
 }
 
 // Map REGION and write each page's number into its first word.
@@ -63,7 +39,7 @@ region(void)
   int i;
 
   if(p == MAP_FAILED)
-    fail(__LINE__, "mmap of the region failed");
+    test_fail("line %d: mmap of the region failed", __LINE__);
   for(i = 0; i < NPAGES; i++)
     p[i * PG / 4] = i;
   return p;
@@ -97,7 +73,7 @@ spawn(int (*f)(uint *), uint *p)
   int pid = fork();
 
   if(pid < 0)
-    fail(__LINE__, "fork failed");
+    test_fail("line %d: fork failed", __LINE__);
   if(pid == 0)
     exit(f(p));
   return pid;
@@ -110,7 +86,7 @@ reap(int pid)
   int st = 12345;
 
   if(wait(&st) != pid)
-    fail(__LINE__, "wait returned another child");
+    test_fail("line %d: wait returned another child", __LINE__);
   return st;
 }
 
@@ -533,93 +509,35 @@ t_concurrent_writes(void)
   CHECK(write_all(p, 0x400000) == 0);
 }
 
-struct test {
-  void (*fn)(void);
-  const char *name;
-};
-
 static struct test tests[] = {
-  { t_shares_tables,      "shares_tables" },
-  { t_same_page,          "same_page" },
-  { t_different_pages,    "different_pages" },
-  { t_fork_of_fork,       "fork_of_fork" },
-  { t_child_exits_first,  "child_exits_first" },
-  { t_parent_exits_first, "parent_exits_first" },
-  { t_munmap_part,        "munmap_part" },
-  { t_mprotect_part,      "mprotect_part" },
-  { t_kernel_write,       "kernel_write" },
-  { t_other_policies,     "other_policies" },
-  { t_mmap_over,          "mmap_over" },
-  { t_unshare_oom,        "unshare_oom" },
-  { t_concurrent_writes,  "concurrent_writes" },
+  { "shares_tables", t_shares_tables },
+  { "same_page", t_same_page },
+  { "different_pages", t_different_pages },
+  { "fork_of_fork", t_fork_of_fork },
+  { "child_exits_first", t_child_exits_first },
+  { "parent_exits_first", t_parent_exits_first },
+  { "munmap_part", t_munmap_part },
+  { "mprotect_part", t_mprotect_part },
+  { "kernel_write", t_kernel_write },
+  { "other_policies", t_other_policies },
+  { "mmap_over", t_mmap_over },
+  { "unshare_oom", t_unshare_oom },
+  { "concurrent_writes", t_concurrent_writes },
 };
 
-// Run one test in a child under vm.cow=2; 1 if it passed without leaking.
-static int
-run(struct test *t)
+// Every test runs under vm.cow=2 (its own forks share tables); the
+// runner puts vm.cow back after each test.
+static void
+on_demand(void)
 {
-  uint before, after;
-  int pid, st = -1, old, k;
-
-  curtest = t->name;
-  before = freepages();
-  if((pid = fork()) < 0){
-    printf("FAIL odf.%s: fork failed\n", t->name);
-    return 0;
-  }
-  if(pid == 0){
-    if(sysctl("vm.cow", 2) < 0)
-      fail(__LINE__, "no vm.cow=2");
-    t->fn();
-    exit(0);
-  }
-  if(wait(&st) != pid)
-    st = -2;
-  old = sysctl("vm.cow", 1);
-  // An orphan a test left (reaped by init) may still be exiting: wait for
-  // memory to come back for a while; a leak never does.
-  for(k = 0; (after = freepages()) != before && k < 50; k++)
-    sleep(2);
-  if(st == 1)
-    return 0;
-  if(st != 0){
-    printf("FAIL odf.%s: child exited with status %d\n", t->name, st);
-    return 0;
-  }
-  if(old != 2 && old != 1 && old != 0){
-    printf("FAIL odf.%s: vm.cow read %d\n", t->name, old);
-    return 0;
-  }
-  if(after != before){
-    printf("FAIL odf.%s: free pages %d before, %d after\n", t->name, before, after);
-    return 0;
-  }
-  printf("PASS odf.%s\n", t->name);
-  return 1;
-}
-
-static int
-selected(const char *name, int argc, char **argv)
-{
-  int i;
-
-  if(argc < 2)
-    return 1;
-  for(i = 1; i < argc; i++)
-    if(strcmp(argv[i], name) == 0)
-      return 1;
-  return 0;
+  if(sysctl("vm.cow", 2) < 0)
+    test_fail("no vm.cow=2");
 }
 
 int
 main(int argc, char **argv)
 {
-  uint i;
-  int failed = 0;
-
-  for(i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-    if(selected(tests[i].name, argc, argv) && !run(&tests[i]))
-      failed++;
-  sysctl("vm.cow", 1);
-  exit(failed ? 1 : 0);
+  test_keep_sysctl("vm.cow");
+  test_set_setup(on_demand);
+  exit(test_run("odf", tests, sizeof(tests) / sizeof(tests[0]), argc, argv));
 }

@@ -1,12 +1,12 @@
-// vmtest: tests of the virtual-memory system (issue 5): lazy sbrk, anonymous
+// vmtest: tests of the virtual-memory system: lazy sbrk, anonymous
 // mmap/munmap/mprotect, protection faults, out of memory, fork, vm.lazy,
 // system calls given lazily-allocated buffers, copy-on-write fork (vm.cow),
 // and file mappings (MAP_SHARED with msync, MAP_PRIVATE; vm.msync_all).
 //
 //   vmtest            run every test
 //   vmtest NAME...    run the named tests only
-// Each test runs in a forked child; the parent compares free pages before
-// and after (a difference is a leak, reported as a FAIL). Prints
+// Each test runs under testlib (its own child, a watchdog, a leak check;
+// vm.lazy, vm.cow and vm.msync_all are put back after it). Prints
 // "PASS vm.NAME" or "FAIL vm.NAME: reason" per test; exits 1 if any failed.
 #include "kernel/types.h"
 #include "kernel/stat.h"
@@ -15,6 +15,7 @@
 #include "kernel/fcntl.h"
 #include "kernel/tracectl.h"
 #include "user/user.h"
+#include "user/lib/testlib.h"
 
 #define PG        4096
 #define GUARD_VA  (0x80000000u - 256 * 1024 - PG)   // page below the user stack
@@ -22,37 +23,13 @@
 #define MAPRW     (MAP_PRIVATE | MAP_ANONYMOUS)
 #define RW        (PROT_READ | PROT_WRITE)
 
-static const char *curtest;
-
 // ---- helpers ----------------------------------------------------------------
-
-// Report a failed check of the running test and end its child.
-static void
-fail(int line, const char *what)
-{
-  printf("FAIL vm.%s: line %d: %s\n", curtest, line, what);
-  exit(1);
-}
-#define CHECK(c) do { if(!(c)) fail(__LINE__, #c); } while(0)
-
-// Free pages once the page cache has let go of what it can (clean cached
-// file pages are free memory in waiting, not a leak).
-static uint
-freepages(void)
-{
-  struct memstat ms;
-
-  sysctl("vm.drop_caches", 1);
-  if(memstat(&ms) < 0)
-    return 0;
-  return ms.free_pages;
-}
 
 static void
 counters(struct vmstat *c)
 {
   if(vmstat(c, sizeof(*c)) < 0)
-    fail(__LINE__, "vmstat failed");
+    test_fail("line %d: vmstat failed", __LINE__);
 }
 
 static char *
@@ -61,7 +38,7 @@ map(uint len, int prot, int flags)
   char *p = mmap(0, len, prot, flags, -1, 0);
 
   if(p == MAP_FAILED)
-    fail(__LINE__, "mmap failed");
+    test_fail("line %d: mmap failed", __LINE__);
   return p;
 }
 
@@ -72,13 +49,13 @@ in_child(void (*f)(void *), void *arg)
   int pid, st = 12345;
 
   if((pid = fork()) < 0)
-    fail(__LINE__, "fork failed");
+    test_fail("line %d: fork failed", __LINE__);
   if(pid == 0){
     f(arg);
     exit(0);
   }
   if(wait(&st) != pid)
-    fail(__LINE__, "wait failed");
+    test_fail("line %d: wait failed", __LINE__);
   return st;
 }
 
@@ -112,13 +89,13 @@ static void
 t_sbrk_sparse(void)
 {
   struct vmstat a, b;
-  uint f0 = freepages(), i, n = 0;
+  uint f0 = test_freepages(), i, n = 0;
   char *p;
 
   counters(&a);
   p = sbrk(1 << 30);
   CHECK(p != (char *)-1);
-  CHECK(freepages() == f0);                    // reserved, not allocated
+  CHECK(test_freepages() == f0);                    // reserved, not allocated
   for(i = 0; i < (1u << 30); i += 997 * PG, n++)
     p[i + (i & 0xFFF)] = (char)(i >> 12);
   counters(&b);
@@ -127,27 +104,27 @@ t_sbrk_sparse(void)
     CHECK(p[i + (i & 0xFFF)] == (char)(i >> 12));
   CHECK(p[PG] == 0 && p[(1 << 30) - 1] == 0);  // untouched pages read as zeros
   CHECK(sbrk(-(1 << 30)) == p + (1 << 30));
-  if(freepages() != f0)
-    printf("sparse: free %d before, %d after\n", f0, freepages());
-  CHECK(freepages() == f0);
+  if(test_freepages() != f0)
+    printf("sparse: free %d before, %d after\n", f0, test_freepages());
+  CHECK(test_freepages() == f0);
 }
 
 // Shrinking frees the pages; growing again gives fresh zero pages.
 static void
 t_sbrk_shrink_regrow(void)
 {
-  uint f0 = freepages(), i;
+  uint f0 = test_freepages(), i;
   char *p = sbrk(16 * PG);
 
   CHECK(p != (char *)-1);
   memset(p, 0x5A, 16 * PG);
-  CHECK(freepages() < f0);
+  CHECK(test_freepages() < f0);
   CHECK(sbrk(-16 * PG) == p + 16 * PG);
-  CHECK(freepages() == f0);
+  CHECK(test_freepages() == f0);
   CHECK(sbrk(16 * PG) == p);
   for(i = 0; i < 16 * PG; i++)
     if(p[i] != 0)
-      fail(__LINE__, "regrown heap not zero");
+      test_fail("line %d: regrown heap not zero", __LINE__);
   CHECK(sbrk(-16 * PG) == p + 16 * PG);
 }
 
@@ -155,11 +132,11 @@ t_sbrk_shrink_regrow(void)
 static void
 t_mmap_lazy(void)
 {
-  uint f0 = freepages(), i;
+  uint f0 = test_freepages(), i;
   char *p = map(64 * PG, RW, MAPRW);
 
   CHECK(((uint)p & (PG - 1)) == 0);
-  CHECK(freepages() >= f0 - 1);                // at most the kmalloc'd mapping
+  CHECK(test_freepages() >= f0 - 1);                // at most the kmalloc'd mapping
   for(i = 0; i < 64; i++)
     CHECK(p[i * PG + 7] == 0);
   for(i = 0; i < 64; i++)
@@ -167,7 +144,7 @@ t_mmap_lazy(void)
   for(i = 0; i < 64; i++)
     CHECK(p[i * PG] == i);
   CHECK(munmap(p, 64 * PG) == 0);
-  CHECK(freepages() == f0);
+  CHECK(test_freepages() == f0);
 }
 
 // The number of page faults equals the number of distinct pages touched.
@@ -197,7 +174,7 @@ t_fault_count(void)
 static void
 t_munmap_middle(void)
 {
-  uint f0 = freepages();
+  uint f0 = test_freepages();
   char *p = map(8 * PG, RW, MAPRW);
   int i;
 
@@ -214,7 +191,7 @@ t_munmap_middle(void)
   CHECK(in_child(bad_write, p + 4 * PG + 9) == -1);
   CHECK(p[2 * PG + 1] == 'x' && p[5 * PG + 1] == 'y');
   CHECK(munmap(p, 8 * PG) == 0);               // spans the hole: fine
-  CHECK(freepages() == f0);
+  CHECK(test_freepages() == f0);
 }
 
 // munmap of a range nothing maps succeeds; so does one across a hole.
@@ -234,7 +211,7 @@ t_munmap_unmapped(void)
 static void
 t_mmap_fixed(void)
 {
-  uint f0 = freepages();
+  uint f0 = test_freepages();
   char *p = map(4 * PG, RW, MAPRW), *q;
 
   memset(p, 'a', 4 * PG);
@@ -244,7 +221,7 @@ t_mmap_fixed(void)
   CHECK(q[0] == 0 && q[2 * PG - 1] == 0);
   q[0] = 'b';
   CHECK(munmap(p, 4 * PG) == 0);
-  CHECK(freepages() == f0);
+  CHECK(test_freepages() == f0);
 }
 
 // A free hint address is used as given; an occupied one is not.
@@ -285,7 +262,9 @@ t_mmap_hint_overlap(void)
 static void
 t_mmap_errors(void)
 {
-  char *p = map(2 * PG, RW, MAPRW);
+  char *p = map(3 * PG, RW, MAPRW);
+
+  CHECK(munmap(p + 2 * PG, PG) == 0);       // a hole right after the mapping
 
   MMAP_ERR(mmap(0, 0, RW, MAPRW, -1, 0), EINVAL);
   MMAP_ERR(mmap(p + 1, PG, RW, MAPRW | MAP_FIXED, -1, 0), EINVAL);
@@ -441,9 +420,9 @@ t_oom_touch(void)
   uint f0;
 
   p[0] = 7;
-  f0 = freepages();
+  f0 = test_freepages();
   CHECK(in_child(touch_all, (void *)(1u << 30)) == -1);
-  CHECK(freepages() == f0);
+  CHECK(test_freepages() == f0);
   CHECK(p[0] == 7);
   CHECK(munmap(p, PG) == 0);
 }
@@ -486,9 +465,9 @@ t_fork_lazy(void)
   fa.p = map(100 * PG, RW, MAPRW);
   for(i = 0; i < 10; i++)
     fa.p[i * PG] = 'a' + i;
-  f0 = freepages();
+  f0 = test_freepages();
   CHECK(in_child(fork_child, &fa) == 0);
-  f1 = freepages();
+  f1 = test_freepages();
   CHECK(f1 == f0);
   CHECK(fa.p[0] == 'a');
   CHECK(munmap(fa.p, 100 * PG) == 0);
@@ -510,9 +489,9 @@ t_lazy_eager(void)
   CHECK(sysctl("vm.nosuch", -1) == -1 && errno == ENOENT);
   errno = 0;
   CHECK(sysctl("vm.lazy", 7) == -1 && errno == EINVAL);
-  f0 = freepages();
+  f0 = test_freepages();
   p = map(32 * PG, RW, MAPRW | MAP_POPULATE);
-  CHECK(f0 - freepages() >= 32);               // allocated at mmap time
+  CHECK(f0 - test_freepages() >= 32);               // allocated at mmap time
   counters(&b);
   for(i = 0; i < 32; i++)
     CHECK(p[i * PG] == 0);
@@ -522,11 +501,11 @@ t_lazy_eager(void)
 
   CHECK(sysctl("vm.lazy", 0) == 1);
   CHECK(sysctl("vm.lazy", -1) == 0);
-  f0 = freepages();
+  f0 = test_freepages();
   p = map(16 * PG, RW, MAPRW);
   q = sbrk(16 * PG);
   CHECK(q != (char *)-1);
-  CHECK(f0 - freepages() >= 32);
+  CHECK(f0 - test_freepages() >= 32);
   counters(&b);
   for(i = 0; i < 16; i++)
     p[i * PG] = q[i * PG] = 1;
@@ -618,7 +597,7 @@ static void
 signal_fd(int fd)
 {
   if(write(fd, "x", 1) != 1)
-    fail(__LINE__, "pipe write failed");
+    test_fail("line %d: pipe write failed", __LINE__);
 }
 
 static void
@@ -627,7 +606,7 @@ wait_fd(int fd)
   char c;
 
   if(read(fd, &c, 1) != 1)
-    fail(__LINE__, "pipe read failed");
+    test_fail("line %d: pipe read failed", __LINE__);
 }
 
 // Is each of the n pages at p filled with byte c (at offsets 0 and 4095)?
@@ -687,13 +666,13 @@ fork_cost(char *p)
   uint f0, f1;
 
   CHECK(pipe(fds) == 0);
-  f0 = freepages();
+  f0 = test_freepages();
   if((pid = fork()) == 0){
     wait_fd(fds[0]);
     exit(pages_are(p, 256, 's') ? 0 : 21);
   }
   CHECK(pid > 0);
-  f1 = freepages();
+  f1 = test_freepages();
   signal_fd(fds[1]);
   CHECK(wait(&st) == pid && st == 0);
   close(fds[0]);
@@ -735,7 +714,7 @@ t_cow_chain(void)
   uint f0;
 
   fill_pages(p, 16, 'a');
-  f0 = freepages();
+  f0 = test_freepages();
   if((pid = fork()) == 0){
     if((pid2 = fork()) == 0){
       fill_pages(p, 8, 'c');                   // the grandchild writes half
@@ -752,9 +731,9 @@ t_cow_chain(void)
   CHECK(pid > 0);
   CHECK(wait(&st) == pid && st == 0);
   CHECK(pages_are(p, 16, 'a'));
-  CHECK(freepages() == f0);
+  CHECK(test_freepages() == f0);
   fill_pages(p, 16, 'z');
-  CHECK(freepages() == f0);                    // sole owner again: no copies
+  CHECK(test_freepages() == f0);                    // sole owner again: no copies
   CHECK(munmap(p, 16 * PG) == 0);
 }
 
@@ -819,14 +798,14 @@ cow_oom_child(void *arg)
 
   if(heap == (char *)-1)
     exit(40);
-  while((f = freepages()) > 40){
+  while((f = test_freepages()) > 40){
     n = f - f / 512 - 40;                      // leave room for page tables
     for(i = 0; i < n; i++, heap += PG)
       heap[0] = 1;
   }
-  for(i = 0; i < 48 && freepages() > 0; i++)
+  for(i = 0; i < 48 && test_freepages() > 0; i++)
     stk[i * PG] = 1;
-  if(freepages() != 0)
+  if(test_freepages() != 0)
     exit(42);
   signal_fd(oa->fd);
   oa->shared[0] = 'c';                         // killed here
@@ -846,7 +825,7 @@ t_cow_oom(void)
 
   oa.shared = map(PG, RW, MAPRW);
   oa.shared[0] = 'a';
-  f0 = freepages();
+  f0 = test_freepages();
   CHECK(pipe(fds) == 0);
   oa.fd = fds[1];
   counters(&b);
@@ -866,9 +845,9 @@ t_cow_oom(void)
   CHECK(b.v[VM_FAULT_OOM] - a.v[VM_FAULT_OOM] == 1);
   CHECK(oa.shared[0] == 'a');
   close(fds[0]);
-  if(freepages() != f0)
-    printf("cow_oom: free %d before, %d after\n", f0, freepages());
-  CHECK(freepages() == f0);
+  if(test_freepages() != f0)
+    printf("cow_oom: free %d before, %d after\n", f0, test_freepages());
+  CHECK(test_freepages() == f0);
   CHECK(munmap(oa.shared, PG) == 0);
 }
 
@@ -923,7 +902,7 @@ map_file(const char *name, int omode, uint len, int prot, int flags, uint off)
   CHECK((fd = open(name, omode)) >= 0);
   p = mmap(0, len, prot, flags, fd, off);
   if(p == MAP_FAILED)
-    fail(__LINE__, "mmap of a file failed");
+    test_fail("line %d: mmap of a file failed", __LINE__);
   close(fd);                                   // the mapping keeps the file
   return p;
 }
@@ -937,11 +916,11 @@ t_file_read(void)
   struct vmstat a, b;
   char *p, *q;
   int i;
-  uint f0 = freepages();
+  uint f0 = test_freepages();
 
   make_file("mf.read", 3, 2048);
   p = map_file("mf.read", O_RDONLY, 5 * PG, PROT_READ, MAP_PRIVATE, 0);
-  CHECK(freepages() >= f0 - 2);                // nothing read yet
+  CHECK(test_freepages() >= f0 - 2);                // nothing read yet
   counters(&b);
   counters(&a);
   for(i = 0; i < 4; i++)
@@ -1097,7 +1076,7 @@ t_file_fork_shared(void)
   p[0] = 'p';
   p[PG] = 'p';
   CHECK(pipe(tochild) == 0 && pipe(toparent) == 0);
-  f0 = freepages();
+  f0 = test_freepages();
   if((pid = fork()) == 0){
     p[PG + 1] = 'c';                           // no copy: the page is shared
     signal_fd(toparent[1]);
@@ -1106,7 +1085,7 @@ t_file_fork_shared(void)
   }
   CHECK(pid > 0);
   wait_fd(toparent[0]);
-  CHECK(f0 - freepages() < 16);
+  CHECK(f0 - test_freepages() < 16);
   CHECK(p[PG + 1] == 'c');
   p[1] = 'q';
   signal_fd(tochild[1]);
@@ -1273,129 +1252,52 @@ t_file_shared_mprotect(void)
 
 // ---- runner -------------------------------------------------------------------
 
-static struct test {
-  void (*fn)(void);
-  const char *name;
-} tests[] = {
-  { t_sbrk_sparse,       "sbrk_sparse_1g" },
-  { t_sbrk_shrink_regrow, "sbrk_shrink_regrow" },
-  { t_mmap_lazy,         "mmap_lazy" },
-  { t_fault_count,       "fault_count" },
-  { t_munmap_middle,     "munmap_middle" },
-  { t_munmap_unmapped,   "munmap_unmapped" },
-  { t_mmap_fixed,        "mmap_fixed" },
-  { t_mmap_hint,         "mmap_hint" },
-  { t_mmap_hint_overlap, "mmap_hint_overlap" },
-  { t_mmap_errors,       "mmap_errors" },
-  { t_mmap_nospace,      "mmap_nospace" },
-  { t_mprotect,          "mprotect" },
-  { t_mprotect_now,      "mprotect_now" },
-  { t_bad_access,        "bad_access" },
-  { t_oom_touch,         "oom_touch" },
-  { t_fork_lazy,         "fork_lazy" },
-  { t_lazy_eager,        "lazy_eager" },
-  { t_syscall_lazy,      "syscall_lazy" },
-  { t_exec_lazy,         "exec_lazy" },
-  { t_stack_lazy,        "stack_lazy" },
-  { t_cow_private,       "cow_private" },
-  { t_cow_shares,        "cow_shares" },
-  { t_cow_chain,         "cow_chain" },
-  { t_cow_counts,        "cow_counts" },
-  { t_cow_oom,           "cow_oom" },
-  { t_file_read,         "file_read" },
-  { t_file_shared_msync, "file_shared_msync" },
-  { t_file_private,      "file_private" },
-  { t_msync_dirty,       "msync_dirty" },
-  { t_munmap_writeback,  "munmap_writeback" },
-  { t_file_fork_shared,  "file_fork_shared" },
-  { t_file_self_io,      "file_self_io" },
-  { t_file_map_errors,   "file_map_errors" },
-  { t_file_unmap_head,   "file_unmap_head" },
-  { t_msync_partial_page, "msync_partial_page" },
-  { t_file_shared_mprotect, "file_shared_mprotect" },
+static struct test tests[] = {
+  { "sbrk_sparse_1g", t_sbrk_sparse },
+  { "sbrk_shrink_regrow", t_sbrk_shrink_regrow },
+  { "mmap_lazy", t_mmap_lazy },
+  { "fault_count", t_fault_count },
+  { "munmap_middle", t_munmap_middle },
+  { "munmap_unmapped", t_munmap_unmapped },
+  { "mmap_fixed", t_mmap_fixed },
+  { "mmap_hint", t_mmap_hint },
+  { "mmap_hint_overlap", t_mmap_hint_overlap },
+  { "mmap_errors", t_mmap_errors },
+  { "mmap_nospace", t_mmap_nospace },
+  { "mprotect", t_mprotect },
+  { "mprotect_now", t_mprotect_now },
+  { "bad_access", t_bad_access },
+  { "oom_touch", t_oom_touch },
+  { "fork_lazy", t_fork_lazy },
+  { "lazy_eager", t_lazy_eager },
+  { "syscall_lazy", t_syscall_lazy },
+  { "exec_lazy", t_exec_lazy },
+  { "stack_lazy", t_stack_lazy },
+  { "cow_private", t_cow_private },
+  { "cow_shares", t_cow_shares },
+  { "cow_chain", t_cow_chain },
+  { "cow_counts", t_cow_counts },
+  { "cow_oom", t_cow_oom },
+  { "file_read", t_file_read },
+  { "file_shared_msync", t_file_shared_msync },
+  { "file_private", t_file_private },
+  { "msync_dirty", t_msync_dirty },
+  { "munmap_writeback", t_munmap_writeback },
+  { "file_fork_shared", t_file_fork_shared },
+  { "file_self_io", t_file_self_io },
+  { "file_map_errors", t_file_map_errors },
+  { "file_unmap_head", t_file_unmap_head },
+  { "msync_partial_page", t_msync_partial_page },
+  { "file_shared_mprotect", t_file_shared_mprotect },
 };
-
-// Run one test in a child; 1 if it passed without leaking pages.
-static int
-run(struct test *t, int lazy)
-{
-  uint before, after;
-  int pid, st = -1;
-
-  int go[2];
-  char g;
-
-  curtest = t->name;
-  before = freepages();
-  if(pipe(go) < 0){
-    printf("FAIL vm.%s: pipe failed\n", t->name);
-    return 0;
-  }
-  if((pid = fork()) < 0){
-    printf("FAIL vm.%s: fork failed\n", t->name);
-    close(go[0]);
-    close(go[1]);
-    return 0;
-  }
-  if(pid == 0){
-    // Start once we have closed the go pipe: our copy-on-write faults after
-    // fork are then over, and the child frees the pipe itself, so a test
-    // comparing free memory sees only its own doing.
-    close(go[1]);
-    while(read(go[0], &g, 1) > 0)
-      ;
-    close(go[0]);
-    t->fn();
-    exit(0);
-  }
-  close(go[0]);
-  close(go[1]);
-  if(wait(&st) != pid)
-    st = -2;
-  sysctl("vm.lazy", lazy);                   // a failed test may have left it changed
-  sysctl("vm.cow", 1);
-  sysctl("vm.msync_all", 0);
-  after = freepages();
-  if(st == 1)
-    return 0;                                // the child printed why
-  if(st != 0){
-    printf("FAIL vm.%s: child exited with status %d\n", t->name, st);
-    return 0;
-  }
-  if(after != before){
-    printf("FAIL vm.%s: free pages %d before, %d after\n", t->name, before, after);
-    return 0;
-  }
-  printf("PASS vm.%s\n", t->name);
-  return 1;
-}
-
-static int
-selected(const char *name, int argc, char **argv)
-{
-  int i;
-
-  if(argc < 2)
-    return 1;
-  for(i = 1; i < argc; i++)
-    if(strcmp(argv[i], name) == 0)
-      return 1;
-  return 0;
-}
 
 int
 main(int argc, char **argv)
 {
-  uint i;
-  int failed = 0, lazy;
-
   if(argc == 4 && strcmp(argv[1], "-argcheck") == 0)
     exit(strcmp(argv[2], "hello") == 0 && argv[3][0] == 0 ? 42 : 43);
-  lazy = sysctl("vm.lazy", -1);
-  if(lazy < 0)
-    lazy = 1;
-  for(i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-    if(selected(tests[i].name, argc, argv) && !run(&tests[i], lazy))
-      failed++;
-  exit(failed ? 1 : 0);
+  test_keep_sysctl("vm.lazy");              // tests change these; each is put back
+  test_keep_sysctl("vm.cow");
+  test_keep_sysctl("vm.msync_all");
+  exit(test_run("vm", tests, sizeof(tests) / sizeof(tests[0]), argc, argv));
 }
