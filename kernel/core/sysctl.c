@@ -47,8 +47,8 @@ static const struct setting settings[] = {
   { "vm.msync_all", &vm_msync_all, 0, 1 },  // 1: msync writes every cached page; 0: dirty ones
   { "vm.drop_caches", &vm_drop_caches, 0, 1, drop_caches },  // 1: free clean unused cache pages
   { "vm.policy", &reclaim_policy, 0, 3 },   // page replacement: 0 fifo, 1 clock, 2 random, 3 lru (aging)
-  { "vm.swap_dirtybit", &swap_dirtybit, 0, 1 },
-  { "vm.swap_audit", &vm_swap_audit, 0, 1, swap_audit },  // 1: check swap slot counts (then: slots wrong)  // 1: a page unchanged since swap-in is not written again
+  { "vm.swap_dirtybit", &swap_dirtybit, 0, 1 },  // 1: a page unchanged since swap-in is not written again
+  { "vm.swap_audit", &vm_swap_audit, 0, 1, swap_audit },  // 1: check swap slot counts (then: slots wrong)
 };
 
 static const struct setting *

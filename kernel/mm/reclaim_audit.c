@@ -80,22 +80,26 @@ first_sight(pte_t **seen, int *n, pte_t *t)
   return 1;
 }
 
-// Count, per slot, the references that exist: swap entries in every page
-// table and swap copies of resident pages. cnt has a ushort per slot.
-// Returns 0, or -1 if some address space stayed busy. Caller holds
-// roundlock (no round in flight).
+// Count, per slot, the references that exist (swap entries in every page
+// table, swap copies of resident pages, slots of shared anonymous
+// objects) into cnt (a ushort per slot, zeroed), and compare them with the
+// slots' counts while every space is still held: once a space is let go,
+// a store to a page read back from swap drops its slot reference, fork
+// copies swap entries, and the counts move. Returns the slots that
+// disagree, or -EBUSY if some address space could not be held. Caller
+// holds roundlock (no round in flight).
 static int
-count_refs(ushort *cnt)
+audit_once(ushort *cnt)
 {
   struct proc *held[RECLAIM_MAXHELD];
   struct page *pg;
   uint pdx, i;
-  int nh, busy = 0, k, nshared = 0;
+  int nh, busy = 0, k, nshared = 0, r;
   pte_t *table;
   static pte_t *shared[MAXSHARED];   // under roundlock: one audit at a time
 
   nh = reclaim_hold_spaces(held);
-  busy = proc_vm_busy_spaces();
+  busy = proc_vm_unheld_spaces();
   rmap_lock_tables();
   acquire(&reclaimer.lock);
   for(k = 0; k < nh; k++)
@@ -115,9 +119,10 @@ count_refs(ushort *cnt)
   release(&reclaimer.lock);
   rmap_unlock_tables();
   count_obj_slots(held, nh, cnt);
+  r = busy > 0 || nh == RECLAIM_MAXHELD ? -EBUSY : swap_check_refs(cnt);
   for(k = 0; k < nh; k++)
     proc_vm_unhold(held[k]);
-  return busy > 0 || nh == RECLAIM_MAXHELD ? -1 : 0;
+  return r;
 }
 
 // Check every slot's reference count against the references that exist.
@@ -138,9 +143,7 @@ reclaim_audit(void)
   acquiresleep(&reclaimer.roundlock);
   for(tries = 0; tries < 50 && r == -EBUSY; tries++){
     memset(cnt, 0, total * sizeof(ushort));
-    if(count_refs(cnt) == 0)
-      r = swap_check_refs(cnt);
-    else
+    if((r = audit_once(cnt)) == -EBUSY)
       yield();
   }
   releasesleep(&reclaimer.roundlock);

@@ -326,8 +326,8 @@ exec(char *path, char **argv)
   p->tf->esp = sp;
   safestrcpy(p->name, base_name(path), sizeof(p->name));
   switchuvm(p);
+  vm_space_free(oldpgdir, oldvmas);  // inside the section: the swap audit waits for it
   proc_vm_leave(p);
-  vm_space_free(oldpgdir, oldvmas);
   trace_exec(p->name);
   return 0;
 

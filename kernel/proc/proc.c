@@ -266,16 +266,16 @@ exit(int status)
     end_op();
     p->cwd = 0;
   }
-  proc_vm_enter(p);       // reclaim must not be walking the tables we free
-  pgdir = p->pgdir;
+  proc_vm_enter(p);       // reclaim must not be walking the tables we free, and
+  pgdir = p->pgdir;       // the swap audit must know they are still there
   vmas = p->vmas;
   pushcli();
   p->pgdir = 0;           // from now on the process runs on the kernel directory
   p->vmas = 0;
   switchkvm();
   popcli();
-  proc_vm_leave(p);
   vm_space_free(pgdir, vmas);
+  proc_vm_leave(p);
 
   acquire(&ptable.lock);
   wakeup_locked(p->parent);
@@ -508,17 +508,19 @@ proc_vm_unhold(struct proc *p)
   release(&ptable.lock);
 }
 
-// Processes whose space some VM critical section holds (other than
-// reclaim's own holds): the audit cannot see their page tables now.
+// For the swap audit, holding spaces: processes with page tables it did
+// not hold (their vmhold is not -1) and so cannot see now: in a VM
+// critical section when it came by (being changed, or being freed by exit
+// or exec), or left out for any other reason (fork still building them).
 int
-proc_vm_busy_spaces(void)
+proc_vm_unheld_spaces(void)
 {
   struct proc *p;
   int n = 0;
 
   acquire(&ptable.lock);
   for(p = ptable.list; p; p = p->next)
-    if(p->pgdir && p->vmhold > 0)
+    if(p->vmhold != -1 && (p->vmhold > 0 || p->pgdir))
       n++;
   release(&ptable.lock);
   return n;
