@@ -17,13 +17,14 @@ struct devsw devsw[NDEV];
 
 static struct spinlock ref_lock = { .name = "fileref" };  // guards every file's ref
 
-// A new file of type FD_NONE with one reference, or 0 (out of memory).
+// A new file of type FD_NONE with one reference, or 0 (out of memory,
+// after waiting for reclaim where allowed: mm/allocwait.c).
 struct file *
 file_alloc(void)
 {
   struct file *f;
 
-  if((f = kzalloc(sizeof(*f))) == 0)
+  if((f = kzalloc_wait(sizeof(*f))) == 0)
     return 0;
   f->type = FD_NONE;
   f->ref = 1;

@@ -153,6 +153,7 @@ begin_op_n(int n)
   log.outstanding++;
   log.reserved += n;
   release(&log.lock);
+  alloc_nowait_begin();        // no waiting for reclaim inside (mm/allocwait.c)
 }
 
 // Open an operation that may log up to MAXOPBLOCKS blocks.
@@ -177,6 +178,7 @@ begin_op_large(void)
   log.outstanding = 1;
   log.reserved = log.cap;
   release(&log.lock);
+  alloc_nowait_begin();
 }
 
 // Close the caller's operation, opened by begin_op_n(n) (or by
@@ -212,6 +214,7 @@ end_op_n(int n)
     wakeup(&log);
     release(&log.lock);
   }
+  alloc_nowait_end();
   fs_reap();
   return r;
 }

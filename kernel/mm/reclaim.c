@@ -174,21 +174,31 @@ reclaim_thread(void)
   }
 }
 
-// A fault found no memory: wait for a reclaim round that starts after
-// now (one already running may have found this process's space busy).
-// 0: try again; -ENOMEM: three such rounds freed nothing (memory and swap
-// are full, or there is no swap); -EINTR: killed while waiting. Caller
-// holds no lock and is in no VM critical section.
+// An allocation found no memory: wait for a reclaim round that starts
+// after now (one already running may have found this process's space
+// busy). 0: try again; -ENOMEM: three such rounds freed nothing (memory
+// and swap are full, or there is no swap), or the caller may not wait;
+// -EINTR: killed while waiting. Caller is a process (a system call or
+// its page fault) and holds no sleeplock reclaim needs (see allocwait.c);
+// in its own VM critical section it may wait, but then rounds cannot
+// take its own pages. A caller holding a spinlock, the reclaim thread and
+// the audit (holding the round lock: the round is their own) get -ENOMEM
+// at once.
 int
 reclaim_wait(void)
 {
   struct proc *p = myproc();
   uint total, used, target;
-  int tries;
+  int tries, spin;
 
   swap_stat(&total, &used);
   if(total == 0 || p == 0 || p->fail_hit)
     return -ENOMEM;             // no swap, or an injected failure (faultinj): report it
+  pushcli();
+  spin = mycpu()->ncli > 1;     // a spinlock (or pushcli) of the caller's
+  popcli();
+  if(spin || holdingsleep(&reclaimer.roundlock))
+    return -ENOMEM;             // must not sleep here
   vmstat_inc(VM_RECLAIM_WAITS);
   acquire(&reclaimer.lock);
   for(tries = 0; tries < 3; tries++){
