@@ -109,6 +109,7 @@ void *kmalloc_wait(uint size);           // kmalloc, the same
 void *kzalloc_wait(uint size);           // kzalloc, the same
 void  alloc_nowait_begin(void);          // a scope where they fail at once (fs operations)
 void  alloc_nowait_end(void);
+void  alloc_headroom(void);              // before a no-wait scope: wait for a few free pages
 // kalloctest.c: SYS_kalloctest (self-tests and allocator benchmark)
 int   kalloc_test(int mode, uint uva);     // 0 or -errno; modes in kalloctest.h
 int   kalloc_testmode(void);               // 1 while the machine-wide test hooks may run

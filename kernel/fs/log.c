@@ -146,6 +146,7 @@ begin_op_n(int n)
 {
   if(n < 1 || n > WRITEOPBLOCKS || n > log.cap)
     panic("begin_op_n: bad reservation");
+  alloc_headroom();              // memory for the operation (mm/allocwait.c)
   acquire(&log.lock);
   while(log.committing || log.large || log.large_waiting ||
         log.lh.n + log.reserved + n > log.cap)
@@ -167,6 +168,7 @@ begin_op(void)
 void
 begin_op_large(void)
 {
+  alloc_headroom();
   acquire(&log.lock);
   while(log.large_waiting)
     sleep(&log, &log.lock);

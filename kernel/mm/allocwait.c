@@ -20,7 +20,8 @@
 //     end_op: writing a dirty file page back needs room in the log, which
 //     the open operation holds until it ends). begin_op opens a no-wait
 //     scope (alloc_nowait_begin) so every waiting form inside an fs
-//     operation fails at once instead; an inode or buffer lock is held
+//     operation fails at once instead; before it does, it waits for a
+//     little headroom (alloc_headroom). An inode or buffer lock is held
 //     only inside one, or (read, write) without allocating through these
 //     forms. Code that must allocate under those locks fails with -ENOMEM,
 //     lets go of them and may try again (exec does: exec.c).
@@ -38,9 +39,11 @@
 #include "core/spinlock.h"
 #include "proc/proc.h"
 #include "core/defs.h"
+#include "mm/buddy.h"
 #include "mm/swap.h"
 
 #define ALLOC_WAITS 8           // reclaim_wait calls per allocation, at most
+#define ALLOC_HEADROOM 16       // free pages wanted before a file-system operation
 
 // May the running process wait for reclaim (see the rule above)?
 // reclaim_wait checks the rest (spinlocks, reclaim itself).
@@ -95,6 +98,21 @@ kzalloc_wait(uint size)
   if(p)
     memset(p, 0, size);
   return p;
+}
+
+// Before a no-wait scope opens (begin_op): if fewer than ALLOC_HEADROOM
+// pages are free, wait for reclaim (as the waiting forms do) so that the
+// scope's own allocations (inodes, path buffers, cache pages) are likely
+// to find memory. A hint, not a reservation: they can still fail, with
+// -ENOMEM. Same rule as the waiting forms (a process, no spinlock, not
+// already in a scope).
+void
+alloc_headroom(void)
+{
+  int waits = 0;
+
+  while(buddy_free_pages() < ALLOC_HEADROOM && alloc_wait(&waits))
+    ;
 }
 
 // Open (and close) a scope of the current process in which the waiting

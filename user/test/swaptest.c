@@ -299,11 +299,14 @@ swap_full(void)
   CHECK(strcmp(out, "ok\n") == 0);
 }
 
-// A child that keeps memory full for the test: it stores to n heap pages
-// over and over (reclaim keeps sending some of them to swap) until it is
-// killed, counting its passes in *hog_passes (a shared page). Returns its
-// pid once it has touched every page once.
-static volatile uint *hog_passes;
+// A child that keeps memory full for the test: round and round a region
+// of n pages, it replaces one page at a time with a fresh one made at
+// once (MAP_FIXED | MAP_POPULATE), retrying at once when that fails, so
+// it grabs every page that comes free and holds n pages at most (reclaim
+// sends the older ones to swap). It counts the pages it made in
+// *hog_made (a shared page) until it is killed. Returns its pid once it
+// has made n pages.
+static volatile uint *hog_made;
 
 static int
 hog_start(uint n)
@@ -311,21 +314,23 @@ hog_start(uint n)
   int p[2], pid;
   char c;
 
-  hog_passes = mmap(0, PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if(hog_passes == MAP_FAILED)
+  hog_made = mmap(0, PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if(hog_made == MAP_FAILED)
     test_fail("mmap: %s", strerror(errno));
   if(pipe(p) < 0)
     test_fail("pipe: %s", strerror(errno));
   if((pid = test_fork()) == 0){
-    char *m = sbrk(n * PG);
+    char *m = mmap(0, n * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *q;
     uint i;
     close(p[0]);
-    if(m == (char *)-1)
+    if(m == MAP_FAILED)
       exit(2);
-    for(;;){
-      for(i = 0; i < n; i++)
-        m[i * PG] = *hog_passes + i;
-      if((*hog_passes)++ == 0)
+    for(i = 0; ; i = (i + 1) % n){
+      while((q = mmap(m + i * PG, PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE,
+                      -1, 0)) == MAP_FAILED)
+        ;
+      *q = i;
+      if(++*hog_made == n)
         close(p[1]);
     }
   }
@@ -340,16 +345,16 @@ hog_start(uint n)
 static void
 hog_stop(int pid)
 {
-  uint passes = *hog_passes;
+  uint made = *hog_made;
   int st, t;
 
-  for(t = 0; t < 500 && *hog_passes == passes; t++)
+  for(t = 0; t < 500 && *hog_made == made; t++)
     sleep(1);
-  if(*hog_passes == passes)
-    test_fail("the memory hog stopped early (after %d passes)", passes);
+  if(*hog_made == made)
+    test_fail("the memory hog stopped early (after %d pages)", made);
   kill(pid);
   CHECK(wait(&st) == pid);
-  CHECK_EQ(munmap((void *)hog_passes, PG), 0);
+  CHECK_EQ(munmap((void *)hog_made, PG), 0);
   CHECK_EQ(audit(), 0);
 }
 
@@ -416,7 +421,9 @@ pressure_calls(void)
     snprintf(name, sizeof(name), "f%d", i);
     if((fd = open(name, O_CREATE | O_RDWR)) < 0)
       test_fail("open %s, memory full: %s", name, strerror(errno));
-    CHECK_EQ(write(fd, name, 3), 3);
+    close(fd);
+    if((fd = open(i % 2 ? "/sh" : name, O_RDONLY)) < 0)
+      test_fail("open %s again, memory full: %s", name, strerror(errno));
     close(fd);
     if(i % 4 == 0){
       if(test_sh("echo ok", out, sizeof(out), 1) != 0 || strcmp(out, "ok\n") != 0)
