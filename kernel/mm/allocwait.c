@@ -12,25 +12,29 @@
 //   - process context only: a system call or a page fault of a process,
 //     never an interrupt handler (they use page_alloc and kmalloc). No
 //     spinlock held (reclaim_wait sees one by the pushcli depth and
-//     refuses, so a spinlock holder gets the atomic behaviour). Not the
-//     reclaim thread, nor anyone inside a round or the swap audit
-//     (reclaim_wait refuses: the round it would wait for is its own).
+//     refuses, so a spinlock holder gets the atomic behaviour). Not a
+//     kernel thread (the reclaim thread is one), nor anyone inside a round
+//     or the swap audit: reclaim_wait refuses, the round it would wait for
+//     being its own.
 //   - no sleeplock that reclaim's write-back may need: no buffer lock,
 //     no inode lock, and not inside a file-system operation (begin_op ..
 //     end_op: writing a dirty file page back needs room in the log, which
 //     the open operation holds until it ends). begin_op opens a no-wait
 //     scope (alloc_nowait_begin) so every waiting form inside an fs
 //     operation fails at once instead; before it does, it waits for a
-//     little headroom (alloc_headroom). An inode or buffer lock is held
-//     only inside one, or (read, write) without allocating through these
-//     forms. Code that must allocate under those locks fails with -ENOMEM,
-//     lets go of them and may try again (exec does: exec.c).
+//     little headroom (alloc_headroom). Code that must allocate there
+//     fails with -ENOMEM, lets go of its locks and may try again (exec
+//     does: exec.c). One exception stays: read() copies out to user
+//     memory holding the inode lock, and a page fault there waits in
+//     VM_RETRY; so reclaim must never sleep on an inode lock (try it, and
+//     skip the page when it is taken).
 //   - inside a VM critical section of its own space (proc_vm_enter) a
 //     process may wait: reclaim cannot take that space's pages meanwhile,
 //     but it still takes other spaces' pages, and when it can free
 //     nothing reclaim_wait gives up after a few rounds; the caller fails,
 //     leaves the section, and its outer retry (VM_RETRY in vm.c, fork)
-//     waits again where its own pages can go too.
+//     waits again where its own pages can go too. VM_RETRY itself opens a
+//     no-wait scope inside its section: it waits outside, for less.
 // Kernel memory got this way (page tables, kmalloc objects, kernel
 // stacks) is never on reclaim's list and never swapped.
 #include "types.h"

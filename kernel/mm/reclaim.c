@@ -202,9 +202,10 @@ reclaim_wait_more(struct proc *p, int empty)
 // may not wait; -EINTR: killed while waiting. Caller is a process (a
 // system call or its page fault) and holds no sleeplock reclaim needs
 // (see allocwait.c); in its own VM critical section it may wait, but
-// then rounds cannot take its own pages. A caller holding a spinlock,
-// the reclaim thread and the audit (holding the round lock: the round is
-// their own) get -ENOMEM at once.
+// then rounds cannot take its own pages. A caller holding a spinlock, a
+// kernel thread (no address space: the reclaim thread among them) and
+// the audit (holding the round lock: the round is its own) get -ENOMEM
+// at once.
 int
 reclaim_wait(void)
 {
@@ -218,8 +219,8 @@ reclaim_wait(void)
   pushcli();
   spin = mycpu()->ncli > 1;     // a spinlock (or pushcli) of the caller's
   popcli();
-  if(spin || holdingsleep(&reclaimer.roundlock))
-    return -ENOMEM;             // must not sleep here
+  if(spin || p->pgdir == 0 || holdingsleep(&reclaimer.roundlock))
+    return -ENOMEM;             // must not sleep here (a kernel thread: perhaps reclaim's own)
   vmstat_inc(VM_RECLAIM_WAITS);
   acquire(&reclaimer.lock);
   for(empty = 0; reclaim_wait_more(p, empty); empty++){
