@@ -110,6 +110,7 @@ file_read(struct file *f, uint uaddr, int n)
       return -ENODEV;
     return devsw[f->major].read(1, uaddr, n);
   case FD_INODE:
+    alloc_headroom();         // its cache pages are allocated under the inode lock
     if(file_regular(f))
       return pcache_file_read(f, uaddr, n);
     ilock(f->ip);             // a directory: never mapped, see mm/mobj.h
@@ -167,6 +168,7 @@ file_write(struct file *f, uint uaddr, int n)
       return -ENODEV;
     return devsw[f->major].write(1, uaddr, n);
   case FD_INODE:
+    alloc_headroom();         // its buffer and cache pages do not wait (mm/allocwait.c)
     if(file_regular(f))
       return pcache_file_write(f, uaddr, n);
     return inode_write(f, uaddr, n);

@@ -421,9 +421,13 @@ pressure_calls(void)
     snprintf(name, sizeof(name), "f%d", i);
     if((fd = open(name, O_CREATE | O_RDWR)) < 0)
       test_fail("open %s, memory full: %s", name, strerror(errno));
+    if(write(fd, name, 3) != 3)
+      test_fail("write %s, memory full: %s", name, strerror(errno));
     close(fd);
-    if((fd = open(i % 2 ? "/sh" : name, O_RDONLY)) < 0)
+    if((fd = open(name, O_RDONLY)) < 0)
       test_fail("open %s again, memory full: %s", name, strerror(errno));
+    if(read(fd, buf, 3) != 3 || memcmp(buf, name, 3) != 0)
+      test_fail("read %s, memory full: %s", name, strerror(errno));
     close(fd);
     if(i % 4 == 0){
       if(test_sh("echo ok", out, sizeof(out), 1) != 0 || strcmp(out, "ok\n") != 0)
