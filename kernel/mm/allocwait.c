@@ -76,7 +76,7 @@ page_alloc_wait(int order)
   void *kva;
   int waits = 0;
 
-  while((kva = page_alloc(order)) == 0 && alloc_wait(&waits))
+  while((kva = page_alloc_site(order, __builtin_return_address(0))) == 0 && alloc_wait(&waits))
     ;
   return kva;
 }
