@@ -233,7 +233,7 @@ trap(struct trapframe *tf)
         // init must not die: let the others run (and free memory, or be
         // killed for want of it), then take the fault again.
         yield();
-      } else if(r < 0)
+      } else if(r < 0 && !killed(p))   // (killed while it waited: dies for that)
         kill_user(p, fault_cause(r, tf->err), va, tf);
     }
     break;

@@ -103,6 +103,13 @@ void *kzalloc(uint size);                // zeroed kmalloc
 void  kfree(void *p);
 void  kmalloc_stat(struct memstat *ms);    // fill kmalloc_bytes, kmalloc_pages
 int   kmalloc_selftest(void);              // 0 or -EIO (SYS_kalloctest)
+// allocwait.c: allocations that wait for reclaim (who may: the rule there)
+void *page_alloc_wait(int order);        // page_alloc, waiting while reclaim frees memory; 0 if none
+void *kmalloc_wait(uint size);           // kmalloc, the same
+void *kzalloc_wait(uint size);           // kzalloc, the same
+void  alloc_nowait_begin(void);          // a scope where they fail at once (fs operations)
+void  alloc_nowait_end(void);
+void  alloc_headroom(void);              // before a no-wait scope: wait for a few free pages
 // kalloctest.c: SYS_kalloctest (self-tests and allocator benchmark)
 int   kalloc_test(int mode, uint uva);     // 0 or -errno; modes in kalloctest.h
 int   kalloc_testmode(void);               // 1 while the machine-wide test hooks may run

@@ -14,7 +14,8 @@
 #include "core/defs.h"
 #include "trace/trace.h"
 
-// Fetch the n-th word-sized argument. 0 or -EFAULT.
+// Fetch the n-th word-sized argument. 0, -EFAULT, or -ENOMEM (its page is
+// in swap and memory and swap are full).
 int
 arguint(int n, uint *ip)
 {
@@ -23,7 +24,7 @@ arguint(int n, uint *ip)
 
   if(n < 0 || addr < p->tf->esp)
     return -EFAULT;
-  return copyin(p, ip, addr, sizeof(*ip)) < 0 ? -EFAULT : 0;
+  return copyin(p, ip, addr, sizeof(*ip));   // 0, -EFAULT or -ENOMEM
 }
 
 int
@@ -33,7 +34,8 @@ argint(int n, int *ip)
 }
 
 // Copy the NUL-terminated string that argument n points to into buf
-// (max bytes, NUL included). Returns its length, -EFAULT or -ENAMETOOLONG.
+// (max bytes, NUL included). Returns its length, -EFAULT, -ENAMETOOLONG or
+// -ENOMEM (memory and swap full).
 int
 argstr(int n, char *buf, int max)
 {
@@ -42,8 +44,7 @@ argstr(int n, char *buf, int max)
 
   if((r = arguint(n, &addr)) < 0)
     return r;
-  r = copyinstr(myproc(), buf, addr, max);
-  return r == -ENOMEM ? -EFAULT : r;
+  return copyinstr(myproc(), buf, addr, max);
 }
 
 // Implemented in sysproc.c.

@@ -24,7 +24,7 @@ grow(struct proc *p, int n)
     size *= 2;
   if(size == p->nofile)
     return 0;
-  if((t = kzalloc(size * sizeof(*t))) == 0)
+  if((t = kzalloc_wait(size * sizeof(*t))) == 0)
     return -ENOMEM;
   if(p->ofile)
     memmove(t, p->ofile, p->nofile * sizeof(*t));

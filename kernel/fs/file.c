@@ -17,13 +17,14 @@ struct devsw devsw[NDEV];
 
 static struct spinlock ref_lock = { .name = "fileref" };  // guards every file's ref
 
-// A new file of type FD_NONE with one reference, or 0 (out of memory).
+// A new file of type FD_NONE with one reference, or 0 (out of memory,
+// after waiting for reclaim where allowed: mm/allocwait.c).
 struct file *
 file_alloc(void)
 {
   struct file *f;
 
-  if((f = kzalloc(sizeof(*f))) == 0)
+  if((f = kzalloc_wait(sizeof(*f))) == 0)
     return 0;
   f->type = FD_NONE;
   f->ref = 1;
@@ -109,6 +110,7 @@ file_read(struct file *f, uint uaddr, int n)
       return -ENODEV;
     return devsw[f->major].read(1, uaddr, n);
   case FD_INODE:
+    alloc_headroom();         // its cache pages are allocated under the inode lock
     if(file_regular(f))
       return pcache_file_read(f, uaddr, n);
     ilock(f->ip);             // a directory: never mapped, see mm/mobj.h
@@ -166,6 +168,7 @@ file_write(struct file *f, uint uaddr, int n)
       return -ENODEV;
     return devsw[f->major].write(1, uaddr, n);
   case FD_INODE:
+    alloc_headroom();         // its buffer and cache pages do not wait (mm/allocwait.c)
     if(file_regular(f))
       return pcache_file_write(f, uaddr, n);
     return inode_write(f, uaddr, n);

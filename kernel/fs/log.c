@@ -146,6 +146,7 @@ begin_op_n(int n)
 {
   if(n < 1 || n > WRITEOPBLOCKS || n > log.cap)
     panic("begin_op_n: bad reservation");
+  alloc_headroom();              // memory for the operation (mm/allocwait.c)
   acquire(&log.lock);
   while(log.committing || log.large || log.large_waiting ||
         log.lh.n + log.reserved + n > log.cap)
@@ -153,6 +154,7 @@ begin_op_n(int n)
   log.outstanding++;
   log.reserved += n;
   release(&log.lock);
+  alloc_nowait_begin();        // no waiting for reclaim inside (mm/allocwait.c)
 }
 
 // Open an operation that may log up to MAXOPBLOCKS blocks.
@@ -166,6 +168,7 @@ begin_op(void)
 void
 begin_op_large(void)
 {
+  alloc_headroom();
   acquire(&log.lock);
   while(log.large_waiting)
     sleep(&log, &log.lock);
@@ -177,6 +180,7 @@ begin_op_large(void)
   log.outstanding = 1;
   log.reserved = log.cap;
   release(&log.lock);
+  alloc_nowait_begin();
 }
 
 // Close the caller's operation, opened by begin_op_n(n) (or by
@@ -212,6 +216,7 @@ end_op_n(int n)
     wakeup(&log);
     release(&log.lock);
   }
+  alloc_nowait_end();
   fs_reap();
   return r;
 }

@@ -31,9 +31,9 @@ pipe_alloc(struct file **rf, struct file **wf)
   struct pipe *pi;
   struct file *r = 0, *w = 0;
 
-  if((pi = kzalloc(sizeof(*pi))) == 0)
+  if((pi = kzalloc_wait(sizeof(*pi))) == 0)      // (waits for reclaim: mm/allocwait.c)
     return -ENOMEM;
-  if((pi->data = kmalloc(PIPESIZE)) == 0)
+  if((pi->data = kmalloc_wait(PIPESIZE)) == 0)
     goto fail;
   if((r = file_alloc()) == 0 || (w = file_alloc()) == 0)
     goto fail;

@@ -278,6 +278,8 @@ sys_open(void)
   large = (flags & O_TRUNC) && acc != O_RDONLY;
   if((large || (flags & O_CREATE)) && (r = log_writable()) < 0)
     return r;                    // read-only after a disk write failed
+  if((f = file_alloc()) == 0)    // before the fs operation: it may wait for reclaim
+    return -ENOMEM;
   if(large)
     begin_op_large();            // truncating may free a whole big file
   else
@@ -296,12 +298,7 @@ sys_open(void)
     r = -ENODEV;
     goto out_ip;
   }
-  if((f = file_alloc()) == 0){
-    r = -ENOMEM;
-    goto out_ip;
-  }
   if((fd = fd_alloc(myproc(), f)) < 0){
-    file_close(f);               // still FD_NONE: just freed
     r = fd;
     goto out_ip;
   }
@@ -325,6 +322,7 @@ out_ip:
   iunlockput(ip);
 out:
   end_op();
+  file_close(f);                 // still FD_NONE: just freed
   return r;
 }
 

@@ -160,9 +160,17 @@ buddy_init(uint pa_start, uint pa_end)
 
 // Allocate 2^order physically contiguous pages. Returns the kernel virtual
 // address of the first page (contents undefined, reference count 1), or 0
-// if no block is large enough.
+// if no block is large enough. Never waits (page_alloc_wait does).
 void *
 page_alloc(int order)
+{
+  return page_alloc_site(order, __builtin_return_address(0));
+}
+
+// page_alloc, with the allocation event's site (the caller's return
+// address) given: page_alloc_wait names its own caller, not itself.
+void *
+page_alloc_site(int order, void *site)
 {
   struct page *pg;
   uint pfn;
@@ -196,8 +204,8 @@ retry:
   pg->obj = 0;
   pg->pflags = 0;
   pg->hnext = 0;
-  trace_page_alloc(page_kva(pg), order, __builtin_return_address(0));  // (cheaper with
-  release(&bd.lock);                                                  // interrupts off)
+  trace_page_alloc(page_kva(pg), order, site);  // (cheaper with
+  release(&bd.lock);                            // interrupts off)
   if(bd.nfree < buddy_low_pages && buddy_low)
     buddy_low();
   return page_kva(pg);

@@ -70,6 +70,7 @@ extern int (*buddy_reclaim)(uint n);
 extern void (*buddy_low)(void);
 extern uint buddy_low_pages;
 uint buddy_free_pages(void);          // pages free now (a racy snapshot)
+void *page_alloc_site(int order, void *site);  // page_alloc, its trace event naming site
 uint buddy_total_pages(void);
 int  page_ref_get_unless_zero(void *kva);  // take a reference if it has one; 1 if taken
 #endif

@@ -174,24 +174,56 @@ reclaim_thread(void)
   }
 }
 
-// A fault found no memory: wait for a reclaim round that starts after
-// now (one already running may have found this process's space busy).
-// 0: try again; -ENOMEM: three such rounds freed nothing (memory and swap
-// are full, or there is no swap); -EINTR: killed while waiting. Caller
-// holds no lock and is in no VM critical section.
+// Rounds that free nothing before a waiter gives up: a few, or more while
+// another process's space is in a VM critical section (its pages cannot
+// go now, but can in a moment) and swap has room.
+#define RECLAIM_WAIT_EMPTY 3
+#define RECLAIM_WAIT_BUSY  50
+
+// Is it worth waiting for another round after one that freed nothing?
+// Caller holds reclaimer.lock.
+static int
+reclaim_wait_more(struct proc *p, int empty)
+{
+  uint total, used;
+
+  if(empty < RECLAIM_WAIT_EMPTY)
+    return 1;
+  if(empty >= RECLAIM_WAIT_BUSY)
+    return 0;
+  swap_stat(&total, &used);
+  return used < total && proc_vm_busy_spaces() > (p->vmhold > 0);
+}
+
+// An allocation found no memory: wait for a reclaim round that starts
+// after now (one already running may have found this process's space
+// busy). 0: try again; -ENOMEM: rounds freed nothing (memory and swap
+// are full, or there is no swap; see reclaim_wait_more), or the caller
+// may not wait; -EINTR: killed while waiting. Caller is a process (a
+// system call or its page fault) and holds no sleeplock reclaim needs
+// (see allocwait.c); in its own VM critical section it may wait, but
+// then rounds cannot take its own pages. A caller holding a spinlock, a
+// kernel thread (no address space: the reclaim thread among them) and
+// the audit (holding the round lock: the round is its own) get -ENOMEM
+// at once.
 int
 reclaim_wait(void)
 {
   struct proc *p = myproc();
   uint total, used, target;
-  int tries;
+  int empty, spin;
 
   swap_stat(&total, &used);
   if(total == 0 || p == 0 || p->fail_hit)
     return -ENOMEM;             // no swap, or an injected failure (faultinj): report it
+  pushcli();
+  spin = mycpu()->ncli > 1;     // a spinlock (or pushcli) of the caller's
+  popcli();
+  if(spin || p->pgdir == 0 || holdingsleep(&reclaimer.roundlock))
+    return -ENOMEM;             // must not sleep here (a kernel thread: perhaps reclaim's own)
   vmstat_inc(VM_RECLAIM_WAITS);
   acquire(&reclaimer.lock);
-  for(tries = 0; tries < 3; tries++){
+  for(empty = 0; reclaim_wait_more(p, empty); empty++){
     target = reclaimer.begun + 1;
     reclaimer.kick = 1;
     wakeup(&reclaimer.kick);

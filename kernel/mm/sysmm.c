@@ -87,9 +87,7 @@ sys_mmap(void)
     if((addr & (PGSIZE - 1)) || addr < PGSIZE || addr > UMMAP_TOP - len)
       return -EINVAL;
   }
-  proc_vm_enter(myproc());      // the mapping list changes: reclaim keeps out
-  r = vma_mmap(myproc(), addr, len, prot, flags, f, off);
-  proc_vm_leave(myproc());
+  r = vma_mmap(myproc(), addr, len, prot, flags, f, off);   // (VM critical sections inside)
   if(r >= 0)
     trace_mmap(r, len, prot, flags, f ? f->ip->inum : 0, off);
   return r;

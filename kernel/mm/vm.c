@@ -94,10 +94,12 @@ switchuvm(struct proc *p)
 // ---- user page tables ---------------------------------------------------------
 
 // A new page directory holding only the kernel mappings; 0 on ENOMEM.
+// Page tables, like the directory, are kernel memory: they wait for
+// reclaim (page_alloc_wait, in process context) but are never swapped.
 pde_t *
 uvm_create(void)
 {
-  pde_t *pgdir = page_alloc(0);
+  pde_t *pgdir = page_alloc_wait(0);
   uint i;
 
   if(pgdir == 0)
@@ -121,7 +123,7 @@ vm_walk(pde_t *pgdir, uint va, int alloc)
   if(*pde & PTE_P){
     table = (pte_t *)P2V(PTE_ADDR(*pde));
   } else {
-    if(!alloc || (table = page_alloc(0)) == 0)
+    if(!alloc || (table = page_alloc_wait(0)) == 0)
       return 0;
     memset(table, 0, PGSIZE);
     *pde = V2P(table) | PTE_P | PTE_W | PTE_U;
@@ -157,11 +159,12 @@ vm_map_page(pde_t *pgdir, uint va, void *kva, int perm)
   return 0;
 }
 
-// A zeroed page for user memory (reference count 1); 0 when out of memory.
+// A zeroed page for user memory (reference count 1); 0 when out of memory
+// (after waiting for reclaim where allowed: mm/allocwait.c).
 void *
 vm_user_page(void)
 {
-  void *kva = page_alloc(0);
+  void *kva = page_alloc_wait(0);
 
   if(kva == 0)
     return 0;
@@ -289,7 +292,7 @@ table_unshare(pde_t *pde)
     COUNT(tables_reused);
     return 0;
   }
-  if((copy = page_alloc(0)) == 0)
+  if((copy = page_alloc_wait(0)) == 0)
     return -ENOMEM;
   memset(copy, 0, PGSIZE);
   for(i = 0; i < NPTENTRIES; i++)
@@ -455,7 +458,7 @@ dup_pte(pte_t *spte, pte_t *dpte, int how)
     return 0;
   }
   if(how == VM_DUP_COPY){
-    if((copy = page_alloc(0)) == 0)
+    if((copy = page_alloc_wait(0)) == 0)
       return -ENOMEM;
     COUNT(pages_alloc);
     copy_page(copy, P2V(PTE_ADDR(s)));
@@ -669,7 +672,7 @@ fault_cow(pde_t *pgdir, uint va, pte_t *pte, int *o)
     *pte |= PTE_W;
     *o = TF_COW_REUSE;
   } else {
-    if((kva = page_alloc(0)) == 0){
+    if((kva = page_alloc_wait(0)) == 0){
       *o = TF_OOM;
       return -ENOMEM;
     }
@@ -756,12 +759,16 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
 // Evaluate op (an int: 0 or -errno) on process p's space inside a VM
 // critical section of it (reclaim keeps out); out of memory, wait outside
 // the section for reclaim and evaluate it again while reclaim makes
-// progress. The value of op's last evaluation.
+// progress. The value of op's last evaluation. op's own allocations do
+// not wait (a no-wait scope, mm/allocwait.c): inside the section reclaim
+// could not take this space's pages, and waiting here, outside, it can.
 #define VM_RETRY(p, op) ({                                   \
   int r_;                                                    \
   for(;;){                                                   \
     proc_vm_enter(p);                                        \
+    alloc_nowait_begin();                                    \
     r_ = (op);                                               \
+    alloc_nowait_end();                                      \
     proc_vm_leave(p);                                        \
     if(r_ != -ENOMEM || reclaim_wait() != 0)                 \
       break;                                                 \
@@ -796,8 +803,8 @@ vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
     return r;
   for(va = start; va < end; va += PGSIZE){
     pte = vm_walk(pgdir, va, 0);
-    if(pte && (*pte & PTE_P))
-      continue;
+    if(pte && ((*pte & PTE_P) || SWP_IS_ENTRY(*pte)))
+      continue;                      // there (or in swap, since an earlier try)
     if((r = page_fill(pgdir, v, va, (v->prot & PROT_WRITE) != 0)) == -ENXIO)
       break;                         // past the end of the file
     if(r < 0)
@@ -805,6 +812,28 @@ vm_populate(pde_t *pgdir, struct vma *v, uint start, uint end)
     COUNT(pages_populated);
   }
   return 0;
+}
+
+// One try of vm_populate_proc: the mapping holding [start, end) whole.
+static int
+populate_once(struct proc *p, uint start, uint end)
+{
+  struct vma *v = vma_find(p->vmas, start);
+
+  if(v == 0 || v->end < end)
+    return -EFAULT;
+  return vm_populate(p->pgdir, v, start, end);
+}
+
+// vm_populate of [start, end), which one mapping of process p holds
+// whole (MAP_POPULATE, vm.lazy=0), with VM_RETRY: out of memory, it waits
+// for reclaim outside the VM critical section, where reclaim may take
+// the pages made so far (they stay, in memory or in swap), and goes on.
+// 0, or -ENOMEM (memory and swap full) with the pages made so far mapped.
+int
+vm_populate_proc(struct proc *p, uint start, uint end)
+{
+  return VM_RETRY(p, populate_once(p, start, end));
 }
 
 // ---- copying to and from user memory ----------------------------------------

@@ -43,4 +43,6 @@ void  vm_drop_shared(pde_t *pgdir, uint start, uint end);           // shared ta
 int   vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err);
 int   vm_table_shared(pde_t e);           // a page table shared by on-demand fork?
 int   vm_copyout_space(pde_t *pgdir, struct vma *vmas, uint dstva, const void *src, uint len);
+struct proc;
+int   vm_populate_proc(struct proc *p, uint start, uint end);  // waits for reclaim: 0 or -ENOMEM
 #endif

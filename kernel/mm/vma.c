@@ -41,7 +41,7 @@ vma_overlap(struct vma *list, uint start, uint end)
 struct vma *
 vma_new(uint start, uint end, int prot, int flags, int kind)
 {
-  struct vma *v = kzalloc(sizeof(*v));
+  struct vma *v = kzalloc_wait(sizeof(*v));
 
   if(v == 0)
     return 0;
@@ -88,7 +88,7 @@ vma_split(struct vma *v, uint addr)
 
   if(addr <= v->start || addr >= v->end || (addr & (PGSIZE - 1)))
     panic("vma_split: bad address");
-  if((nv = kmalloc(sizeof(*nv))) == 0)
+  if((nv = kmalloc_wait(sizeof(*nv))) == 0)
     return 0;
   *nv = *v;
   nv->start = addr;
@@ -202,7 +202,7 @@ vma_dup_list(pde_t *dstpg, struct vma **dst, pde_t *srcpg, struct vma *src)
     vm_share_tables(dstpg, srcpg, src);
 
   for(v = src; v; v = v->next){
-    if((nv = kmalloc(sizeof(*nv))) == 0)
+    if((nv = kmalloc_wait(sizeof(*nv))) == 0)
       return -ENOMEM;
     *nv = *v;
     nv->next = 0;
@@ -352,17 +352,12 @@ mmap_place(struct vma *list, uint addr, uint len)
   return vma_find_gap(list, len);
 }
 
-// Map len bytes (page-rounded, non-zero; prot, flags, f and off already
-// checked by the caller) into p: anonymous memory (a new shared object if
-// MAP_SHARED), or file f from offset off if f is not 0 (the mapping takes
-// its own reference to f and to the file's page cache). MAP_FIXED
-// puts it exactly at addr (page-aligned), replacing what was there;
-// otherwise addr is a hint.
-// Pages appear on first touch, unless MAP_POPULATE or vm.lazy=0 ask for
-// them now. Returns the start, or -ENOMEM (nothing changed, except that a
-// MAP_FIXED range whose population failed is left unmapped).
-int
-vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags, struct file *f, uint off)
+// vma_mmap's new mapping, inserted but not populated; merged with its
+// neighbours unless it is to be populated (populate). The start or
+// -errno. Caller is in a VM critical section of p.
+static int
+mmap_locked(struct proc *p, uint addr, uint len, int prot, int flags, struct file *f, uint off,
+            int populate)
 {
   uint start;
   struct vma *v;
@@ -392,14 +387,42 @@ vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags, struct file *
   }
   if(vma_insert(&p->vmas, v) < 0)
     panic("vma_mmap: range still in use");
-  if((flags & MAP_POPULATE) || !vm_lazy){
-    if((r = vm_populate(p->pgdir, v, v->start, v->end)) < 0){
-      vma_unmap(p->pgdir, &p->vmas, start, start + len);   // whole mapping: no split
-      return r;
-    }
-  }
-  vma_merge(&p->vmas);
+  if(!populate)
+    vma_merge(&p->vmas);
   return (int)start;
+}
+
+// Map len bytes (page-rounded, non-zero; prot, flags, f and off already
+// checked by the caller) into p: anonymous memory (a new shared object if
+// MAP_SHARED), or file f from offset off if f is not 0 (the mapping takes
+// its own reference to f and to the file's page cache). MAP_FIXED
+// puts it exactly at addr (page-aligned), replacing what was there;
+// otherwise addr is a hint.
+// Pages appear on first touch, unless MAP_POPULATE or vm.lazy=0 ask for
+// them now: then they are made outside the VM critical section, waiting
+// for reclaim while it frees memory (vm_populate_proc). Returns the
+// start, or -ENOMEM (nothing changed, except that a MAP_FIXED range whose
+// population failed is left unmapped). Caller is in no VM critical
+// section of p: this enters one for each change of the mapping list (p
+// is single-threaded: nothing else changes the list in between).
+int
+vma_mmap(struct proc *p, uint addr, uint len, int prot, int flags, struct file *f, uint off)
+{
+  int start, r, populate = (flags & MAP_POPULATE) || !vm_lazy;
+
+  proc_vm_enter(p);
+  start = mmap_locked(p, addr, len, prot, flags, f, off, populate);
+  proc_vm_leave(p);
+  if(start < 0 || !populate)
+    return start;
+  r = vm_populate_proc(p, start, start + len);
+  proc_vm_enter(p);
+  if(r < 0)
+    vma_unmap(p->pgdir, &p->vmas, start, start + len);   // whole mapping, not merged: no split
+  else
+    vma_merge(&p->vmas);
+  proc_vm_leave(p);
+  return r < 0 ? r : start;
 }
 
 // Split mappings so that none straddles page-aligned addr. 0 or -ENOMEM.

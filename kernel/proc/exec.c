@@ -16,7 +16,10 @@
 #include "core/defs.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
+#include "mm/swap.h"
 #include "trace/trace.h"
+
+#define EXEC_WAITS 8               // loads retried after waiting for reclaim, at most
 
 // ELF32 file header and program header (facts from the ELF specification).
 #define ELF_MAGIC    0x464C457FU   // "\x7FELF" read as a little-endian word
@@ -271,19 +274,13 @@ base_name(const char *path)
   return last;
 }
 
-// Load the program at path (a kernel string) with the kernel argument
-// vector argv (0-terminated) into the current process. Returns 0, or a
-// negative errno (ENOENT, ENOEXEC, E2BIG, ENOMEM, EFAULT, EIO and the
-// other path errors) with the process unchanged.
-int
-exec(char *path, char **argv)
+// Find the program at path and load it into a new image *im, inside one
+// file-system operation (so its allocations do not wait for reclaim:
+// mm/allocwait.c). 0 or -errno, with what was built left in *im.
+static int
+load_image(char *path, struct image *im, uint *entry)
 {
-  struct proc *p = myproc();
-  struct image im = { 0, 0, 0 };
   struct inode *ip;
-  struct vma *stack, *oldvmas;
-  pde_t *oldpgdir;
-  uint entry = 0, sp = 0;
   int r;
 
   begin_op();
@@ -293,12 +290,41 @@ exec(char *path, char **argv)
   }
   if((r = ilock(ip)) < 0)
     ;                            // a damaged inode: -EIO
-  else if((im.pgdir = uvm_create()) == 0)
+  else if((im->pgdir = uvm_create()) == 0)
     r = -ENOMEM;
   else
-    r = load_program(&im, ip, &entry);
+    r = load_program(im, ip, entry);
   iunlockput(ip);
   end_op();
+  return r;
+}
+
+// Load the program at path (a kernel string) with the kernel argument
+// vector argv (0-terminated) into the current process. Returns 0, or a
+// negative errno (ENOENT, ENOEXEC, E2BIG, ENOMEM, EFAULT, EIO and the
+// other path errors) with the process unchanged. Out of memory while
+// loading (inside the fs operation, where it may not wait), it drops the
+// partial image, waits for reclaim outside and loads again, a few times
+// while reclaim makes progress.
+int
+exec(char *path, char **argv)
+{
+  struct proc *p = myproc();
+  struct image im = { 0, 0, 0 };
+  struct vma *stack, *oldvmas;
+  pde_t *oldpgdir;
+  uint entry = 0, sp = 0;
+  int r, tries;
+
+  for(tries = 0; (r = load_image(path, &im, &entry)) == -ENOMEM && tries < EXEC_WAITS; tries++){
+    if(im.pgdir)
+      vm_space_free(im.pgdir, im.vmas);
+    im.pgdir = 0;
+    im.vmas = 0;
+    im.brk = 0;
+    if(reclaim_wait() != 0)
+      break;
+  }
   if(r < 0)
     goto fail;
 

@@ -92,9 +92,9 @@ allocproc(void)
   struct proc *p;
   char *sp;
 
-  if((p = kzalloc(sizeof(*p))) == 0)
+  if((p = kzalloc_wait(sizeof(*p))) == 0)
     return 0;
-  if((p->kstack = page_alloc(1)) == 0){
+  if((p->kstack = page_alloc_wait(1)) == 0){
     kfree(p);
     return 0;
   }

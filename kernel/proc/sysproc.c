@@ -161,8 +161,8 @@ sys_exec(void)
     return r;
   if((r = arguint(1, &uargv)) < 0)
     return r;
-  buf = kmalloc(ARGMAX);
-  argv = kmalloc((MAXARG + 1) * sizeof(char *));
+  buf = kmalloc_wait(ARGMAX);
+  argv = kmalloc_wait((MAXARG + 1) * sizeof(char *));
   if(buf == 0 || argv == 0){
     r = -ENOMEM;
     goto out;
@@ -172,17 +172,15 @@ sys_exec(void)
       r = -E2BIG;
       goto out;
     }
-    if((r = copyin(myproc(), &uarg, uargv + 4 * i, sizeof(uarg))) < 0){
-      r = -EFAULT;
-      goto out;
-    }
+    if((r = copyin(myproc(), &uarg, uargv + 4 * i, sizeof(uarg))) < 0)
+      goto out;                  // -EFAULT or -ENOMEM
     if(uarg == 0){
       argv[i] = 0;
       break;
     }
     r = copyinstr(myproc(), buf + used, uarg, ARGMAX - used);
     if(r < 0){
-      r = r == -ENAMETOOLONG ? -E2BIG : -EFAULT;
+      r = r == -ENAMETOOLONG ? -E2BIG : r;   // or -EFAULT, -ENOMEM
       goto out;
     }
     argv[i] = buf + used;
