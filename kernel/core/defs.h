@@ -229,6 +229,7 @@ void  proc_vm_enter(struct proc *p);      // VM critical section of p's space
 void  proc_vm_leave(struct proc *p);
 struct proc *proc_vm_hold_next(int after);  // reclaim: hold the next idle space
 void  proc_vm_unhold(struct proc *p);
+int   proc_vm_busy_spaces(void);          // processes in a VM critical section
 int   proc_vm_unheld_spaces(void);        // processes with page tables the caller did not hold
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

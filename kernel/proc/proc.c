@@ -508,6 +508,22 @@ proc_vm_unhold(struct proc *p)
   release(&ptable.lock);
 }
 
+// Processes whose address space a VM critical section holds right now
+// (their pages cannot go to swap until it ends).
+int
+proc_vm_busy_spaces(void)
+{
+  struct proc *p;
+  int n = 0;
+
+  acquire(&ptable.lock);
+  for(p = ptable.list; p; p = p->next)
+    if(p->vmhold > 0)
+      n++;
+  release(&ptable.lock);
+  return n;
+}
+
 // For the swap audit, holding spaces: processes with page tables it did
 // not hold (their vmhold is not -1) and so cannot see now: in a VM
 // critical section when it came by (being changed, or being freed by exit
