@@ -55,8 +55,9 @@ SUITE_TIMEOUTS = {}
 SUITE_DISK_BLOCKS = {"disktest": 16384}
 # Guest memory (MiB) per suite, default 128; and swap (MiB), default none:
 # the other suites test running out of memory, which swap would only make
-# slower. swaptest runs a working set twice its guest's memory.
-SUITE_MEM = {"swaptest": 32}
+# slower. swaptest runs a working set twice its guest's memory;
+# filepagetest maps files larger than its guest's memory, with no swap.
+SUITE_MEM = {"swaptest": 32, "filepagetest": 32}
 SUITE_SWAP_MB = {"swaptest": 64}
 
 RESULT_RE = re.compile(r"^\s*(PASS|FAIL)\s+([^\s:]+)(?::\s*(.*?))?\s*$")

@@ -77,6 +77,7 @@ void reclaim_forget(void *kva);       // a user page is being freed
 int  reclaim_wait(void);              // out of memory in a fault: 0 retry, -ENOMEM, -EINTR
 int  reclaim_inflight_copy(uint slot, void *kva);  // slot being written: copied from memory
 extern int reclaim_policy;            // sysctl vm.policy (POLICY_*)
+extern int reclaim_file_errors;       // sysctl vm.reclaim_errors: failed write-backs (reclaim_file.c)
 int  reclaim_audit(void);             // slots whose count is wrong, or -EBUSY / -ENOMEM
 
 // policy.c: choose up to n victims from the list (reclaim lock held)
