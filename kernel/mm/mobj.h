@@ -21,6 +21,9 @@
 //     -> rmap lock (rmap.c: reverse maps, PTEs of object pages in other spaces)
 //       -> object lock (mobj.c: objects' refs, the page index, the LRU list)
 //         -> buddy lock (page reference counts)
+// The reclaim thread takes inode locks and begins log operations to write
+// dirty file pages back (reclaim_file.c): nothing may wait for reclaim
+// while holding an inode lock or inside a log operation.
 #ifndef KMOBJ_H
 #define KMOBJ_H
 #include "types.h"

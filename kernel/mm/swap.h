@@ -63,6 +63,7 @@ int  swap_pte_dup(pde_t *dst, uint va, pte_t e);    // fork: 0 or -ENOMEM
 void swap_pte_free(pte_t e);          // a swap entry is going away
 int  swap_fault(pde_t *pgdir, struct vma *v, uint va, pte_t *pte, uint err, int *how);
 void swap_page_written(void *kva);    // the page is about to be writable: forget its slot
+int  swap_page_copy_get(struct page *pg);  // reclaim: its slot + 1, referenced, or 0
 int  swap_write(void *kva, uint slot); // 0, or -1 (the slot is marked bad)
 int  swap_check_refs(const ushort *cnt);
 int  swap_obj_in(struct mobj *o, uint pgno, void **kvap);   // shared anon page back: 0 or -errno

@@ -326,8 +326,8 @@ exec(char *path, char **argv)
   p->tf->esp = sp;
   safestrcpy(p->name, base_name(path), sizeof(p->name));
   switchuvm(p);
-  proc_vm_leave(p);
   vm_space_free(oldpgdir, oldvmas);
+  proc_vm_leave(p);              // (after: the swap audit must not miss the old space's slots)
   trace_exec(p->name);
   return 0;
 

@@ -274,8 +274,8 @@ exit(int status)
   p->vmas = 0;
   switchkvm();
   popcli();
-  proc_vm_leave(p);
   vm_space_free(pgdir, vmas);
+  proc_vm_leave(p);       // (after: the swap audit must not miss the old space's slots)
 
   acquire(&ptable.lock);
   wakeup_locked(p->parent);
@@ -508,8 +508,12 @@ proc_vm_unhold(struct proc *p)
   release(&ptable.lock);
 }
 
-// Processes whose space some VM critical section holds (other than
-// reclaim's own holds): the audit cannot see their page tables now.
+// Processes whose user memory the audit cannot see now, for a caller
+// that holds every space it could (reclaim_hold_spaces): a space it does
+// not hold (in a VM critical section, out of one since the holds were
+// taken, or a child that fork is still making), or one being torn down
+// (exit and exec free the old space inside a VM critical section, after
+// it left p->pgdir).
 int
 proc_vm_busy_spaces(void)
 {
@@ -518,7 +522,7 @@ proc_vm_busy_spaces(void)
 
   acquire(&ptable.lock);
   for(p = ptable.list; p; p = p->next)
-    if(p->pgdir && p->vmhold > 0)
+    if((p->pgdir && p->vmhold >= 0) || p->vmhold > 0)
       n++;
   release(&ptable.lock);
   return n;
