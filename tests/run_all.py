@@ -52,7 +52,7 @@ BUDGET = 840              # seconds for everything: make test stays under 15 min
 SUITE_TIMEOUTS = {}
 # Suites that fill the disk run on a smaller one (blocks; default FSSIZE):
 # running out of space takes the same paths, in an eighth of the writes.
-SUITE_DISK_BLOCKS = {"disktest": 16384}
+SUITE_DISK_BLOCKS = {"disktest": 16384, "filepagetest": 40960}
 # Guest memory (MiB) per suite, default 128; and swap (MiB), default none:
 # the other suites test running out of memory, which swap would only make
 # slower. swaptest runs a working set twice its guest's memory;

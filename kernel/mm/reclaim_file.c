@@ -63,17 +63,20 @@ unmap_batch(struct mobj_victim *vs, int n, int *res, struct file **files)
 }
 
 // Write back page v (dirty, out of every page table) through f. 0, or
-// -errno: the page stays dirty, and the failure is counted and reported.
+// -errno: the page stays dirty, and the failure is counted and reported
+// (the 1st, 2nd, 4th, 8th, ... failure prints a line: reclaim retries
+// such a page every round).
 static int
 write_back(struct mobj_victim *v, struct file *f)
 {
-  int r;
+  int r, n;
 
   r = pcache_writeback(f->ip, v->obj, v->pgno, v->pgno + 1, 0, TW_EVICT);
   if(r < 0){
-    __sync_fetch_and_add(&reclaim_file_errors, 1);
-    printf("reclaim: writing back page %d of inode %d failed (error %d); it stays in memory\n",
-            v->pgno, v->obj->inum, -r);
+    n = __sync_add_and_fetch(&reclaim_file_errors, 1);
+    if((n & (n - 1)) == 0)
+      printf("reclaim: writing back page %d of inode %d failed (error %d): it stays in "
+             "memory, dirty (%d failures so far)\n", v->pgno, v->obj->inum, -r, n);
   }
   return r;
 }
