@@ -49,7 +49,7 @@ DEFAULT_TIMEOUT = 300     # seconds per in-guest suite
 HOST_TIMEOUT = 600        # seconds for the whole pytest run
 BUDGET = 840              # seconds for everything: make test stays under 15 min
 # Suites that need more time than DEFAULT_TIMEOUT: name -> seconds.
-SUITE_TIMEOUTS = {}
+SUITE_TIMEOUTS = {"filepagetest": 600, "swaptest": 600}
 # Suites that fill the disk run on a smaller one (blocks; default FSSIZE):
 # running out of space takes the same paths, in an eighth of the writes.
 SUITE_DISK_BLOCKS = {"disktest": 16384, "filepagetest": 40960}

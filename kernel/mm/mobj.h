@@ -83,7 +83,7 @@ int   mobj_is_zero_page(void *kva);
 
 // pcache.c: the file side (caller holds no inode lock unless stated)
 void *pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err);
-void *pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err);
+void *pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err, int *major);
 int   pcache_writeback(struct inode *ip, struct mobj *o, uint from, uint to,
                        uint va, int why);         // 0 or first -errno
 int   pcache_sync(struct inode *ip, struct mobj *o, uint from, uint to,

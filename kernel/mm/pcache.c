@@ -47,10 +47,11 @@ pcache_killed(struct proc *p)
 }
 
 // File page pgno of ip (object o) with a reference for the caller, read
-// from disk if it is not cached. 0 with *err = -ENXIO (the page lies
-// wholly past the end of the file) or -ENOMEM. Caller holds ip->lock.
-void *
-pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
+// from disk if it is not cached (then *disk = 1). 0 with *err = -ENXIO
+// (the page lies wholly past the end of the file) or -ENOMEM. Caller
+// holds ip->lock.
+static void *
+get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err, int *disk)
 {
   void *kva;
   int r;
@@ -77,7 +78,17 @@ pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
     return 0;
   }
   trace_pcache(TEV_PCACHE_MISS, ip->inum, pgno);
+  *disk = 1;
   return mobj_insert(o, pgno, kva);
+}
+
+// The same, for callers that do not ask where the page came from.
+void *
+pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
+{
+  int disk;
+
+  return get_locked(ip, o, pgno, err, &disk);
 }
 
 // Read n bytes at file offset off of ip into kernel memory dst (exec):
@@ -115,18 +126,20 @@ pcache_read_kernel(struct inode *ip, char *dst, uint off, uint n)
 }
 
 // The same for the fault path: a cached page is found without the inode
-// lock; a missing one is read under it. Caller holds no inode lock.
+// lock; a missing one is read under it. *major: 1 if this call read the
+// page from disk (a major fault), else 0. Caller holds no inode lock.
 void *
-pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err)
+pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err, int *major)
 {
   void *kva;
 
+  *major = 0;
   if((kva = mobj_lookup(o, pgno)) != 0){
     trace_pcache(TEV_PCACHE_HIT, ip->inum, pgno);
     return kva;
   }
   ilock(ip);
-  kva = pcache_get_locked(ip, o, pgno, err);
+  kva = get_locked(ip, o, pgno, err, major);
   iunlock(ip);
   return kva;
 }

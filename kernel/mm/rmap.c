@@ -1,7 +1,8 @@
 // The reverse map: each memory object lists the mappings (struct vma, in
 // any address space) that map it, so the kernel can reach every PTE of an
-// object page: to collect dirty bits for a write-back (rmap_harvest) or to
-// remove the PTEs of pages cut off by a truncation (rmap_unmap).
+// object page: to collect dirty bits for a write-back (rmap_harvest), to
+// remove the PTEs of pages cut off by a truncation (rmap_unmap), or to take
+// a file page out of every page table for reclaim (rmap_reclaim_page).
 //
 // The rmap lock guards every object's list of mappings and makes walking
 // another address space's page tables safe: vm_unmap_range takes it

@@ -182,26 +182,31 @@ shared_dirty(void)
 
 // A read-only mapping of a file larger than memory, read twice: the
 // clean pages reclaim drops (reclaim_file_clean) are read back from the
-// file the second time, with the right data. Then a private mapping
+// file the second time, with the right data, each a major fault
+// (fault_file_major). Then a private mapping
 // (MAP_PRIVATE) of it: the cache pages it maps read-only come and go the
 // same way; the pages it stores to are its own copies (kept: no swap,
 // so only a few), and the file does not change.
 static void
 readonly_twice(void)
 {
-  uint n = too_big(), clean0, miss0, i;
+  uint n = too_big(), clean0, miss0, major0, i;
   char *p;
 
   make_file("ro", n, 2);
   CHECK_EQ(sysctl("vm.drop_caches", 1) >= 0, 1);
   clean0 = test_vmcounter(VM_RECLAIM_FILE_CLEAN);
   miss0 = test_vmcounter(VM_PCACHE_MISSES);
+  major0 = test_vmcounter(VM_FAULT_FILE_MAJOR);
   p = map("ro", n, PROT_READ, MAP_SHARED, O_RDONLY);
   check_mapped(p, n, 2, "first pass");
   check_mapped(p, n, 2, "second pass");
   if(test_vmcounter(VM_RECLAIM_FILE_CLEAN) - clean0 < n - total_pages())
     test_fail("only %d clean file pages reclaimed", test_vmcounter(VM_RECLAIM_FILE_CLEAN) - clean0);
   CHECK(test_vmcounter(VM_PCACHE_MISSES) - miss0 >= n + n - total_pages());  // read back
+  if(test_vmcounter(VM_FAULT_FILE_MAJOR) - major0 < n + n - total_pages())
+    test_fail("%d major file faults reading %d pages twice, want at least %d",
+              test_vmcounter(VM_FAULT_FILE_MAJOR) - major0, n, n + n - total_pages());
   CHECK_EQ(munmap(p, n * PG), 0);
 
   p = map("ro", n, PROT_READ | PROT_WRITE, MAP_PRIVATE, O_RDONLY);
