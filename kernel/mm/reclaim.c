@@ -127,10 +127,11 @@ reclaim_round(uint want)
       break;
   }
   while((uint)freed < want && tries < 4){
+    before = scanned;
     n = reclaim_anon_batch(&scanned);
     freed += n;
     tries = n > 0 ? 0 : tries + 1;
-    if(scanned == 0)
+    if(scanned == before)
       break;
   }
   vmstat_add(VM_RECLAIM_SCANS, scanned);

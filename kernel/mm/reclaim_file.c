@@ -15,7 +15,7 @@
 // races with the write-back needs a fault first (the PTEs are gone), which
 // maps the page again: the page is then in use and stays, its new dirty
 // bit in the new PTE. A write-back that fails leaves the page in memory,
-// dirty, and is reported (reclaim_file_errors).
+// dirty, and is reported (reclaim_file_errors, sysctl vm.reclaim_errors).
 //
 // Locks: the write-back takes the inode lock and begins log operations
 // with no spinlock held; so nothing may wait for reclaim while holding an
@@ -62,23 +62,43 @@ unmap_batch(struct mobj_victim *vs, int n, int *res, struct file **files)
   tlb_batch_send(&b);
 }
 
-// Write back page v (dirty, out of every page table) through f. 0, or
-// -errno: the page stays dirty, and the failure is counted and reported
-// (the 1st, 2nd, 4th, 8th, ... failure prints a line: reclaim retries
-// such a page every round).
+// Is victim i out of every page table (res >= 0) and dirty, with a file
+// to write it back through?
 static int
-write_back(struct mobj_victim *v, struct file *f)
+to_write(struct mobj_victim *vs, int *res, struct file **files, int i)
 {
-  int r, n;
+  return res[i] >= 0 && files[i] && (page_of(vs[i].kva)->pflags & PG_DIRTY);
+}
 
-  r = pcache_writeback(f->ip, v->obj, v->pgno, v->pgno + 1, 0, TW_EVICT);
-  if(r < 0){
-    n = __sync_add_and_fetch(&reclaim_file_errors, 1);
-    if((n & (n - 1)) == 0)
-      printf("reclaim: writing back page %d of inode %d failed (error %d): it stays in "
-             "memory, dirty (%d failures so far)\n", v->pgno, v->obj->inum, -r, n);
+// Write back the dirty victims, a run of consecutive pages of one file
+// at a time (pcache_writeback writes such a run in few log operations).
+// A page whose write-back fails stays in the cache, dirty; the failure is
+// counted and reported (the 1st, 2nd, 4th, 8th, ... failure prints a
+// line). Such a page is tried again once a fault maps it again; else
+// msync, fsync, munmap or exit writes it (they write back every dirty
+// page of a range).
+static void
+write_back(struct mobj_victim *vs, int *res, struct file **files, int n)
+{
+  int i, j, k, r, e;
+
+  for(i = 0; i < n; i = j + 1){
+    j = i;
+    if(!to_write(vs, res, files, i))
+      continue;
+    while(j + 1 < n && vs[j + 1].obj == vs[i].obj && vs[j + 1].pgno == vs[j].pgno + 1 &&
+          to_write(vs, res, files, j + 1))
+      j++;
+    r = pcache_writeback(files[i]->ip, vs[i].obj, vs[i].pgno, vs[j].pgno + 1, 0, TW_EVICT);
+    if(r >= 0)
+      continue;
+    for(k = i; k <= j; k++){
+      e = __sync_add_and_fetch(&reclaim_file_errors, 1);
+      if((e & (e - 1)) == 0)
+        printf("reclaim: writing back page %d of inode %d failed (error %d): it stays in "
+               "memory, dirty (%d failures so far)\n", vs[k].pgno, vs[k].obj->inum, -r, e);
+    }
   }
-  return r;
 }
 
 // One batch of file pages. Returns the pages freed; adds the pages looked
@@ -88,21 +108,19 @@ reclaim_file_batch(uint *scanned)
 {
   struct mobj_victim vs[RECLAIM_BATCH];
   struct file *files[RECLAIM_BATCH];
-  int res[RECLAIM_BATCH];
-  int i, n, dirty, freed = 0;
+  int res[RECLAIM_BATCH], dirty[RECLAIM_BATCH];
+  int i, n, freed = 0;
 
   if((n = mobj_file_pick(vs, RECLAIM_BATCH, scanned)) == 0)
     return 0;
   unmap_batch(vs, n, res, files);
+  for(i = 0; i < n; i++)
+    dirty[i] = to_write(vs, res, files, i);
+  write_back(vs, res, files, n);
   for(i = 0; i < n; i++){
-    if(res[i] >= 0){
-      dirty = (page_of(vs[i].kva)->pflags & PG_DIRTY) != 0;
-      if(dirty && (files[i] == 0 || write_back(&vs[i], files[i]) < 0))
-        ;                       // unmapped and dirty (an earlier write-back failed), or failed now
-      else if(mobj_file_evict(vs[i].obj, vs[i].pgno, vs[i].kva)){
-        vmstat_inc(dirty ? VM_RECLAIM_FILE_DIRTY : VM_RECLAIM_FILE_CLEAN);
-        freed++;
-      }
+    if(res[i] >= 0 && mobj_file_evict(vs[i].obj, vs[i].pgno, vs[i].kva)){
+      vmstat_inc(dirty[i] ? VM_RECLAIM_FILE_DIRTY : VM_RECLAIM_FILE_CLEAN);
+      freed++;
     }
     if(files[i])
       file_close(files[i]);

@@ -233,7 +233,8 @@ space_held(pde_t *pgdir, pde_t **held, int nheld)
 // dirty bit moving to the page, and the PTEs are added to b (the caller
 // sends it before trusting the page's contents); returns how many. If the
 // page is then dirty and was mapped, *fp is a mapping's file with a
-// reference, for the write-back. Caller holds no spinlock.
+// reference, for the write-back (file_dup: the file table's lock is taken
+// inside the rmap lock). Caller holds no spinlock.
 int
 rmap_reclaim_page(struct mobj *o, uint pgno, void *kva, int extra, pde_t **held, int nheld,
                   struct tlb_batch *b, struct file **fp)
