@@ -45,7 +45,9 @@ TRACE_EVENT(SYS_EXIT,   31, "sys_exit",    "num:u ret:d cycles:u")
 // How a page fault was resolved (the "how" field of a fault event). Each
 // one has a VM counter VM_FAULT_<NAME>: of the same number for 0..7; swap
 // (a major fault: the page was read back from the swap disk) counts in
-// fault_swap, appended to the counter list.
+// fault_swap and file_major (a major fault: a file page read from the
+// file's disk, not found in the page cache; "file" is a page the cache
+// had) in fault_file_major, both appended to the counter list.
 #define TRACE_FAULT_KINDS \
 TRACE_FAULT(ZERO,       0, "zero") \
 TRACE_FAULT(FILE,       1, "file") \
@@ -55,7 +57,8 @@ TRACE_FAULT(SPURIOUS,   4, "spurious") \
 TRACE_FAULT(BAD_ADDR,   5, "bad_addr") \
 TRACE_FAULT(BAD_ACCESS, 6, "bad_access") \
 TRACE_FAULT(OOM,        7, "oom") \
-TRACE_FAULT(SWAP,       8, "swap")
+TRACE_FAULT(SWAP,       8, "swap") \
+TRACE_FAULT(FILE_MAJOR, 9, "file_major")
 
 // Why a page of a shared file mapping was written back (msync_write.why).
 // Each one has a VM counter, VM_WB_<NAME> = VM_WB_MSYNC + code.
@@ -110,7 +113,8 @@ VMSTAT_COUNTER(RECLAIM_FILE_DIRTY, 37, "reclaim_file_dirty") \
 VMSTAT_COUNTER(RECLAIM_ANON,    38, "reclaim_anon") \
 VMSTAT_COUNTER(RECLAIM_SCANS,   39, "reclaim_scans") \
 VMSTAT_COUNTER(RECLAIM_ROUNDS,  40, "reclaim_rounds") \
-VMSTAT_COUNTER(RECLAIM_WAITS,   41, "reclaim_waits")
+VMSTAT_COUNTER(RECLAIM_WAITS,   41, "reclaim_waits") \
+VMSTAT_COUNTER(FAULT_FILE_MAJOR, 42, "fault_file_major")
 
 // Scheduler counters: sched_ipis, wake-ups that sent an IPI to a halted
 // CPU; sched_ipi_late, of those, the ones whose CPU took a clock tick

@@ -49,15 +49,16 @@ DEFAULT_TIMEOUT = 300     # seconds per in-guest suite
 HOST_TIMEOUT = 600        # seconds for the whole pytest run
 BUDGET = 840              # seconds for everything: make test stays under 15 min
 # Suites that need more time than DEFAULT_TIMEOUT: name -> seconds.
-SUITE_TIMEOUTS = {}
+SUITE_TIMEOUTS = {"filepagetest": 600, "swaptest": 600}
 # Suites that fill the disk run on a smaller one (blocks; default FSSIZE):
 # running out of space takes the same paths, in an eighth of the writes.
-SUITE_DISK_BLOCKS = {"disktest": 16384}
+SUITE_DISK_BLOCKS = {"disktest": 16384, "filepagetest": 40960}
 # Guest memory (MiB) per suite, default 128; and swap (MiB), default none:
 # the other suites test running out of memory, which swap would only make
 # slower. swaptest runs a working set twice its guest's memory; pressuretest
-# keeps memory full while it allocates.
-SUITE_MEM = {"swaptest": 32, "pressuretest": 32}
+# keeps memory full while it allocates; filepagetest maps files larger than
+# its guest's memory, with no swap.
+SUITE_MEM = {"swaptest": 32, "pressuretest": 32, "filepagetest": 32}
 SUITE_SWAP_MB = {"swaptest": 64, "pressuretest": 64}
 
 RESULT_RE = re.compile(r"^\s*(PASS|FAIL)\s+([^\s:]+)(?::\s*(.*?))?\s*$")

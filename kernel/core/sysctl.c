@@ -49,6 +49,7 @@ static const struct setting settings[] = {
   { "vm.policy", &reclaim_policy, 0, 3 },   // page replacement: 0 fifo, 1 clock, 2 random, 3 lru (aging)
   { "vm.swap_dirtybit", &swap_dirtybit, 0, 1 },  // 1: a page unchanged since swap-in is not written again
   { "vm.swap_audit", &vm_swap_audit, 0, 1, swap_audit },  // 1: check swap slot counts (then: slots wrong)
+  { "vm.reclaim_errors", &reclaim_file_errors, 1, 0 },  // file pages reclaim failed to write back (read-only)
 };
 
 static const struct setting *

@@ -372,6 +372,56 @@ mobj_reclaim(uint n)
   return freed;
 }
 
+// Reclaim (reclaim_file.c): up to n file pages from the front of the LRU
+// list, least recently used first, each moved to the back (so one pass
+// never meets a page twice) with a reference taken to the page and to its
+// object for the caller. Returns how many; adds them to *scanned.
+int
+mobj_file_pick(struct mobj_victim *out, int n, uint *scanned)
+{
+  struct page *pg;
+  int k = 0;
+
+  acquire(&mc.lock);
+  while(k < n && (uint)k < mc.nfile && (pg = mc.lru.next) != &mc.lru){
+    lru_unlink(pg);
+    lru_append(pg);
+    out[k].kva = page_kva(pg);
+    out[k].obj = pg->obj;
+    out[k].pgno = pg->pgno;
+    page_ref_inc(out[k].kva);
+    pg->obj->ref++;
+    k++;
+  }
+  release(&mc.lock);
+  *scanned += k;
+  return k;
+}
+
+// Reclaim: drop file page kva from o (at pgno) if it is still there, only
+// the index and the caller use it (no PTE maps it, nobody is reading it)
+// and it holds no unwritten store. Returns 1 if it did (the index's
+// reference is dropped; the caller still holds its own).
+int
+mobj_file_evict(struct mobj *o, uint pgno, void *kva)
+{
+  struct page *pg = page_of(kva);
+  int done = 0;
+
+  acquire(&mc.lock);
+  if(pg->obj == o && pg->pgno == pgno && page_ref_count(kva) == 2 &&
+     (pg->pflags & PG_DIRTY) == 0){
+    index_remove(pg);
+    done = 1;
+  }
+  release(&mc.lock);
+  if(done){
+    trace_pcache(TEV_PCACHE_FREE, o->inum, pgno);
+    vm_user_page_put(kva);
+  }
+  return done;
+}
+
 static int
 mobj_reclaim_hook(uint n)
 {

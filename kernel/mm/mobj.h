@@ -21,6 +21,9 @@
 //     -> rmap lock (rmap.c: reverse maps, PTEs of object pages in other spaces)
 //       -> object lock (mobj.c: objects' refs, the page index, the LRU list)
 //         -> buddy lock (page reference counts)
+// The reclaim thread takes inode locks and begins log operations to write
+// dirty file pages back (reclaim_file.c): nothing may wait for reclaim
+// while holding an inode lock or inside a log operation.
 #ifndef KMOBJ_H
 #define KMOBJ_H
 #include "types.h"
@@ -33,6 +36,8 @@
 
 struct vma;
 struct inode;
+struct file;
+struct tlb_batch;
 
 struct mobj {
   int kind;             // MOBJ_*
@@ -44,6 +49,14 @@ struct mobj {
   struct mobj *hnext;   // MOBJ_FILE: chain of the file-object table
   uint *swapslots;      // MOBJ_ANON: per page, its swap slot + 1 while it is
                         // in swap, else 0 (mm/swap.c, under its object-swap lock)
+};
+
+// A file page reclaim looks at (mobj_file_pick): the page and its object,
+// each with a reference for reclaim.
+struct mobj_victim {
+  void *kva;
+  struct mobj *obj;
+  uint pgno;
 };
 
 // mobj.c
@@ -64,11 +77,13 @@ uint  mobj_cached_pages(void);                    // file pages in memory
 struct mobj *mobj_hold_anon_owner(void *kva);     // the anon object of a page, referenced, or 0
 int   mobj_evict(struct mobj *o, uint pgno, void *kva, int refs);  // drop page if only refs use it
 void *mobj_zero_page(void);                       // the shared zero page, referenced
+int   mobj_file_pick(struct mobj_victim *out, int n, uint *scanned);  // reclaim: LRU file pages
+int   mobj_file_evict(struct mobj *o, uint pgno, void *kva);  // drop if clean and unused
 int   mobj_is_zero_page(void *kva);
 
 // pcache.c: the file side (caller holds no inode lock unless stated)
 void *pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err);
-void *pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err);
+void *pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err, int *major);
 int   pcache_writeback(struct inode *ip, struct mobj *o, uint from, uint to,
                        uint va, int why);         // 0 or first -errno
 int   pcache_sync(struct inode *ip, struct mobj *o, uint from, uint to,
@@ -83,6 +98,10 @@ void  rmap_remove(struct vma *v);
 int   rmap_harvest(struct mobj *o, uint from, uint to);  // move PTE dirty bits to pages
 void  rmap_unmap(struct mobj *o, uint from, uint to);    // remove PTEs of those pages
 void  rmap_lock_tables(void);                     // vm_unmap_range's side of the rmap lock
+#define RMAP_BUSY  (-1)                           // rmap_reclaim_page: mapped elsewhere, or in use
+#define RMAP_YOUNG (-2)                           // ... accessed since the last look: kept
+int   rmap_reclaim_page(struct mobj *o, uint pgno, void *kva, int extra, pde_t **held,
+                        int nheld, struct tlb_batch *b, struct file **fp);  // PTEs removed
 void  rmap_unlock_tables(void);
 
 // tlb.c

@@ -47,10 +47,11 @@ pcache_killed(struct proc *p)
 }
 
 // File page pgno of ip (object o) with a reference for the caller, read
-// from disk if it is not cached. 0 with *err = -ENXIO (the page lies
-// wholly past the end of the file) or -ENOMEM. Caller holds ip->lock.
-void *
-pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
+// from disk if it is not cached (then *disk = 1). 0 with *err = -ENXIO
+// (the page lies wholly past the end of the file) or -ENOMEM. Caller
+// holds ip->lock.
+static void *
+get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err, int *disk)
 {
   void *kva;
   int r;
@@ -77,7 +78,17 @@ pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
     return 0;
   }
   trace_pcache(TEV_PCACHE_MISS, ip->inum, pgno);
+  *disk = 1;
   return mobj_insert(o, pgno, kva);
+}
+
+// The same, for callers that do not ask where the page came from.
+void *
+pcache_get_locked(struct inode *ip, struct mobj *o, uint pgno, int *err)
+{
+  int disk;
+
+  return get_locked(ip, o, pgno, err, &disk);
 }
 
 // Read n bytes at file offset off of ip into kernel memory dst (exec):
@@ -115,18 +126,20 @@ pcache_read_kernel(struct inode *ip, char *dst, uint off, uint n)
 }
 
 // The same for the fault path: a cached page is found without the inode
-// lock; a missing one is read under it. Caller holds no inode lock.
+// lock; a missing one is read under it. *major: 1 if this call read the
+// page from disk (a major fault), else 0. Caller holds no inode lock.
 void *
-pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err)
+pcache_fault_page(struct inode *ip, struct mobj *o, uint pgno, int *err, int *major)
 {
   void *kva;
 
+  *major = 0;
   if((kva = mobj_lookup(o, pgno)) != 0){
     trace_pcache(TEV_PCACHE_HIT, ip->inum, pgno);
     return kva;
   }
   ilock(ip);
-  kva = pcache_get_locked(ip, o, pgno, err);
+  kva = get_locked(ip, o, pgno, err, major);
   iunlock(ip);
   return kva;
 }
@@ -309,70 +322,95 @@ pcache_file_write(struct file *f, uint uaddr, int n)
   return done > 0 ? done : (r < 0 ? r : 0);
 }
 
-// Bytes of the page at file offset off that lie inside the file (a
+// Bytes of the len bytes at file offset off that lie inside the file (a
 // write-back never makes a file longer). Caller holds ip->lock.
 static uint
-bytes_in_file(struct inode *ip, uint off)
+bytes_in_file(struct inode *ip, uint off, uint len)
 {
   if(off >= ip->size)
     return 0;
-  return ip->size - off < PGSIZE ? ip->size - off : PGSIZE;
+  return ip->size - off < len ? ip->size - off : len;
 }
 
-// Write cache page kva (file page pgno of ip) to the file, in log
-// operations of at most WRITEOPBLOCKS blocks. One write-back event (why:
-// TW_*; va: the user address it was written through, or 0). 0 or -errno.
-static int
-write_page(struct inode *ip, uint pgno, char *kva, uint va, int why)
-{
-  uint off = pgno * PGSIZE, done = 0, n, m;
-  int r = 0;
+#define WB_RUN 16               // pages written back together, at most
 
+// Write the cache pages run[0..k) (file pages start .. start+k-1 of ip) to
+// the file, in as few log operations of at most WRITEOPBLOCKS blocks as
+// write_span allows (consecutive pages share their index and bitmap
+// blocks). One write-back event per page (why: TW_*; va: the user address
+// page start was written through, or 0). 0 or -errno.
+static int
+write_run(struct inode *ip, uint start, char **run, int k, uint va, int why)
+{
+  uint off = start * PGSIZE, done = 0, n = 0, end, len, wrote[WB_RUN];
+  int r = 0, i;
+
+  memset(wrote, 0, sizeof(wrote));
   for(;;){
     r = 0;
     begin_op_n(WRITEOPBLOCKS);
     ilock(ip);
-    n = bytes_in_file(ip, off);
+    n = bytes_in_file(ip, off, k * PGSIZE);
     if(done < n){
-      m = write_span(ip, off + done, n - done, WRITEOPBLOCKS);
-      r = writei(ip, 0, (uint)kva + done, off + done, m);
+      end = done + write_span(ip, off + done, n - done, WRITEOPBLOCKS);
+      for(; done < end; done += r){
+        i = done / PGSIZE;
+        len = PGSIZE - done % PGSIZE < end - done ? PGSIZE - done % PGSIZE : end - done;
+        if((r = writei(ip, 0, (uint)run[i] + done % PGSIZE, off + done, len)) <= 0)
+          break;
+        wrote[i] += r;
+      }
     }
     iunlock(ip);
     if(end_op_n(WRITEOPBLOCKS) < 0 && r >= 0)
       r = -EIO;             // the commit failed: not saved
-    if(r <= 0)
-      break;                // all written (r == 0), or an error
-    done += r;
-    if(done >= n)
-      break;
+    if(r <= 0 || done >= n)
+      break;                // all written, or an error
   }
-  if(done > 0)
-    trace_writeback(va, ip->inum, off, done, why);
+  for(i = 0; i < k; i++)
+    if(wrote[i] > 0)
+      trace_writeback(va ? va + i * PGSIZE : 0, ip->inum, off + i * PGSIZE, wrote[i], why);
   return r < 0 ? r : 0;
 }
 
 // Write back the cached pages [from, to) of ip (object o) that are dirty
-// (PG_DIRTY; every cached one if vm.msync_all), cleaning them. va is the
-// user address of page from in the caller's mapping (0 if none) for the
-// events. 0 or the first -errno (a page that failed stays dirty).
+// (PG_DIRTY; every cached one if vm.msync_all), cleaning them; runs of
+// consecutive ones go together (write_run). va is the user address of
+// page from in the caller's mapping (0 if none) for the events. 0 or the
+// first -errno (the pages of a run that failed stay dirty).
 int
 pcache_writeback(struct inode *ip, struct mobj *o, uint from, uint to, uint va, int why)
 {
-  uint n;
-  char *kva;
-  int r, first = 0;
+  char *run[WB_RUN], *kva;
+  uint n = from, start = from;
+  int r, i, k, first = 0;
 
-  for(n = from; n < to && o->npages > 0; n++){
-    if((kva = mobj_lookup(o, n)) == 0)
-      continue;
-    if(mobj_test_clear_dirty(kva) || vm_msync_all){
-      if((r = write_page(ip, n, kva, va ? va + (n - from) * PGSIZE : 0, why)) < 0){
-        mobj_set_dirty(kva);
-        if(first == 0)
-          first = r;
+  while(n < to && o->npages > 0){
+    for(k = 0; n < to && k < WB_RUN; n++){
+      kva = mobj_lookup(o, n);
+      if(kva && (mobj_test_clear_dirty(kva) || vm_msync_all)){
+        if(k == 0)
+          start = n;
+        run[k++] = kva;
+        continue;
+      }
+      if(kva)
+        vm_user_page_put(kva);
+      if(k > 0){
+        n++;
+        break;              // the run ends before page n
       }
     }
-    vm_user_page_put(kva);
+    if(k == 0)
+      continue;
+    r = write_run(ip, start, run, k, va ? va + (start - from) * PGSIZE : 0, why);
+    for(i = 0; i < k; i++){
+      if(r < 0)
+        mobj_set_dirty(run[i]);
+      vm_user_page_put(run[i]);
+    }
+    if(r < 0 && first == 0)
+      first = r;
   }
   return first;
 }

@@ -5,8 +5,9 @@
 //
 // When an allocation leaves fewer than the low watermark of free pages,
 // the thread wakes and frees pages until the high watermark: clean file
-// pages nobody maps first (mobj_reclaim), then anonymous pages, which go
-// to the swap disk (reclaim_anon.c).
+// pages nobody maps first (mobj_reclaim), then file pages, mapped or
+// dirty, which are written back to their file first (reclaim_file.c),
+// then anonymous pages, which go to the swap disk (reclaim_anon.c).
 //
 // A process whose fault found no memory waits here (reclaim_wait) outside
 // any VM critical section, so reclaim can take its pages too.
@@ -112,17 +113,25 @@ static int
 reclaim_round(uint want)
 {
   int freed, n, tries = 0;
-  uint scanned = 0, f = buddy_free_pages();
+  uint scanned = 0, f = buddy_free_pages(), limit, before;
 
   trace_record_cnt(TEV_RECLAIM, (uint[TRACE_NWORDS]){ 0, f, want, 0, 0, reclaim_policy },
                    VM_RECLAIM_ROUNDS, 1, VM_NONE, VM_NONE);
   freed = mobj_reclaim(want);
   vmstat_add(VM_RECLAIM_FILE_CLEAN, freed);
+  limit = scanned + 2 * mobj_cached_pages() + RECLAIM_BATCH;
+  while((uint)freed < want && scanned < limit){  // file pages, mapped or dirty: two
+    before = scanned;                           // turns of the clock find any page not
+    freed += reclaim_file_batch(&scanned);      // busy
+    if(scanned == before)
+      break;
+  }
   while((uint)freed < want && tries < 4){
+    before = scanned;
     n = reclaim_anon_batch(&scanned);
     freed += n;
     tries = n > 0 ? 0 : tries + 1;
-    if(scanned == 0)
+    if(scanned == before)
       break;
   }
   vmstat_add(VM_RECLAIM_SCANS, scanned);
@@ -214,8 +223,8 @@ reclaim_wait(void)
   int empty, spin;
 
   swap_stat(&total, &used);
-  if(total == 0 || p == 0 || p->fail_hit)
-    return -ENOMEM;             // no swap, or an injected failure (faultinj): report it
+  if((total == 0 && mobj_cached_pages() == 0) || p == 0 || p->fail_hit)
+    return -ENOMEM;             // nothing to reclaim, or an injected failure (faultinj): report it
   pushcli();
   spin = mycpu()->ncli > 1;     // a spinlock (or pushcli) of the caller's
   popcli();

@@ -198,10 +198,9 @@ choose(uint *scanned)
       acquire(&reclaimer.lock);
       continue;
     }
-    if(out[i]->swap){                         // its copy: the round takes its own
-      v->slot = out[i]->swap - 1;             // reference (a store may make the page
+    if((s = swap_page_copy_get(out[i])) > 0){ // its copy: the round takes its own
+      v->slot = s - 1;                        // reference (a store may make the page
       v->fresh = 0;                           // drop the page's any time)
-      swap_slot_dup(v->slot);
     } else if((s = swap_slot_alloc()) >= 0){
       v->slot = s;
       v->fresh = 1;

@@ -6,12 +6,17 @@
 //   reclaim_anon.c   one batch of anonymous pages to swap: choose victims,
 //                    take them out of every address space, write, free
 //   reclaim_audit.c  the swap-slot audit (sysctl vm.swap_audit)
+//   reclaim_file.c   one batch of file pages: drop clean ones, write dirty
+//                    ones back to their file first
 //
 // reclaimer.lock guards the list, the page flags PG_* of swap.h, the in-flight
 // table (v, nv) and the round counters. Order: rmap lock -> reclaimer.lock ->
 // swap lock -> buddy lock; the ptable lock is taken inside it (sleep,
 // wakeup). reclaimer.roundlock (a sleep lock) is held through a round and by the
-// audit, before every spinlock.
+// audit, before every spinlock. reclaim_file.c writes pages back with the
+// round lock held: it takes inode locks and begins log operations (no
+// spinlock held), so nothing may wait for reclaim while it holds an inode
+// lock or is inside a log operation.
 #ifndef KRECLAIM_INT_H
 #define KRECLAIM_INT_H
 #include "types.h"
@@ -56,4 +61,5 @@ int  reclaim_swappable(struct page *pg);
 int  reclaim_hold_spaces(struct proc **held);   // reclaim_anon.c
 int  reclaim_anon_batch(uint *scanned);         // reclaim_anon.c: pages freed
 void reclaim_audit_alloc(void);                 // reclaim_audit.c
+int  reclaim_file_batch(uint *scanned);         // reclaim_file.c: pages freed
 #endif

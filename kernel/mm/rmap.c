@@ -1,7 +1,8 @@
 // The reverse map: each memory object lists the mappings (struct vma, in
 // any address space) that map it, so the kernel can reach every PTE of an
-// object page: to collect dirty bits for a write-back (rmap_harvest) or to
-// remove the PTEs of pages cut off by a truncation (rmap_unmap).
+// object page: to collect dirty bits for a write-back (rmap_harvest), to
+// remove the PTEs of pages cut off by a truncation (rmap_unmap), or to take
+// a file page out of every page table for reclaim (rmap_reclaim_page).
 //
 // The rmap lock guards every object's list of mappings and makes walking
 // another address space's page tables safe: vm_unmap_range takes it
@@ -193,4 +194,87 @@ rmap_unmap(struct mobj *o, uint from, uint to)
     walk_vma(v, from, to, unmap_pte, 1, &b);
   release(&rmap_lock);
   tlb_batch_send(&b);
+}
+
+// The PTE of v that maps page pgno of v's object if any (0 if the page is
+// outside v or its table is absent); *va: its user address. Caller holds
+// rmap_lock.
+static pte_t *
+vma_pte(struct vma *v, uint pgno, uint *va)
+{
+  uint first = v->offset / PGSIZE;
+
+  if(pgno < first || pgno - first >= (v->end - v->start) / PGSIZE)
+    return 0;
+  *va = v->start + (pgno - first) * PGSIZE;
+  if((v->pgdir[PDX(*va)] & PTE_P) == 0)
+    return 0;
+  return vm_walk(v->pgdir, *va, 0);
+}
+
+static int
+space_held(pde_t *pgdir, pde_t **held, int nheld)
+{
+  int i;
+
+  for(i = 0; i < nheld; i++)
+    if(held[i] == pgdir)
+      return 1;
+  return 0;
+}
+
+// Reclaim (reclaim_file.c): take file page kva (page pgno of o) out of
+// every page table. It must be mapped only in the nheld spaces held[]
+// (whose owners reclaim keeps out of VM critical sections), and those
+// PTEs must be all its references but extra (the cache's and the
+// caller's); else it is left alone (RMAP_BUSY). A page some PTE marks
+// accessed since the last look keeps its PTEs and loses the accessed bits
+// (RMAP_YOUNG: a second chance). Otherwise every PTE is removed, its
+// dirty bit moving to the page, and the PTEs are added to b (the caller
+// sends it before trusting the page's contents); returns how many. If the
+// page is then dirty and was mapped, *fp is a mapping's file with a
+// reference, for the write-back (file_dup: the file table's lock is taken
+// inside the rmap lock). Caller holds no spinlock.
+int
+rmap_reclaim_page(struct mobj *o, uint pgno, void *kva, int extra, pde_t **held, int nheld,
+                  struct tlb_batch *b, struct file **fp)
+{
+  struct vma *v;
+  pte_t *pte, e;
+  uint va;
+  int found = 0, busy = 0, young = 0;
+
+  *fp = 0;
+  acquire(&rmap_lock);
+  for(v = o->maps; v; v = v->rnext){
+    if((pte = vma_pte(v, pgno, &va)) == 0 || (*pte & PTE_P) == 0 ||
+       PTE_ADDR(*pte) != V2P(kva))
+      continue;
+    found++;
+    busy |= !space_held(v->pgdir, held, nheld);
+    young |= (*pte & PTE_A) != 0;
+  }
+  if(busy || found != page_ref_count(kva) - extra){
+    release(&rmap_lock);
+    return RMAP_BUSY;
+  }
+  for(v = o->maps; v && found > 0; v = v->rnext){
+    if((pte = vma_pte(v, pgno, &va)) == 0 || (*pte & PTE_P) == 0 ||
+       PTE_ADDR(*pte) != V2P(kva))
+      continue;
+    if(young){
+      __sync_fetch_and_and(pte, ~PTE_A);
+      continue;
+    }
+    e = __atomic_exchange_n(pte, 0, __ATOMIC_SEQ_CST);   // a dirty bit set meanwhile is in e
+    if(e & PTE_D)
+      mobj_set_dirty(kva);
+    if(page_ref_dec(kva) < extra)
+      panic("rmap_reclaim_page: page without the cache's reference");
+    invalidate(v->pgdir, va, va + PGSIZE, b);
+  }
+  if(!young && found > 0 && (page_of(kva)->pflags & PG_DIRTY))
+    *fp = file_dup(o->maps->file);
+  release(&rmap_lock);
+  return young ? RMAP_YOUNG : found;
 }

@@ -200,6 +200,25 @@ swap_page_written(void *kva)
     swap_slot_put(s - 1);
 }
 
+// Reclaim: a reference to page pg's own swap copy, if it has one, taken
+// in one step with reading pg->swap (swap_page_written, in a store fault
+// of the owner, may drop the page's reference to it any time). Returns
+// the slot + 1 (referenced), or 0 if the page has no copy.
+int
+swap_page_copy_get(struct page *pg)
+{
+  uint s;
+
+  acquire(&sw.lock);
+  s = pg->swap;
+  if(s && (s - 1 >= sw.nslots || (sw.ref[s - 1] & ~SWAP_BAD) == 0))
+    panic("swap_page_copy_get: a page's slot not in use");
+  if(s)
+    sw.ref[s - 1]++;
+  release(&sw.lock);
+  return s;
+}
+
 // Read slot into kva: from the page itself if a reclaim round is still
 // writing it, else from the disk. While the disk reads, the faulting
 // process leaves its VM critical section, so reclaim may take its other

@@ -63,6 +63,7 @@ int  swap_pte_dup(pde_t *dst, uint va, pte_t e);    // fork: 0 or -ENOMEM
 void swap_pte_free(pte_t e);          // a swap entry is going away
 int  swap_fault(pde_t *pgdir, struct vma *v, uint va, pte_t *pte, uint err, int *how);
 void swap_page_written(void *kva);    // the page is about to be writable: forget its slot
+int  swap_page_copy_get(struct page *pg);  // reclaim: its slot + 1, referenced, or 0
 int  swap_write(void *kva, uint slot); // 0, or -1 (the slot is marked bad)
 int  swap_check_refs(const ushort *cnt);
 int  swap_obj_in(struct mobj *o, uint pgno, void **kvap);   // shared anon page back: 0 or -errno
@@ -77,6 +78,7 @@ void reclaim_forget(void *kva);       // a user page is being freed
 int  reclaim_wait(void);              // out of memory in a fault: 0 retry, -ENOMEM, -EINTR
 int  reclaim_inflight_copy(uint slot, void *kva);  // slot being written: copied from memory
 extern int reclaim_policy;            // sysctl vm.policy (POLICY_*)
+extern int reclaim_file_errors;       // sysctl vm.reclaim_errors: failed write-backs (reclaim_file.c)
 int  reclaim_audit(void);             // slots whose count is wrong, or -EBUSY / -ENOMEM
 
 // policy.c: choose up to n victims from the list (reclaim lock held)

@@ -628,7 +628,7 @@ fault_account(int how, uint va, uint err, uint64 t0)
 // Make the absent page at page-aligned va of mapping v present: its
 // backing's fault operation, or a fresh zeroed page for anonymous memory.
 // Shared by faults and by eager population. 0, 1 (the ops read it back
-// from swap), or -ENOMEM (or the ops' -errno).
+// from swap), 2 (from the file's disk), or -ENOMEM (or the ops' -errno).
 static int
 page_fill(pde_t *pgdir, struct vma *v, uint va, int write)
 {
@@ -645,14 +645,15 @@ page_fill(pde_t *pgdir, struct vma *v, uint va, int write)
   return 0;
 }
 
-// Not-present page: fill it (a major fault if it came back from swap).
+// Not-present page: fill it (a major fault if it came back from swap or
+// from the file's disk).
 static int
 fault_missing(pde_t *pgdir, struct vma *v, uint va, int write, int *o)
 {
   int r = page_fill(pgdir, v, va, write);
 
   if(r >= 0)
-    *o = r == 1 ? TF_SWAP : v->ops ? TF_FILE : TF_ZERO;
+    *o = r == 1 ? TF_SWAP : r == 2 ? TF_FILE_MAJOR : v->ops ? TF_FILE : TF_ZERO;
   else
     *o = r == -ENOMEM ? TF_OOM : TF_BAD_ADDR;
   return r < 0 ? r : 0;

@@ -36,7 +36,8 @@ struct mobj;
 // ops == 0 and are handled by vm.c (lazy zero-fill, copy on fork).
 struct vma_ops {
   // Bring in the page at page-aligned va (inside v) and map it. 0, 1 (it
-  // was read back from swap: a major fault), or -errno.
+  // was read back from swap: a major fault), 2 (read from the file's
+  // disk: a major fault too), or -errno.
   int  (*fault)(struct vma *v, pde_t *pgdir, uint va, int write);
   // Write back [start, end) of v, because of why (TW_MSYNC, TW_MUNMAP,
   // TW_EXIT: msync, munmap, address space torn down). 0 or -errno.

@@ -36,15 +36,16 @@ page_number(struct vma *v, uint va)
 // fault: map page va of v from the file's cache (reading it in if it is
 // not there). A write to a private mapping gets its own copy at once. A
 // page wholly past the end of the file reads as zeros (the zero page,
-// read-only); a write there fails. 0, -ENOMEM, or -ENXIO (a write past
-// the end of the file: the caller reports a bus error).
+// read-only); a write there fails. 0, 2 (the page was read from disk: a
+// major fault), -ENOMEM, or -ENXIO (a write past the end of the file: the
+// caller reports a bus error).
 static int
 file_fault(struct vma *v, pde_t *pgdir, uint va, int write)
 {
   char *kva, *copy;
-  int r = 0, bits = vm_pte_bits(v->prot);
+  int r = 0, major = 0, bits = vm_pte_bits(v->prot);
 
-  if((kva = pcache_fault_page(v->file->ip, v->obj, page_number(v, va), &r)) == 0){
+  if((kva = pcache_fault_page(v->file->ip, v->obj, page_number(v, va), &r, &major)) == 0){
     if(r != -ENXIO || write)
       return r;
     kva = mobj_zero_page();   // a read wholly past the end of the file: zeros
@@ -64,7 +65,7 @@ file_fault(struct vma *v, pde_t *pgdir, uint va, int write)
   }
   if((r = vm_map_page(pgdir, va, kva, bits)) < 0)
     vm_user_page_put(kva);
-  return r;
+  return r < 0 ? r : major ? 2 : 0;
 }
 
 // sync: write back the pages of [start, end) (inside v) that any mapping

@@ -147,7 +147,8 @@ trace_start(void)
 // A page fault at va with CPU error code err (PF_* bits), resolved as how
 // (TF_*), begun at t0 = trace_start(). Call exactly once per fault, where
 // the fault is classified. Bumps VM_FAULT_<how> (the same number as
-// TF_<how>, except TF_SWAP: VM_FAULT_SWAP) and VM_FAULTS.
+// TF_<how>, except TF_SWAP: VM_FAULT_SWAP, TF_FILE_MAJOR:
+// VM_FAULT_FILE_MAJOR) and VM_FAULTS.
 static inline void
 trace_fault(uint va, uint err, int how, uint64 t0)
 {
@@ -155,7 +156,8 @@ trace_fault(uint va, uint err, int how, uint64 t0)
   trace_fault_slow(va, err, how, t0);
 #else
   struct cpu *c;
-  uint ef = trace_step(&c, how == TF_SWAP ? VM_FAULT_SWAP : how, 1, VM_FAULTS, VM_NONE);
+  uint ef = trace_step(&c, how == TF_SWAP ? VM_FAULT_SWAP :
+                       how == TF_FILE_MAJOR ? VM_FAULT_FILE_MAJOR : how, 1, VM_FAULTS, VM_NONE);
 
   if(c && __builtin_expect((trace_live >> TEV_FAULT) & 1, 0))
     trace_fault_on(c, va, err, how, t0);
