@@ -24,10 +24,14 @@
 //     operation fails at once instead; before it does, it waits for a
 //     little headroom (alloc_headroom). Code that must allocate there
 //     fails with -ENOMEM, lets go of its locks and may try again (exec
-//     does: exec.c). One exception stays: read() copies out to user
-//     memory holding the inode lock, and a page fault there waits in
-//     VM_RETRY; so reclaim must never sleep on an inode lock (try it, and
-//     skip the page when it is taken).
+//     does: exec.c). reclaim_wait itself refuses inside such a scope, so
+//     a page fault on user memory there (a copy from a user buffer inside
+//     a log operation) fails with -ENOMEM instead of waiting. The inode
+//     locks reclaim's write-back takes are regular files' (pcache_writeback);
+//     a regular file's read() and write() hold theirs only around the page
+//     cache, never while copying to or from user memory (pcache.c). A
+//     directory's read copies out holding the directory's lock, which
+//     reclaim never takes.
 //   - inside a VM critical section of its own space (proc_vm_enter) a
 //     process may wait: reclaim cannot take that space's pages meanwhile,
 //     but it still takes other spaces' pages, and when it can free

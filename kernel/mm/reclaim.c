@@ -228,8 +228,9 @@ reclaim_wait(void)
   pushcli();
   spin = mycpu()->ncli > 1;     // a spinlock (or pushcli) of the caller's
   popcli();
-  if(spin || p->pgdir == 0 || holdingsleep(&reclaimer.roundlock))
-    return -ENOMEM;             // must not sleep here (a kernel thread: perhaps reclaim's own)
+  if(spin || p->pgdir == 0 || p->allocnowait > 0 || holdingsleep(&reclaimer.roundlock))
+    return -ENOMEM;             // must not sleep here (a kernel thread: perhaps reclaim's own;
+                                // inside a file-system operation: allocwait.c)
   vmstat_inc(VM_RECLAIM_WAITS);
   acquire(&reclaimer.lock);
   for(empty = 0; reclaim_wait_more(p, empty); empty++){
