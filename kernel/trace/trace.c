@@ -49,13 +49,21 @@
 // holding.
 //
 // The record path is short on purpose (it runs on every page fault and
-// page allocation while tracing): %gs gives this CPU's struct cpu in one
-// load, a buffer holds a power-of-two number of records so the slot is
-// head & mask, one counter (head) gives the sequence number, and held /
-// lost are derived from it instead of being counted. An event that is not
-// traced costs: eflags saved, interrupts off, two loads to find this CPU's
-// tbuf, the counter adds, one test of trace_live, interrupts back on if
-// they were (trace_bench_part shows each part's cost).
+// page allocation while tracing), because under qemu's TCG every guest
+// instruction and memory access costs host cycles, a helper (pushf,
+// rdtsc) more, and sti or a ret (an indirect jump) a translation-block
+// exit or lookup. So: %gs gives this CPU's struct cpu in one load; the
+// records of the hot events (faults, page_alloc/page_free) are written
+// inline in trace.h, no call; page events run under the allocator's lock
+// and skip saving the interrupt flag; one comparison (head < lim, lim set
+// by the controller: 0 while paused or without a buffer, the buffer's end
+// in stop mode) and one pid test stand for all the cases trace_slot_slow
+// handles out of line; a buffer holds a power-of-two number of records so
+// the slot is head & mask; one counter (head) gives the sequence number,
+// and held / lost are derived from it instead of being counted. An event
+// that is not traced costs: eflags saved, interrupts off, the counter
+// adds, one test of trace_live, interrupts back on if they were
+// (trace_bench_part shows each part's cost; bench/tracecost reports them).
 #include "types.h"
 #include "param.h"
 #include "arch/memlayout.h"
@@ -275,7 +283,7 @@ trace_slot_slow(struct cpu *c, int type, int pid)
   r = &tb->recs[seq & tb->mask];
   r->tsc = rdtsc();
   r->seq = seq;
-  r->type_cpu = type | (c - cpus) << 16;   // type, cpu, flags = 0
+  r->type_cpu = type | tb->cpu_tag;       // type, cpu, flags = 0
   r->pid = pid;
   return r;
 }
@@ -289,7 +297,7 @@ trace_record_on(struct cpu *c, int type, const uint *__restrict w)
   struct trace_rec *r;
   uint *__restrict d;
 
-  if((r = trace_slot(c, &tbufs[c - cpus], type)) != 0){
+  if((r = trace_slot(c, &tbufs[c - cpus], c->proc, type)) != 0){
     d = r->w;
     d[0] = w[0]; d[1] = w[1]; d[2] = w[2]; d[3] = w[3];
     d[4] = w[4]; d[5] = w[5]; d[6] = w[6];
@@ -325,7 +333,7 @@ trace_str_event(int type, int c0, int nlead, uint lead, const char *str, int sle
   int i;
 
   ef = trace_step(&c, &t, c0, 1, VM_NONE, VM_NONE);
-  if(c && ((trace_live >> type) & 1) && (r = trace_slot(c, t, type))){
+  if(c && ((trace_live >> type) & 1) && (r = trace_slot(c, t, c->proc, type))){
     d = r->w;
     d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = d[6] = 0;
     if(nlead)
@@ -533,6 +541,7 @@ clear_buffers(void)
   int i, k;
 
   for(i = 0; i < NCPU; i++){
+    tbufs[i].cpu_tag = (uint)i << 16;
     tbufs[i].head = 0;
     tbufs[i].full = 0;
     tbufs[i].stop = cfg.mode == TRACE_STOP;
@@ -1227,6 +1236,7 @@ trace_bench_part(int part)
       r->type_cpu = i;
       r->pid = i;
       r->w[0] = r->w[1] = r->w[2] = r->w[3] = r->w[4] = r->w[5] = r->w[6] = i;
+      asm volatile("" : : "r"(r) : "memory");   // (the stores are made: nobody reads them)
     }
     break;
   case TRACE_PART_STORES:
@@ -1237,6 +1247,7 @@ trace_bench_part(int part)
       r->type_cpu = i;
       r->pid = i;
       r->w[0] = r->w[1] = r->w[2] = r->w[3] = r->w[4] = r->w[5] = r->w[6] = i;
+      asm volatile("" : : "r"(r) : "memory");   // (the stores are made: nobody reads them)
     }
     break;
   default:                       // TRACE_PART_RECORD, TRACE_PART_RECORD_CLI

@@ -58,6 +58,7 @@ struct trace_pcpu {
                                // 0: every event takes trace_slot_slow()
   struct trace_rec *recs;      // mask + 1 records (page_alloc'd, 2^order pages)
   uint mask;                   // records - 1 (a power of two - 1)
+  uint cpu_tag;                // this CPU's index << 16 (trace_rec's type_cpu)
   uint ntype[TRACE_NTYPES];    // events that passed the filters, per type (= head)
   uint full;                   // 1 once head wrapped past 2^32 (else full
                                // means head > mask)
@@ -131,16 +132,16 @@ trace_step_end(uint ef)
 }
 
 // Inside an event step of type that tracing is on for (CPU c, its state
-// t): the next record, header written (tsc, seq, type, cpu, pid), for the
-// caller to fill all TRACE_NWORDS payload words; or 0 if the event is
-// filtered out, counted as paused or dropped. Inline while head < lim and
-// the process passes a plain pid filter; the rest (follow sets, paused,
-// no buffer, stop mode when full, 2^32 events) in trace_slot_slow().
+// t, p = c->proc): the next record, header written (tsc, seq, type, cpu,
+// pid), for the caller to fill all TRACE_NWORDS payload words; or 0 if
+// the event is filtered out, counted as paused or dropped. Inline while
+// head < lim and the process passes a plain pid filter; the rest (follow
+// sets, paused, no buffer, stop mode when full, 2^32 events) in
+// trace_slot_slow().
 static inline __attribute__((always_inline)) struct trace_rec *
-trace_slot(struct cpu *c, struct trace_pcpu *t, int type)
+trace_slot(struct cpu *c, struct trace_pcpu *t, struct proc *p, int type)
 {
   struct trace_rec *r;
-  struct proc *p = c->proc;
   int pid = p ? p->pid : 0;
   uint seq = t->head;
 
@@ -151,7 +152,7 @@ trace_slot(struct cpu *c, struct trace_pcpu *t, int type)
   r = &t->recs[seq & t->mask];
   r->tsc = rdtsc();
   r->seq = seq;
-  r->type_cpu = type | (c - cpus) << 16;   // type, cpu, flags = 0
+  r->type_cpu = type | t->cpu_tag;         // type, cpu, flags = 0
   r->pid = pid;
   return r;
 }
@@ -217,8 +218,8 @@ trace_fault_event(int type, int c0, int c1, uint va, uint err, int how, uint64 t
   struct proc *p;
   uint ef = trace_step(&c, &t, c0, 1, c1, VM_NONE);
 
-  if(c && __builtin_expect((trace_live >> type) & 1, 0) && (r = trace_slot(c, t, type)) != 0){
-    p = c->proc;
+  if(c && __builtin_expect((trace_live >> type) & 1, 0) &&
+     (r = trace_slot(c, t, (p = c->proc), type)) != 0){
     r->w[0] = va;
     r->w[1] = p && p->tf ? p->tf->eip : 0;
     r->w[2] = err;
@@ -263,7 +264,8 @@ trace_page_event(int type, void *kva, int order, void *site, int counter)
   struct trace_pcpu *t = trace_step_off(&c, counter, 1u << order, VM_NONE, VM_NONE);
   struct trace_rec *r;
 
-  if(c && __builtin_expect((trace_live >> type) & 1, 0) && (r = trace_slot(c, t, type)) != 0){
+  if(c && __builtin_expect((trace_live >> type) & 1, 0) &&
+     (r = trace_slot(c, t, c->proc, type)) != 0){
     r->w[0] = V2P(kva);
     r->w[1] = order;
     r->w[2] = (uint)site;
