@@ -1,6 +1,7 @@
 // tracebench: what tracing costs (a benchmark, not a test).
 //
-//   tracebench [PAGES [REPS]]     default 512 pages, 31 pairs of runs
+//   tracebench [PAGES [REPS [RECORDS]]]   default 512 pages, 31 pairs of runs,
+//                                        8192 records per CPU
 //
 // Prints, in TSC cycles (under qemu's emulation these are host cycles, so
 // compare figures of one run with each other):
@@ -10,9 +11,10 @@
 //     each once, unmap) with tracing off and on (the default mask, every
 //     process, flight mode: per page a fault, a page_alloc and a
 //     page_free event, plus one mmap and one munmap), in REPS adjacent
-//     off/on pairs: the slowdown is the median of the pairs' slowdowns
-//     (a busy host slows both runs of a pair alike), and also the best
-//     run against the best run;
+//     off/on pairs, each run started right after a clock tick: the
+//     slowdown is the median of the pairs' slowdowns (a busy host slows
+//     both runs of a pair alike), and also the best run against the best
+//     run;
 //   - where an event's cycles go: each part of the record path timed alone
 //     in a kernel loop (TRACE_BENCHPART), best of 30.
 // Machine-readable lines: "csvstat,NAME,VALUE" and the same as "NAME=VALUE".
@@ -102,14 +104,19 @@ median(int *v, int n)
   return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// One touch run with tracing on (cleared first); *events = what it recorded.
+// One touch run with tracing on (on = 1, cleared first; *events = what it
+// recorded) or off. Both make the same control calls first (each holds
+// the other CPUs with an IPI), then wait for the next clock tick, so that
+// neither run starts while the other virtual CPU is still awake or a tick
+// is due.
 static u64
-run_on(int pages, int *events)
+run_one(int pages, int on, int *events)
 {
   u64 t;
 
   trace(TRACE_CLEAR, 0, 0);
-  trace(TRACE_ON, 0, 0);
+  trace(on ? TRACE_ON : TRACE_OFF, 0, 0);
+  sleep(1);
   t = touch_run(pages);
   trace(TRACE_OFF, 0, 0);
   *events = recorded();
@@ -158,7 +165,7 @@ main(int argc, char **argv)
 {
   int pages = argc > 1 ? atoi(argv[1]) : 512;
   int reps = argc > 2 ? atoi(argv[2]) : 31;
-  int ev_off = 0x7fffffff, ev_on = 0x7fffffff, pct, pct_pairs, per_event, events = 0, e, i, r;
+  int ev_off = 0x7fffffff, ev_on = 0x7fffffff, pct, pct_pairs, per_event, events = 0, e, eoff, i, r;
   int parts[TRACE_NPARTS], pair[MAXREPS];
   u64 off = ~0ULL, on = ~0ULL, ton, toff;
 
@@ -170,7 +177,10 @@ main(int argc, char **argv)
   trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
   trace(TRACE_PID, 0, 0);
   trace(TRACE_MODE, TRACE_FLIGHT, 0);
-  trace(TRACE_SIZE, 8192, 0);
+  if(trace(TRACE_SIZE, argc > 3 ? atoi(argv[3]) : 8192, 0) < 0){
+    fprintf(2, "tracebench: cannot have %s records per CPU\n", argc > 3 ? argv[3] : "8192");
+    exit(1);
+  }
   // Best of 5: the host may be busy. (30 shorter loops here made the
   // touch runs below slower with tracing on, by more than their events
   // cost; not understood, so this part stays as it was.)
@@ -187,11 +197,11 @@ main(int argc, char **argv)
   touch_run(pages);                     // warm up (page tables, translation)
   for(i = 0; i < reps; i++){            // off and on alternate, in pairs
     if(i & 1){
-      ton = run_on(pages, &e);
-      toff = touch_run(pages);
+      ton = run_one(pages, 1, &e);
+      toff = run_one(pages, 0, &eoff);
     } else {
-      toff = touch_run(pages);
-      ton = run_on(pages, &e);
+      toff = run_one(pages, 0, &eoff);
+      ton = run_one(pages, 1, &e);
     }
     if(ton < on){ on = ton; events = e; }
     if(toff < off) off = toff;
