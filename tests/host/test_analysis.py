@@ -763,3 +763,20 @@ def test_fork_steps_against_floors():
     assert math.isnan(st.loc[("cow", "fork"), "floor"])
     sm = fork.fork_summary(f).set_index("npages")
     assert sm.loc[100, "cow_speedup"] == pytest.approx(1402000 / 3500)
+
+
+def test_trace_slowdown_estimators():
+    # A boot with the fastest-quarter statistic takes it as its slowdown;
+    # an older output without it falls back to best against best.
+    rows = []
+    for boot, extra in ((1, {"slowdown_quarter_pct_x100": 412, "slowdown_pairs_pct_x100": 450}),
+                        (2, {})):
+        vals = {"touch_kcycles_off": 1000, "touch_kcycles_on": 1030, "touch_pages": 512}
+        vals.update(extra)
+        rows += [{"boot": boot, "name": k, "value": v} for k, v in vals.items()]
+    pb = tracecost.per_boot(pd.DataFrame(rows)).set_index("boot")
+    assert pb.loc[1, "slowdown"] == pytest.approx(4.12)
+    assert pb.loc[1, "slowdown_pairs"] == pytest.approx(4.5)
+    assert pb.loc[1, "slowdown_best"] == pytest.approx(3.0)
+    assert pb.loc[2, "slowdown"] == pytest.approx(3.0)
+    assert pb.loc[1, "added_per_page"] == pytest.approx(0.0412 * 1000 * 1024 / 512)
