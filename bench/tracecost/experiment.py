@@ -224,6 +224,12 @@ def section(tables, ctx):
               "**%.1f%%** (median over boots; the design target is at most %.0f%%: %s)." % (
                   v["slowdown"], TARGET_PCT, verdict), ""]
     parts = tables.get("trace_parts")
+    icount = getattr(ctx, "clock", "tsc") == "icount"
+    if icount:
+        s += ["Under `CLOCK=icount` a cycle is one guest instruction: the figures below "
+              "count the instructions of each record path exactly (they repeat from boot "
+              "to boot). The targets speak of host cycles, `CLOCK=tsc`, where `rdtsc` "
+              "alone costs about 75.", ""]
     ev = event_costs(over, parts)
     if not ev.empty:
         e = ev.copy()
@@ -236,7 +242,7 @@ def section(tables, ctx):
               md_table(e), ""]
     if parts is not None and not parts.empty:
         p = dict(zip(parts["part"], parts["cycles"]))
-        if "floor" in p and "rdtsc" in p:
+        if "floor" in p and "rdtsc" in p and not icount:
             s += ["The floor: a record that only reads the time-stamp counter and writes "
                   "its 48 bytes costs %.0f cycles (`floor`), of which `rdtsc` alone is "
                   "%.0f. Under qemu's TCG (no KVM) `rdtsc` is a helper call into the "
