@@ -3,9 +3,11 @@
 // if tracing is on for that event type, records an event in this CPU's ring
 // buffer (trace.c). The bump and the decision are one step with interrupts
 // off (so a snapshot of the counters never splits them); with tracing off
-// the cost is inline: interrupts off (and on again if they were), a few
+// the cost is inline: interrupts off (and on again if they were; page
+// events run under the allocator's lock, with them off already), a few
 // plain adds to this CPU's counters and one test (no call, no lock, no
-// locked instruction).
+// locked instruction). The hot records (faults, page events) are written
+// inline too (trace_slot).
 //
 // Recording takes no lock, never sleeps and is safe in interrupt handlers
 // and with spinlocks held (it runs with interrupts off on this CPU).
