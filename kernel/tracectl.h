@@ -40,7 +40,14 @@
 #define TRACE_PART_RECORD_CLI 5 // the same, called with interrupts already off
                               // (as from the fault path and under spinlocks)
 #define TRACE_PART_OFF_CLI 6  // the same, called with interrupts already off
-#define TRACE_NPARTS      7
+#define TRACE_PART_FAULT  7   // a fault's record as the fault path makes it
+                              // (interrupts off, inline), as a marker
+#define TRACE_PART_PAGE   8   // a page_alloc record as the allocator makes it
+                              // (its lock held, inline), as a marker
+#define TRACE_PART_FLOOR  9   // the least a record can be: rdtsc and 12 stores,
+                              // no test, no counter
+#define TRACE_PART_STORES 10  // the 12 stores alone (no rdtsc)
+#define TRACE_NPARTS      11
 
 // Event types recorded when no mask was given: all but the syscall
 // entry/exit events and the scheduler's events (they come at every system

@@ -49,13 +49,21 @@
 // holding.
 //
 // The record path is short on purpose (it runs on every page fault and
-// page allocation while tracing): %gs gives this CPU's struct cpu in one
-// load, a buffer holds a power-of-two number of records so the slot is
-// head & mask, one counter (head) gives the sequence number, and held /
-// lost are derived from it instead of being counted. An event that is not
-// traced costs: eflags saved, interrupts off, two loads to find this CPU's
-// tbuf, the counter adds, one test of trace_live, interrupts back on if
-// they were (trace_bench_part shows each part's cost).
+// page allocation while tracing), because under qemu's TCG every guest
+// instruction and memory access costs host cycles, a helper (pushf,
+// rdtsc) more, and sti or a ret (an indirect jump) a translation-block
+// exit or lookup. So: %gs gives this CPU's struct cpu in one load; the
+// records of the hot events (faults, page_alloc/page_free) are written
+// inline in trace.h, no call; page events run under the allocator's lock
+// and skip saving the interrupt flag; one comparison (head < lim, lim set
+// by the controller: 0 while paused or without a buffer, the buffer's end
+// in stop mode) and one pid test stand for all the cases trace_slot_slow
+// handles out of line; a buffer holds a power-of-two number of records so
+// the slot is head & mask; one counter (head) gives the sequence number,
+// and held / lost are derived from it instead of being counted. An event
+// that is not traced costs: eflags saved, interrupts off, the counter
+// adds, one test of trace_live, interrupts back on if they were
+// (trace_bench_part shows each part's cost; bench/tracecost reports them).
 #include "types.h"
 #include "param.h"
 #include "arch/memlayout.h"
@@ -91,28 +99,15 @@
 #define DUMP_PANIC   1                  // panic()
 #define DUMP_CONSOLE 2                  // the console's dump key
 
-// One CPU's ring. Only that CPU writes it while tracing is on; the
-// controller touches it only after quiesce().
-struct tbuf {
-  struct trace_rec *recs;      // cap records (page_alloc'd, 2^order pages)
-  uint mask;                   // cap - 1 (cap is a power of two)
-  uint head;                   // events accepted since clear = next seq
-  uint full;                   // 1 once the buffer has no room left
-  uint stop;                   // 1 in stop mode: drop new events when full
-  int order;
-  uint ntype[TRACE_NTYPES];    // events that passed the filters, per type (= head)
-  volatile uint paused[TRACE_NTYPES]; // events that arrived while paused, per type,
-                               // since boot (only this CPU writes them)
-} __attribute__((aligned(64)));
-
-static struct tbuf tbufs[NCPU];
-struct trace_pcpu trace_pcpu[NCPU];     // each CPU's share of the counters (trace.h)
+struct trace_pcpu trace_pcpu[NCPU];     // each CPU's counters and ring (trace.h)
+#define tbufs trace_pcpu                // (the rings by their old name)
 
 // The decoder relies on this layout (FORMAT.md).
 typedef char trace_rec_is_48_bytes[sizeof(struct trace_rec) == 48 ? 1 : -1];
 
 volatile uint trace_live;       // read by trace_wants() on every event
 static volatile uint paused;    // 1 while the controller owns the buffers
+volatile int trace_pid;         // cfg.pid, for the inline path (trace_slot)
 static volatile uint hold;      // the hold's number (nonzero) while CPUs are held
 static volatile uint hold_ack[NCPU]; // the hold each CPU last acknowledged
 static uint hold_num;           // holds so far (the controller's)
@@ -197,13 +192,13 @@ udiv64(uint64 a, uint b)
 // Records of buffer tb in the buffer now, and the sequence number of the
 // oldest. Controller only (after quiesce).
 static uint
-tb_held(struct tbuf *tb)
+tb_held(struct trace_pcpu *tb)
 {
-  return tb->full ? tb->mask + 1 : tb->head;
+  return tb->full || tb->head > tb->mask ? tb->mask + 1 : tb->head;
 }
 
 static uint
-tb_first_seq(struct tbuf *tb)
+tb_first_seq(struct trace_pcpu *tb)
 {
   return tb->stop ? 0 : tb->head - tb_held(tb);
 }
@@ -255,19 +250,20 @@ trace_count_shared(int c0, uint n0, int c1, int c2)
     vmstat_inc(c2);
 }
 
-// The rest of an event of type that tracing is on for (interrupts off,
-// inside trace_step .. trace_step_end on CPU c with buffer tb): apply the pid filter
-// and take the next record (header filled in: tsc, seq, type, cpu, pid).
-// Returns the record to fill (all TRACE_NWORDS payload words), or 0 if the
-// event is filtered out, counted as paused or dropped.
-static inline __attribute__((always_inline)) struct trace_rec *
-ev_slot(struct tbuf *tb, struct cpu *c, int type)
+// The record path's slow case (trace_slot: head reached lim, or a pid
+// filter the current process pid did not pass at once): apply the pid
+// filter with its followed descendants, count the event as paused while
+// the controller has the buffers, drop it in stop mode when full, and
+// take the next record (header filled in: tsc, seq, type, cpu, pid).
+// Returns the record to fill (all TRACE_NWORDS payload words), or 0.
+// Interrupts off, inside an event step on CPU c.
+struct trace_rec *
+trace_slot_slow(struct cpu *c, int type, int pid)
 {
+  struct trace_pcpu *tb = &tbufs[c - cpus];
   struct trace_rec *r;
   uint seq;
-  int pid;
 
-  pid = c->proc ? c->proc->pid : 0;
   if(cfg.pid && pid != cfg.pid && !pid_followed(pid))
     return 0;
   if(paused || tb->recs == 0){   // the controller has the buffers: count it
@@ -276,18 +272,18 @@ ev_slot(struct tbuf *tb, struct cpu *c, int type)
   }
   tb->ntype[type]++;
   seq = tb->head;
-  if(tb->full && tb->stop){
+  if(tb->stop && seq > tb->mask){
     if(seq != 0xFFFFFFFF)        // a dropped event still takes a sequence number
       tb->head = seq + 1;
     return 0;
   }
   tb->head = seq + 1;
-  if(seq == tb->mask)
-    tb->full = 1;
+  if(seq >= tb->mask)
+    tb->full = 1;                // (head > mask says so until it wraps)
   r = &tb->recs[seq & tb->mask];
   r->tsc = rdtsc();
   r->seq = seq;
-  *(uint *)&r->type = type | (c - cpus) << 16;   // type, cpu, flags = 0: one store
+  r->type_cpu = type | tb->cpu_tag;       // type, cpu, flags = 0
   r->pid = pid;
   return r;
 }
@@ -301,28 +297,11 @@ trace_record_on(struct cpu *c, int type, const uint *__restrict w)
   struct trace_rec *r;
   uint *__restrict d;
 
-  if((r = ev_slot(&tbufs[c - cpus], c, type)) != 0){
+  if((r = trace_slot(c, &tbufs[c - cpus], c->proc, type)) != 0){
     d = r->w;
     d[0] = w[0]; d[1] = w[1]; d[2] = w[2]; d[3] = w[3];
     d[4] = w[4]; d[5] = w[5]; d[6] = w[6];
   }
-}
-
-// Record a page_alloc or page_free event (trace_page_event: counted
-// already, interrupts off), its words written in place.
-void
-trace_page_on(struct cpu *c, int type, uint pa, uint order, uint site)
-{
-  struct trace_rec *r;
-  uint *d;
-
-  if((r = ev_slot(&tbufs[c - cpus], c, type)) == 0)
-    return;
-  d = r->w;
-  d[0] = pa;
-  d[1] = order;
-  d[2] = site;
-  d[3] = d[4] = d[5] = d[6] = 0;
 }
 
 // trace_event() out of line (for callers that are not hot).
@@ -330,28 +309,6 @@ void
 trace_record_cnt(int type, const uint *w, int c0, uint n0, int c1, int c2)
 {
   trace_event(type, w, c0, n0, c1, c2);
-}
-
-// Record a fault (trace_fault: counted already, interrupts off): the user
-// eip of the current trap or system call, and the cycles since the fault
-// began at t0.
-void
-trace_fault_on(struct cpu *c, uint va, uint err, int how, uint64 t0)
-{
-  struct trace_rec *r;
-  struct proc *p;
-  uint *d;
-
-  if((r = ev_slot(&tbufs[c - cpus], c, TEV_FAULT)) == 0)
-    return;
-  d = r->w;
-  p = c->proc;
-  d[0] = va;
-  d[1] = p && p->tf ? p->tf->eip : 0;
-  d[2] = err;
-  d[3] = how;
-  d[4] = t0 ? (uint)r->tsc - (uint)t0 : 0;
-  d[5] = d[6] = 0;
 }
 
 // trace_fault() out of line.
@@ -369,13 +326,14 @@ trace_str_event(int type, int c0, int nlead, uint lead, const char *str, int sle
                 uint tail)
 {
   struct cpu *c;
+  struct trace_pcpu *t;
   struct trace_rec *r;
   uint ef, *d;
   char *b;
   int i;
 
-  ef = trace_step(&c, c0, 1, VM_NONE, VM_NONE);
-  if(c && ((trace_live >> type) & 1) && (r = ev_slot(&tbufs[c - cpus], c, type))){
+  ef = trace_step(&c, &t, c0, 1, VM_NONE, VM_NONE);
+  if(c && ((trace_live >> type) & 1) && (r = trace_slot(c, t, c->proc, type))){
     d = r->w;
     d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = d[6] = 0;
     if(nlead)
@@ -521,6 +479,23 @@ collect_paused(int keep)
     }
 }
 
+// Set how far each CPU's inline record path may go (trace_slot): nowhere
+// while paused or without a buffer (every event takes trace_slot_slow),
+// up to a full buffer in stop mode, else to 2^32 - 1 events (the slow
+// path notes the wrap). The CPUs are held (or stopped: panic).
+static void
+set_lims(void)
+{
+  struct trace_pcpu *tb;
+  int i;
+
+  trace_pid = cfg.pid;
+  for(i = 0; i < NCPU; i++){
+    tb = &tbufs[i];
+    tb->lim = paused || tb->recs == 0 ? 0 : tb->stop ? tb->mask + 1 : 0xFFFFFFFF;
+  }
+}
+
 // Pause recording (events that arrive are counted, not recorded). Once
 // it returns no CPU is inside the event code and none records: the caller
 // (holding excl) may touch every buffer.
@@ -529,6 +504,7 @@ quiesce(void)
 {
   hold_cpus();
   paused = 1;
+  set_lims();
   pause_t0 = rdtsc();
   release_cpus();
 }
@@ -542,6 +518,7 @@ resume(void)
   hold_cpus();
   trace_live = cfg.enabled ? (cfg.mask & ~1u) : 0;
   paused = 0;
+  set_lims();
   collect_paused(cfg.enabled);
   release_cpus();
 }
@@ -564,6 +541,7 @@ clear_buffers(void)
   int i, k;
 
   for(i = 0; i < NCPU; i++){
+    tbufs[i].cpu_tag = (uint)i << 16;
     tbufs[i].head = 0;
     tbufs[i].full = 0;
     tbufs[i].stop = cfg.mode == TRACE_STOP;
@@ -1023,7 +1001,7 @@ send_header(int reason)
 static uint
 send_cpu(int c)
 {
-  struct tbuf *tb = &tbufs[c];
+  struct trace_pcpu *tb = &tbufs[c];
   uint i, n, held = tb_held(tb), cap = tb->mask + 1;
   uint idx = tb_first_seq(tb) & tb->mask;     // the oldest record
 
@@ -1140,6 +1118,7 @@ trace_panic_dump(void)
     return;
   trace_live = 0;
   paused = 1;
+  set_lims();
   tsc_khz();
   printf("trace: dumping the trace buffers to COM2 (panic)\n");
   n = dump_locked(DUMP_PANIC);
@@ -1191,6 +1170,8 @@ trace_bench(int n)
   return q > 0x7FFFFFFF ? 0x7FFFFFFF : q;
 }
 
+static struct trace_rec floor_recs[64];  // TRACE_PART_FLOOR's records
+
 // 100 x the average cycles of one part of the record path (TRACE_PART_*),
 // over 2000 runs, to show where an event's cycles go. Each part has its
 // own loop (a switch inside the loop would add an indirect jump, which
@@ -1201,14 +1182,17 @@ trace_bench_part(int part)
   uint w[TRACE_NWORDS] = { 1, 2, 3, 4, 5, 6, 7 };
   volatile uint sink = 0;
   volatile int vsinkc = VM_NONE;
+  struct trace_rec *r;
   uint64 t0, dt;
   uint eflags, ef, q;
-  int i, n = 2000, sinkc = vsinkc;
+  int i, n = 2000, sinkc = vsinkc, irqoff;
 
   if(part < 0 || part >= TRACE_NPARTS)
     return -EINVAL;
+  irqoff = part == TRACE_PART_RECORD_CLI || part == TRACE_PART_OFF_CLI ||
+           part == TRACE_PART_FAULT || part == TRACE_PART_PAGE;
   eflags = readeflags();
-  if(part == TRACE_PART_RECORD_CLI || part == TRACE_PART_OFF_CLI)
+  if(irqoff)
     cli();
   t0 = rdtsc();
   switch(part){
@@ -1236,13 +1220,43 @@ trace_bench_part(int part)
     for(i = 0; i < n; i++)
       trace_event(0, w, sinkc, 1, VM_NONE, VM_NONE);
     break;
+  case TRACE_PART_FAULT:
+    for(i = 0; i < n; i++)
+      trace_fault_event(TEV_MARKER, VM_MARKERS, sinkc, 0x1000 + i, 6, TF_ZERO, t0);
+    break;
+  case TRACE_PART_PAGE:
+    for(i = 0; i < n; i++)
+      trace_page_event(TEV_MARKER, (void *)(KERNBASE + 0x1000), 0, (void *)&sink, VM_MARKERS);
+    break;
+  case TRACE_PART_FLOOR:
+    for(i = 0; i < n; i++){
+      r = &floor_recs[i & (NELEM(floor_recs) - 1)];
+      r->tsc = rdtsc();
+      r->seq = i;
+      r->type_cpu = i;
+      r->pid = i;
+      r->w[0] = r->w[1] = r->w[2] = r->w[3] = r->w[4] = r->w[5] = r->w[6] = i;
+      asm volatile("" : : "r"(r) : "memory");   // (the stores are made: nobody reads them)
+    }
+    break;
+  case TRACE_PART_STORES:
+    for(i = 0; i < n; i++){
+      r = &floor_recs[i & (NELEM(floor_recs) - 1)];
+      r->tsc = i;
+      r->seq = i;
+      r->type_cpu = i;
+      r->pid = i;
+      r->w[0] = r->w[1] = r->w[2] = r->w[3] = r->w[4] = r->w[5] = r->w[6] = i;
+      asm volatile("" : : "r"(r) : "memory");   // (the stores are made: nobody reads them)
+    }
+    break;
   default:                       // TRACE_PART_RECORD, TRACE_PART_RECORD_CLI
     for(i = 0; i < n; i++)
       trace_event(TEV_MARKER, w, VM_MARKERS, 1, VM_NONE, VM_NONE);  // a counted marker
     break;
   }
   dt = (rdtsc() - t0) * 100;
-  if((part == TRACE_PART_RECORD_CLI || part == TRACE_PART_OFF_CLI) && (eflags & FL_IF))
+  if(irqoff && (eflags & FL_IF))
     sti();
   q = udiv64(dt, n);
   return q > 0x7FFFFFFF ? 0x7FFFFFFF : q;

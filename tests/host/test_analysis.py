@@ -763,3 +763,37 @@ def test_fork_steps_against_floors():
     assert math.isnan(st.loc[("cow", "fork"), "floor"])
     sm = fork.fork_summary(f).set_index("npages")
     assert sm.loc[100, "cow_speedup"] == pytest.approx(1402000 / 3500)
+
+
+def test_trace_slowdown_estimators():
+    # The slowdown is best against best; the fastest-quarter and pairs
+    # estimates ride along when the output has them (older ones do not).
+    rows = []
+    for boot, extra in ((1, {"slowdown_quarter_pct_x100": 412, "slowdown_pairs_pct_x100": 450}),
+                        (2, {})):
+        vals = {"touch_kcycles_off": 1000, "touch_kcycles_on": 1030, "touch_pages": 512}
+        vals.update(extra)
+        rows += [{"boot": boot, "name": k, "value": v} for k, v in vals.items()]
+    pb = tracecost.per_boot(pd.DataFrame(rows)).set_index("boot")
+    assert pb.loc[1, "slowdown"] == pytest.approx(3.0)
+    assert pb.loc[1, "slowdown_quarter"] == pytest.approx(4.12)
+    assert pb.loc[1, "slowdown_pairs"] == pytest.approx(4.5)
+    assert pb.loc[2, "slowdown"] == pytest.approx(3.0)
+    assert math.isnan(pb.loc[2, "slowdown_quarter"])
+    assert pb.loc[1, "added_per_page"] == pytest.approx(30 * 1024 / 512)
+
+
+def test_trace_slowdown_verdict_refuses_when_boots_disagree():
+    def section_for(slowdowns):
+        rows = []
+        for boot, pct in enumerate(slowdowns, 1):
+            rows += [{"boot": boot, "name": "touch_kcycles_off", "value": 1000},
+                     {"boot": boot, "name": "touch_kcycles_on", "value": 1000 + pct * 10}]
+        pb = tracecost.per_boot(pd.DataFrame(rows))
+        over = tracecost.trace_overhead(pb)
+        return "\n".join(tracecost.section({"trace_overhead": over, "trace_parts": None}, None))
+    assert "target is at most 5%: met" in section_for([3, 4, 4.5])
+    assert "NOT met" in section_for([6, 7, 6.5])
+    calm = section_for([3, 4, 4.5])
+    busy = section_for([-16, 2, 15])
+    assert "NOT judged" in busy and "NOT judged" not in calm

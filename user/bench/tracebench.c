@@ -1,15 +1,20 @@
 // tracebench: what tracing costs (a benchmark, not a test).
 //
-//   tracebench [PAGES [REPS]]     default 512 pages, 9 repetitions
+//   tracebench [PAGES [REPS [RECORDS]]]   default 512 pages, 31 pairs of runs,
+//                                        8192 records per CPU
 //
 // Prints, in TSC cycles (under qemu's emulation these are host cycles, so
 // compare figures of one run with each other):
 //   - recording one event: the kernel's TRACE_BENCH loop of trace_marker()
 //     calls with tracing off (the one-branch fast path) and on;
-//   - a fault-heavy program (touch PAGES fresh pages of an anonymous
-//     mapping, then unmap) with tracing off and on (every event type, every
-//     process, flight mode), each the minimum over REPS runs, and the
-//     slowdown in percent.
+//   - a fault-heavy program (map PAGES pages of anonymous memory, touch
+//     each once, unmap) with tracing off and on (the default mask, every
+//     process, flight mode: per page a fault, a page_alloc and a
+//     page_free event, plus one mmap and one munmap), in REPS adjacent
+//     off/on pairs, each run started right after a clock tick. The
+//     slowdown is the best traced run against the best untraced run (a
+//     busy host only adds time); also the mean of the fastest quarter of
+//     each, and the median of the pairs' slowdowns;
 //   - where an event's cycles go: each part of the record path timed alone
 //     in a kernel loop (TRACE_BENCHPART), best of 30.
 // Machine-readable lines: "csvstat,NAME,VALUE" and the same as "NAME=VALUE".
@@ -20,6 +25,8 @@
 #include "user/lib/cycles.h"
 
 typedef unsigned long long u64;
+
+#define MAXREPS 101                     // touch pairs at most
 
 // Cycles to map, touch and unmap pages fresh pages.
 static u64
@@ -75,14 +82,58 @@ tsc_khz(void)
   return st.tsc_khz;
 }
 
-// One touch run with tracing on (cleared first); *events = what it recorded.
+// 100 x the percentage by which b exceeds a (both scaled to 17 bits
+// first: no overflow in 32-bit math).
+static int
+pct_of(u64 a, u64 b)
+{
+  scale(&a, &b);
+  return a ? ((int)b - (int)a) * 10000 / (int)a : 0;
+}
+
+// The mean of the fastest quarter (at least one) of the n runs t[] (sorts
+// t): a busy host only ever adds time, and most runs it leaves alone.
 static u64
-run_on(int pages, int *events)
+fastest_quarter(u64 *t, int n)
+{
+  u64 x, sum = 0;
+  int i, j, k = n / 4 > 0 ? n / 4 : 1;
+
+  for(i = 1; i < n; i++)         // insertion sort
+    for(j = i; j > 0 && t[j - 1] > t[j]; j--){
+      x = t[j]; t[j] = t[j - 1]; t[j - 1] = x;
+    }
+  for(i = 0; i < k; i++)
+    sum += t[i];
+  return u64div(sum, k);
+}
+
+// The median of v[0..n-1] (sorts v).
+static int
+median(int *v, int n)
+{
+  int i, j, t;
+
+  for(i = 1; i < n; i++)         // insertion sort
+    for(j = i; j > 0 && v[j - 1] > v[j]; j--){
+      t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
+    }
+  return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// One touch run with tracing on (on = 1, cleared first; *events = what it
+// recorded) or off. Both make the same control calls first (each holds
+// the other CPUs with an IPI), then wait for the next clock tick, so that
+// neither run starts while the other virtual CPU is still awake or a tick
+// is due.
+static u64
+run_one(int pages, int on, int *events)
 {
   u64 t;
 
   trace(TRACE_CLEAR, 0, 0);
-  trace(TRACE_ON, 0, 0);
+  trace(on ? TRACE_ON : TRACE_OFF, 0, 0);
+  sleep(1);
   t = touch_run(pages);
   trace(TRACE_OFF, 0, 0);
   *events = recorded();
@@ -90,7 +141,8 @@ run_on(int pages, int *events)
 }
 
 static const char *part_names[TRACE_NPARTS] = {
-  "check", "irq", "rdtsc", "off", "record", "record_cli", "off_cli",
+  "check", "irq", "rdtsc", "off", "record", "record_cli", "off_cli", "fault", "page",
+  "floor", "stores",
 };
 
 // Best of 30 of 100 x the cycles of part p (tracing on, markers of this pid).
@@ -129,12 +181,12 @@ int
 main(int argc, char **argv)
 {
   int pages = argc > 1 ? atoi(argv[1]) : 512;
-  int reps = argc > 2 ? atoi(argv[2]) : 9;
-  int ev_off = 0x7fffffff, ev_on = 0x7fffffff, pct, per_event, events = 0, e, i, r;
-  int parts[TRACE_NPARTS];
-  u64 off = ~0ULL, on = ~0ULL, t, a, b;
+  int reps = argc > 2 ? atoi(argv[2]) : 31;
+  int ev_off = 0x7fffffff, ev_on = 0x7fffffff, pct, pct_pairs, pct_q, per_event, events = 0, e, eoff, i, r;
+  int parts[TRACE_NPARTS], pair[MAXREPS];
+  u64 off = ~0ULL, on = ~0ULL, ton, toff, offs[MAXREPS], ons[MAXREPS];
 
-  if(pages < 1 || reps < 1){
+  if(pages < 1 || reps < 1 || reps > MAXREPS){
     fprintf(2, "usage: tracebench [PAGES [REPS]]\n");
     exit(2);
   }
@@ -142,7 +194,10 @@ main(int argc, char **argv)
   trace(TRACE_MASK, TRACE_MASK_DEFAULT, 0);
   trace(TRACE_PID, 0, 0);
   trace(TRACE_MODE, TRACE_FLIGHT, 0);
-  trace(TRACE_SIZE, 8192, 0);
+  if(trace(TRACE_SIZE, argc > 3 ? atoi(argv[3]) : 8192, 0) < 0){
+    fprintf(2, "tracebench: cannot have %s records per CPU\n", argc > 3 ? argv[3] : "8192");
+    exit(1);
+  }
   // Best of 5: the host may be busy. (30 shorter loops here made the
   // touch runs below slower with tracing on, by more than their events
   // cost; not understood, so this part stays as it was.)
@@ -157,27 +212,33 @@ main(int argc, char **argv)
   }
 
   touch_run(pages);                     // warm up (page tables, translation)
-  for(i = 0; i < reps; i++){            // off and on alternate; keep the best of each
+  for(i = 0; i < reps; i++){            // off and on alternate, in pairs
     if(i & 1){
-      if((t = run_on(pages, &e)) < on){ on = t; events = e; }
-      if((t = touch_run(pages)) < off) off = t;
+      ton = run_one(pages, 1, &e);
+      toff = run_one(pages, 0, &eoff);
     } else {
-      if((t = touch_run(pages)) < off) off = t;
-      if((t = run_on(pages, &e)) < on){ on = t; events = e; }
+      toff = run_one(pages, 0, &eoff);
+      ton = run_one(pages, 1, &e);
     }
+    if(ton < on){ on = ton; events = e; }
+    if(toff < off) off = toff;
+    pair[i] = pct_of(toff, ton);
+    offs[i] = toff;
+    ons[i] = ton;
   }
 
-  a = off;
-  b = on;
-  scale(&a, &b);
-  pct = ((int)b - (int)a) * 10000 / (int)a;   // 17-bit values: no overflow
+  pct = pct_of(off, on);
+  pct_pairs = median(pair, reps);
+  pct_q = pct_of(fastest_quarter(offs, reps), fastest_quarter(ons, reps));
   per_event = events > 0 && on > off && on - off < 0x7fffffffULL / 100
     ? (int)(on - off) * 100 / events : 0;
   pr100("one event (kernel loop of trace_marker): off ", ev_off, " cycles, ");
   pr100("on ", ev_on, " cycles\n");
   printf("touch %d pages: off %d Kcycles, on %d Kcycles (best of %d), %d events recorded\n",
          pages, (int)(off >> 10), (int)(on >> 10), reps, events);
-  pr100("slowdown ", pct, "%, ");
+  pr100("slowdown ", pct, "% (best against best), ");
+  pr100("", pct_q, "% (fastest quarter of each), ");
+  pr100("", pct_pairs, "% (median of the pairs), ");
   pr100("", per_event, " cycles per recorded event\n");
   trace(TRACE_MASK, 1 << TEV_MARKER, 0);
   trace(TRACE_PID, getpid(), 0);
@@ -199,6 +260,8 @@ main(int argc, char **argv)
   printf("csvstat,touch_kcycles_off,%d\ncsvstat,touch_kcycles_on,%d\n",
          (int)(off >> 10), (int)(on >> 10));
   printf("csvstat,slowdown_pct_x100,%d\n", pct);
+  printf("csvstat,slowdown_pairs_pct_x100,%d\ncsvstat,touch_pairs,%d\n", pct_pairs, reps);
+  printf("csvstat,slowdown_quarter_pct_x100,%d\n", pct_q);
   printf("csvstat,touch_events,%d\ncsvstat,touch_cycles_per_event_x100,%d\n", events, per_event);
   exit(0);
 }
