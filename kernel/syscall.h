@@ -39,4 +39,5 @@
 #define SYS_failnth  36
 #define SYS_fsync    37
 #define SYS_ftruncate 38
+#define SYS_setframes 39
 #endif

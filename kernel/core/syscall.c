@@ -69,6 +69,7 @@ int sys_vmstat(void);
 int sys_sysctl(void);
 int sys_fsync(void);
 int sys_ftruncate(void);
+int sys_setframes(void);
 int sys_trace(void);
 // Implemented in sysfile.c (fs).
 int sys_pipe(void);
@@ -130,6 +131,7 @@ static int (*const syscalls[])(void) = {
   [SYS_failnth]    = sys_failnth,
   [SYS_fsync]      = sys_fsync,
   [SYS_ftruncate]  = sys_ftruncate,
+  [SYS_setframes]  = sys_setframes,
 };
 
 // Run the system call named by the trap frame's %eax and leave its result

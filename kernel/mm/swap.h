@@ -81,6 +81,11 @@ extern int reclaim_policy;            // sysctl vm.policy (POLICY_*)
 extern int reclaim_file_errors;       // sysctl vm.reclaim_errors: failed write-backs (reclaim_file.c)
 int  reclaim_audit(void);             // slots whose count is wrong, or -EBUSY / -ENOMEM
 
+// reclaim_local.c: a process held to a fixed number of frames (setframes)
+#define FRAMES_MAX 256
+void reclaim_local_admit(struct proc *p, uint va);   // its fault brought page va in
+void reclaim_local_forget(struct proc *p);           // exec, the end of the process
+
 // policy.c: choose up to n victims from the list (reclaim lock held)
 int  policy_pick(struct page *head, struct page **out, int n, uint *scanned, int swapfull);
 void policy_aging_tick(struct page *pg, int accessed);

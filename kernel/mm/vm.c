@@ -713,6 +713,18 @@ access_ok(struct vma *v, uint err)
   return 1;
 }
 
+// A fault brought in the private anonymous page va of pgdir: if that is
+// the running process's space and it is held to a number of frames
+// (setframes), count the page there (reclaim_local.c).
+static void
+fault_count_frame(pde_t *pgdir, uint va)
+{
+  struct proc *p = myproc();
+
+  if(p && p->frames && p->pgdir == pgdir)
+    reclaim_local_admit(p, va);
+}
+
 // Resolve a fault at va in an address space (err: the CPU's error-code
 // bits PF_*). Returns 0 when the access can be retried, -EFAULT (no
 // mapping), -EACCES (the mapping forbids it) or -ENOMEM. The caller owns
@@ -754,6 +766,8 @@ vm_fault_space(pde_t *pgdir, struct vma *vmas, uint va, uint err)
       r = fault_spurious(pgdir, v, PGROUNDDOWN(va), pte, &o);
   }
   fault_account(o, va, err, t0);
+  if(r == 0 && (o == TF_ZERO || o == TF_SWAP) && (v->flags & MAP_SHARED) == 0)
+    fault_count_frame(pgdir, va);
   return r;
 }
 

@@ -353,6 +353,7 @@ exec(char *path, char **argv)
   safestrcpy(p->name, base_name(path), sizeof(p->name));
   switchuvm(p);
   vm_space_free(oldpgdir, oldvmas);  // inside the section: the swap audit waits for it
+  reclaim_local_forget(p);           // a new program starts without a frame limit
   proc_vm_leave(p);
   trace_exec(p->name);
   return 0;

@@ -19,6 +19,7 @@
 #include "core/defs.h"
 #include "mm/vm.h"
 #include "mm/vma.h"
+#include "mm/swap.h"
 #include "proc/sched.h"
 #include "trace/trace.h"
 
@@ -79,6 +80,7 @@ unlink_proc(struct proc *p)
 static void
 proc_free(struct proc *p)
 {
+  reclaim_local_forget(p);
   page_free(p->kstack, 1);
   kfree(p);
 }

@@ -82,6 +82,7 @@ struct proc {
   int vmhold;                  // mm/reclaim.c: >0 the process is in a VM critical section
                                // (so many deep), -1 reclaim is walking its page tables
                                // (changed with atomic compare-and-swap; proc_vm_* in proc.c)
+  struct frameset *frames;     // mm/reclaim_local.c: setframes' frame set, or 0
   int allocnowait;             // mm/allocwait.c: >0 allocations must not wait for reclaim
 };
 #endif

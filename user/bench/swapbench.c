@@ -9,12 +9,21 @@
 //       a child writes MIB MiB, then only reads it PASSES times (default
 //       3), once with vm.swap_dirtybit=1 and once with 0: the swap writes
 //       the dirty bit saves
+//   swapbench belady POLICY FRAMES[,FRAMES...] [REFS...]
+//       under vm.policy=POLICY, for each reference string and number of
+//       frames: a fresh child held to that many frames (setframes) stores
+//       to its pages in the order of the string (page numbers 0-15, given
+//       as digits and letters a-f; default 123412512345, Belady's string):
+//       the faults, and which references faulted
 //
 // Machine-readable lines (one per pass; pass 0 is the writing pass):
 //   csv,policy,dirtybit,ws_mib,pass,cycles,faults,major,swap_in,swap_out,writes,saved,scans
+// and for belady (F: the reference faulted, .: it did not):
+//   belady,policy,frames,refs,faults,major,swap_out,pattern
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "kernel/tracectl.h"
+#include "kernel/mman.h"
 #include "user/user.h"
 #include "user/lib/cycles.h"
 
@@ -92,10 +101,71 @@ run_set(int pol, int dirtybit, int mib, int passes)
   return 0;
 }
 
+#define BELADY_REFS "123412512345"
+
+// Page number of a reference character (0-9, a-f), or -1.
+static int
+ref_page(char c)
+{
+  if(c >= '0' && c <= '9')
+    return c - '0';
+  if(c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+// In a fresh child held to frames frames: store to page refs[i] of a
+// 16-page mapping for each i, noting which references fault. 0 or -1.
+static int
+run_refs(int pol, int frames, const char *refs)
+{
+  struct vmstat a, b, r0, r1;
+  char pattern[64], *p;
+  int pid, st, i, n = strlen(refs);
+
+  if(n >= (int)sizeof(pattern))
+    return -1;
+  for(i = 0; i < n; i++)
+    if(ref_page(refs[i]) < 0)
+      return -1;
+  if((pid = fork()) < 0)
+    return -1;
+  if(pid == 0){
+    p = mmap(0, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if(p == MAP_FAILED || setframes(frames) < 0){
+      fprintf(2, "swapbench: belady with %d frames: %s\n", frames, strerror(errno));
+      exit(1);
+    }
+    memset(&a, 0, sizeof(a));               // (their stack pages are in before counting)
+    memset(&b, 0, sizeof(b));
+    memset(&r0, 0, sizeof(r0));
+    memset(&r1, 0, sizeof(r1));
+    vmstat(&a, sizeof(a));
+    for(i = 0; i < n; i++){
+      vmstat(&r0, sizeof(r0));
+      p[ref_page(refs[i]) * PG] = i;
+      vmstat(&r1, sizeof(r1));
+      pattern[i] = r1.v[VM_FAULTS] != r0.v[VM_FAULTS] ? 'F' : '.';
+    }
+    pattern[n] = 0;
+    vmstat(&b, sizeof(b));
+    printf("belady,%s,%d,%s,%d,%d,%d,%s\n", policies[pol], frames, refs,
+           b.v[VM_FAULTS] - a.v[VM_FAULTS], b.v[VM_FAULT_SWAP] - a.v[VM_FAULT_SWAP],
+           b.v[VM_SWAP_OUT] - a.v[VM_SWAP_OUT], pattern);
+    exit(0);
+  }
+  if(wait(&st) != pid || st != 0){
+    fprintf(2, "swapbench: belady run with %d frames ended with status %d\n", frames, st);
+    return -1;
+  }
+  return 0;
+}
+
 static int
 usage(void)
 {
-  fprintf(2, "usage: swapbench curve POLICY MIB[,MIB...] [PASSES] | swapbench dirty MIB [PASSES]\n");
+  fprintf(2, "usage: swapbench curve POLICY MIB[,MIB...] [PASSES] | swapbench dirty MIB [PASSES]"
+             " | swapbench belady POLICY FRAMES[,FRAMES...] [REFS]\n");
   return 2;
 }
 
@@ -103,7 +173,7 @@ int
 main(int argc, char **argv)
 {
   struct memstat ms;
-  int pol, passes, mib, bad = 0, oldpol, olddb;
+  int pol, passes, mib, bad = 0, oldpol, olddb, k;
   char *s;
 
   if(memstat(&ms) < 0 || ms.swap_pages == 0){
@@ -128,6 +198,19 @@ main(int argc, char **argv)
       if(*s == ',')
         s++;
     }
+  } else if(argc >= 4 && strcmp(argv[1], "belady") == 0){
+    if((pol = policy_num(argv[2])) < 0)
+      return usage();
+    sysctl("vm.policy", pol);
+    for(k = 4; k == 4 || k < argc; k++)
+      for(s = argv[3]; *s; ){
+        if(atoi(s) > 0 && run_refs(pol, atoi(s), k < argc ? argv[k] : BELADY_REFS) < 0)
+          bad = 1;
+        while(*s && *s != ',')
+          s++;
+        if(*s == ',')
+          s++;
+      }
   } else if(argc >= 3 && strcmp(argv[1], "dirty") == 0){
     mib = atoi(argv[2]);
     passes = argc > 3 ? atoi(argv[3]) : 3;

@@ -442,15 +442,64 @@ swap_full(void)
   CHECK(strcmp(out, "ok\n") == 0);
 }
 
+// In a child held to frames frames under policy pol: store to page r of
+// a fresh mapping for each r of refs (digits); its fault count, checked
+// against the data each page should hold afterwards.
+static int
+replay(int pol, int frames, const char *refs)
+{
+  int pid, st, i, n = strlen(refs);
+
+  if((pid = test_fork()) == 0){
+    uint *p = mmap(0, 10 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), f0;
+
+    if(p == MAP_FAILED)
+      test_fail("mmap: %s", strerror(errno));
+    CHECK_EQ(sysctl("vm.policy", pol) >= 0, 1);
+    CHECK_EQ(setframes(frames), 0);
+    f0 = test_vmcounter(VM_FAULTS);
+    for(i = 0; i < n; i++)
+      p[(refs[i] - '0') * PG / 4] = i + 1;
+    i = test_vmcounter(VM_FAULTS) - f0;
+    for(int k = 0; k < n; k++)                // the last store to each page is there
+      if(strchr(refs + k + 1, refs[k]) == 0 && p[(refs[k] - '0') * PG / 4] != (uint)k + 1)
+        test_fail("page %c holds %d, want %d", refs[k], p[(refs[k] - '0') * PG / 4], k + 1);
+    exit(i);
+  }
+  CHECK(wait(&st) == pid);
+  return st;
+}
+
+// setframes holds a process to a fixed number of frames: on Belady's
+// reference string FIFO faults 9 times with 3 frames and 10 with 4 (the
+// anomaly), LRU 10 and 8, exactly as the textbook counts them.
+static void
+frames_belady(void)
+{
+  need_swap();
+  CHECK_EQ(replay(0, 3, "123412512345"), 9);
+  CHECK_EQ(replay(0, 4, "123412512345"), 10);
+  CHECK_EQ(replay(3, 3, "123412512345"), 10);
+  CHECK_EQ(replay(3, 4, "123412512345"), 8);
+  CHECK_EQ(replay(1, 4, "1304131512305"), 10);   // clock: 4 frames fault less than 3
+  CHECK_EQ(replay(1, 3, "1304131512305"), 11);
+  CHECK_ERR(setframes(-1), EINVAL);
+  CHECK_ERR(setframes(100000), EINVAL);
+  CHECK_EQ(setframes(0), 0);
+  CHECK_EQ(audit(), 0);
+}
+
 int
 main(int argc, char **argv)
 {
   static struct test tests[] = {
     TEST(twice_memory), TEST(fork_swapped), TEST(shared_swapped), TEST(policies), TEST(dirty_bit),
     TEST(store_after_swapin), TEST(swap_full), TEST(audit_while_swapping), TEST(shared_file),
-    TEST(audit_while_forking),
+    TEST(audit_while_forking), TEST(frames_belady),
   };
 
   test_set_timeout(30000);
+  test_keep_sysctl("vm.policy");          // tests change these; each is put back
+  test_keep_sysctl("vm.swap_dirtybit");
   return test_run("swaptest", tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

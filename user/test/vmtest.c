@@ -1254,6 +1254,18 @@ t_file_shared_mprotect(void)
 
 // ---- runner -------------------------------------------------------------------
 
+// setframes needs a swap disk (a page held out of the frames must go
+// somewhere); this suite's guest has none.
+static void
+t_setframes_no_swap(void)
+{
+  errno = 0;
+  CHECK(setframes(4) == -1 && errno == ENODEV);
+  errno = 0;
+  CHECK(setframes(-1) == -1 && errno == EINVAL);
+  CHECK(setframes(0) == 0);
+}
+
 static struct test tests[] = {
   { "sbrk_sparse_1g", t_sbrk_sparse },
   { "sbrk_shrink_regrow", t_sbrk_shrink_regrow },
@@ -1291,6 +1303,7 @@ static struct test tests[] = {
   { "file_unmap_head", t_file_unmap_head },
   { "msync_partial_page", t_msync_partial_page },
   { "file_shared_mprotect", t_file_shared_mprotect },
+  { "setframes_no_swap", t_setframes_no_swap },
 };
 
 int
