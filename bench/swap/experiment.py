@@ -212,7 +212,9 @@ def plot_belady(b):
     fig, axes = K.plt.subplots(1, len(strings), figsize=(5.5 * len(strings), 4), squeeze=False)
     for ax, refs in zip(axes[0], strings):
         for pol, t in b[b["refs"] == refs].groupby("policy", sort=False):
-            ax.plot(t["frames"], t["faults"], marker="o", label=pol)
+            wide = pol == "fifo"               # (drawn wide: clock may lie on top of it)
+            ax.plot(t["frames"], t["faults"], marker="s" if wide else "o", lw=5 if wide else 1.5,
+                    alpha=0.45 if wide else 1, ms=9 if wide else 6, label=pol)
         ax.set_title("reference string %s" % refs, fontsize=10)
         ax.set_xlabel("frames")
         ax.set_ylabel("page faults")

@@ -102,6 +102,35 @@ test_vmcounter(int c)
   return vs.v[c];
 }
 
+uint
+test_pattern(uint tag, uint i, uint w)
+{
+  return (tag * 2654435761u) ^ (i * 40503u) ^ (w << 20) ^ 0x5a5a0000;
+}
+
+void
+test_fill_pages(char *p, uint npages, uint tag)
+{
+  for (uint i = 0; i < npages; i++) {
+    uint *w = (uint *)(p + i * 4096);
+    w[0] = test_pattern(tag, i, 0);
+    w[512] = test_pattern(tag, i, 512);
+    w[1023] = test_pattern(tag, i, 1023);
+  }
+}
+
+void
+test_verify_pages(char *p, uint npages, uint tag, const char *what)
+{
+  for (uint i = 0; i < npages; i++) {
+    uint *w = (uint *)(p + i * 4096);
+    if (w[0] != test_pattern(tag, i, 0) || w[512] != test_pattern(tag, i, 512) ||
+        w[1023] != test_pattern(tag, i, 1023))
+      test_fail("%s: page %d of %d holds 0x%x, want 0x%x", what, i, npages, w[0],
+                test_pattern(tag, i, 0));
+  }
+}
+
 int
 test_fork(void)
 {
@@ -311,6 +340,21 @@ send_go(int go[2])
   close(go[1]);
 }
 
+// Bring every page of the runner's own memory (program, data, heap, the
+// stack page in use) into memory: under memory pressure reclaim may have
+// sent some to swap, and one coming back while a test runs would look
+// like a page the test leaked.
+static void
+touch_own_pages(void)
+{
+  volatile char here = 0;
+  char *end = sbrk(0);
+
+  for (char *a = (char *)4096; a < end; a += 4096)
+    (void)*(volatile char *)a;
+  (void)here;
+}
+
 // Run one test in a child under a watchdog, in a new directory
 // /SUITE.INDEX (the suite name cut to 10 characters);
 // 1 if it passed.
@@ -322,6 +366,7 @@ run_one(const char *suite, struct test *t, int index)
   if (kids)
     kids->n = 0;                   // in memory now (swap may have taken it)
   keep_sysctls(1);
+  touch_own_pages();
   int before = test_freepages();   // before anything of this test exists
   if (pipe(fds) < 0) {
     printf("FAIL %s.%s: pipe: %s\n", suite, t->name, strerror(errno));

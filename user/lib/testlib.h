@@ -53,6 +53,14 @@ int  test_freepages(void);
 // vmstat does.
 uint test_vmcounter(int c);
 
+// Patterns for tests whose pages travel (swap, reclaim, write-back): the
+// word stored at word w of page i of a region tagged tag; fill stores it
+// into words 0, 512 and 1023 of each of npages pages at p; verify fails
+// the test (naming what and the first bad page) unless they all hold it.
+uint test_pattern(uint tag, uint i, uint w);
+void test_fill_pages(char *p, uint npages, uint tag);
+void test_verify_pages(char *p, uint npages, uint tag, const char *what);
+
 // Run `sh -c cmd` with stdout (and stderr too if merge, else stderr goes
 // to the file /t.stderr, shown when test_expect fails) into a pipe;
 // the output (NUL-terminated, at most max-1 bytes kept) goes to out.

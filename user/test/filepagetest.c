@@ -20,13 +20,6 @@
 
 static uint buf[CHUNK * PG / 4];
 
-// The word stored at word w of page i of a file tagged tag.
-static uint
-pattern(uint tag, uint i, uint w)
-{
-  return (tag * 2654435761u) ^ (i * 40503u) ^ (w << 20) ^ 0x3c3c0000;
-}
-
 // Pages of guest memory the buddy allocator manages.
 static uint
 total_pages(void)
@@ -45,47 +38,20 @@ too_big(void)
   return total_pages() * 9 / 8;
 }
 
-// Store the pattern into three words (first, middle, last) of each page
-// of a mapping.
-static void
-store(char *p, uint npages, uint tag)
-{
-  uint i, *w;
-
-  for(i = 0; i < npages; i++){
-    w = (uint *)(p + i * PG);
-    w[0] = pattern(tag, i, 0);
-    w[512] = pattern(tag, i, 512);
-    w[1023] = pattern(tag, i, 1023);
-  }
-}
-
 // Does page i (at w) hold the pattern (and zeros elsewhere if sparse)?
 static int
 page_ok(uint *w, uint tag, uint i, int sparse)
 {
   uint k;
 
-  if(w[0] != pattern(tag, i, 0) || w[512] != pattern(tag, i, 512) ||
-     w[1023] != pattern(tag, i, 1023))
+  if(w[0] != test_pattern(tag, i, 0) || w[512] != test_pattern(tag, i, 512) ||
+     w[1023] != test_pattern(tag, i, 1023))
     return 0;
   if(sparse)
     for(k = 1; k < 1023; k++)
       if(k != 512 && w[k] != 0)
         return 0;
   return 1;
-}
-
-// Check the pattern through a mapping; fail naming the first bad page.
-static void
-check_mapped(char *p, uint npages, uint tag, const char *what)
-{
-  uint i;
-
-  for(i = 0; i < npages; i++)
-    if(!page_ok((uint *)(p + i * PG), tag, i, 0))
-      test_fail("%s: page %d of %d holds 0x%x, want 0x%x", what, i, npages,
-                *(uint *)(p + i * PG), pattern(tag, i, 0));
 }
 
 // Check the file with read(): every page holds the pattern, and zeros
@@ -105,7 +71,7 @@ check_read(const char *path, uint npages, uint tag, int sparse)
     for(k = 0; k < n; k++)
       if(!page_ok(buf + k * PG / 4, tag, i + k, sparse))
         test_fail("read(): page %d of %d holds 0x%x, want 0x%x", i + k, npages,
-                  buf[k * PG / 4], pattern(tag, i + k, 0));
+                  buf[k * PG / 4], test_pattern(tag, i + k, 0));
   }
   close(fd);
 }
@@ -123,9 +89,9 @@ make_file(const char *path, uint npages, uint tag)
   for(i = 0; i < npages; i += n){
     n = npages - i < CHUNK ? npages - i : CHUNK;
     for(k = 0; k < n; k++){
-      buf[k * PG / 4] = pattern(tag, i + k, 0);
-      buf[k * PG / 4 + 512] = pattern(tag, i + k, 512);
-      buf[k * PG / 4 + 1023] = pattern(tag, i + k, 1023);
+      buf[k * PG / 4] = test_pattern(tag, i + k, 0);
+      buf[k * PG / 4 + 512] = test_pattern(tag, i + k, 512);
+      buf[k * PG / 4 + 1023] = test_pattern(tag, i + k, 1023);
     }
     if(write(fd, buf, n * PG) != (int)(n * PG))
       test_fail("write of pages %d..%d: %s", i, i + n, strerror(errno));
@@ -167,15 +133,15 @@ shared_dirty(void)
   dirty0 = test_vmcounter(VM_RECLAIM_FILE_DIRTY);
   wb0 = test_vmcounter(VM_WB_EVICT);
   p = map("big", n, PROT_READ | PROT_WRITE, MAP_SHARED, O_RDWR);
-  store(p, n, 1);
+  test_fill_pages(p, n, 1);
   wb = test_vmcounter(VM_WB_EVICT) - wb0;
   if(wb < n - total_pages())
     test_fail("%d pages stored, %d written back by reclaim, want at least %d", n, wb,
               n - total_pages());
   CHECK(test_vmcounter(VM_RECLAIM_FILE_DIRTY) - dirty0 >= n - total_pages());
   check_read("big", n, 1, 1);            // pages in the cache or on disk: the file
-  check_mapped(p, n, 1, "read back through the mapping");
-  store(p, n, 5);
+  test_verify_pages(p, n, 1, "read back through the mapping");
+  test_fill_pages(p, n, 5);
   check_read("big", n, 5, 1);
   CHECK_EQ(munmap(p, n * PG), 0);
   CHECK_EQ(sysctl("vm.drop_caches", 1) >= 0, 1);
@@ -203,8 +169,8 @@ readonly_twice(void)
   miss0 = test_vmcounter(VM_PCACHE_MISSES);
   major0 = test_vmcounter(VM_FAULT_FILE_MAJOR);
   p = map("ro", n, PROT_READ, MAP_SHARED, O_RDONLY);
-  check_mapped(p, n, 2, "first pass");
-  check_mapped(p, n, 2, "second pass");
+  test_verify_pages(p, n, 2, "first pass");
+  test_verify_pages(p, n, 2, "second pass");
   if(test_vmcounter(VM_RECLAIM_FILE_CLEAN) - clean0 < n - total_pages())
     test_fail("only %d clean file pages reclaimed", test_vmcounter(VM_RECLAIM_FILE_CLEAN) - clean0);
   CHECK(test_vmcounter(VM_PCACHE_MISSES) - miss0 >= n + n - total_pages());  // read back
@@ -258,7 +224,7 @@ writeback_error(void)
   p = mmap(0, n * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if(p == MAP_FAILED)
     test_fail("mmap: %s", strerror(errno));
-  store(p, n, 4);
+  test_fill_pages(p, n, 4);
   fill_disk("filler");
   err0 = sysctl("vm.reclaim_errors", -1);
   if((pid = fork()) < 0)
@@ -277,7 +243,7 @@ writeback_error(void)
     test_fail("the hog ended with status %d, want -1 (killed: out of memory)", st);
   if(sysctl("vm.reclaim_errors", -1) == (int)err0)
     test_fail("no failed write-back counted with the disk full");
-  check_mapped(p, n, 4, "pages whose write-back failed");
+  test_verify_pages(p, n, 4, "pages whose write-back failed");
   CHECK_EQ(unlink("filler"), 0);
   CHECK_EQ(msync(p, n * PG, MS_SYNC), 0);
   CHECK_EQ(munmap(p, n * PG), 0);

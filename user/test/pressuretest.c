@@ -39,40 +39,6 @@ need_swap(void)
     test_fail("no swap disk: run with one (tests/run_all.py gives this suite 64 MiB)");
 }
 
-// The word stored at word w of page i of a region tagged tag.
-static uint
-pattern(uint tag, uint i, uint w)
-{
-  return (tag * 2654435761u) ^ (i * 40503u) ^ (w << 20) ^ 0x5a5a0000;
-}
-
-// Write the pattern into the first and last words of each page.
-static void
-fill(char *p, uint npages, uint tag)
-{
-  uint i, *w;
-
-  for(i = 0; i < npages; i++){
-    w = (uint *)(p + i * PG);
-    w[0] = pattern(tag, i, 0);
-    w[1023] = pattern(tag, i, 1023);
-  }
-}
-
-// Check the pattern; fail the test naming the first bad page.
-static void
-verify(char *p, uint npages, uint tag, const char *what)
-{
-  uint i, *w;
-
-  for(i = 0; i < npages; i++){
-    w = (uint *)(p + i * PG);
-    if(w[0] != pattern(tag, i, 0) || w[1023] != pattern(tag, i, 1023))
-      test_fail("%s: page %d of %d holds 0x%x, want 0x%x", what, i, npages,
-                w[0], pattern(tag, i, 0));
-  }
-}
-
 // Swap slots whose reference count disagrees with the swap entries and
 // copies that exist (the kernel's audit): 0 when consistent.
 static int
@@ -159,26 +125,26 @@ pressure_mmap(void)
   big = mmap(0, half * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if(big == MAP_FAILED)
     test_fail("mmap of %d pages with MAP_POPULATE, memory full: %s", half, strerror(errno));
-  fill(big, half, 21);
+  test_fill_pages(big, half, 21);
   for(i = 0; i < NREGIONS; i++){
     sparse[i] = mmap(0, 4 * MiB, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if(sparse[i] == MAP_FAILED)
       test_fail("mmap %d of 4 MiB, memory full: %s", i, strerror(errno));
-    fill(sparse[i], 1, 100 + i);                        // one page table each
-    fill(sparse[i] + 2 * MiB + 5 * PG, 1, 300 + i);
+    test_fill_pages(sparse[i], 1, 100 + i);                        // one page table each
+    test_fill_pages(sparse[i] + 2 * MiB + 5 * PG, 1, 300 + i);
     pop[i] = mmap(0, 2 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if(pop[i] == MAP_FAILED)
       test_fail("mmap %d of 2 pages with MAP_POPULATE, memory full: %s", i, strerror(errno));
-    fill(pop[i], 2, 500 + i);
+    test_fill_pages(pop[i], 2, 500 + i);
   }
   for(i = 0; i < NREGIONS; i++){
-    verify(sparse[i], 1, 100 + i, "sparse region");
-    verify(sparse[i] + 2 * MiB + 5 * PG, 1, 300 + i, "sparse region, second page");
-    verify(pop[i], 2, 500 + i, "populated region");
+    test_verify_pages(sparse[i], 1, 100 + i, "sparse region");
+    test_verify_pages(sparse[i] + 2 * MiB + 5 * PG, 1, 300 + i, "sparse region, second page");
+    test_verify_pages(pop[i], 2, 500 + i, "populated region");
     CHECK_EQ(munmap(sparse[i], 4 * MiB), 0);
     CHECK_EQ(munmap(pop[i], 2 * PG), 0);
   }
-  verify(big, half, 21, "populated under pressure");
+  test_verify_pages(big, half, 21, "populated under pressure");
   CHECK_EQ(munmap(big, half * PG), 0);
   hog_stop(hog);
 }

@@ -29,42 +29,6 @@ mstat(void)
   return ms;
 }
 
-// The word stored at word w of page i of a region tagged tag.
-static uint
-pattern(uint tag, uint i, uint w)
-{
-  return (tag * 2654435761u) ^ (i * 40503u) ^ (w << 20) ^ 0x5a5a0000;
-}
-
-// Write the pattern into three words (first, middle, last) of each page.
-static void
-fill(char *p, uint npages, uint tag)
-{
-  uint i, *w;
-
-  for(i = 0; i < npages; i++){
-    w = (uint *)(p + i * PG);
-    w[0] = pattern(tag, i, 0);
-    w[512] = pattern(tag, i, 512);
-    w[1023] = pattern(tag, i, 1023);
-  }
-}
-
-// Check the pattern; fail the test naming the first bad page.
-static void
-verify(char *p, uint npages, uint tag, const char *what)
-{
-  uint i, *w;
-
-  for(i = 0; i < npages; i++){
-    w = (uint *)(p + i * PG);
-    if(w[0] != pattern(tag, i, 0) || w[512] != pattern(tag, i, 512) ||
-       w[1023] != pattern(tag, i, 1023))
-      test_fail("%s: page %d of %d holds 0x%x, want 0x%x", what, i, npages,
-                w[0], pattern(tag, i, 0));
-  }
-}
-
 // Heap pages for n pages; fails the test if sbrk does.
 static char *
 grab(uint npages)
@@ -135,9 +99,9 @@ twice_memory(void)
   in0 = test_vmcounter(VM_SWAP_IN);
   major0 = test_vmcounter(VM_FAULT_SWAP);
   p = grab(n);
-  fill(p, n, 1);
-  verify(p, n, 1, "first pass");
-  verify(p, n, 1, "second pass");
+  test_fill_pages(p, n, 1);
+  test_verify_pages(p, n, 1, "first pass");
+  test_verify_pages(p, n, 1, "second pass");
   CHECK(test_vmcounter(VM_SWAP_OUT) - out0 >= n - total_pages());
   CHECK(test_vmcounter(VM_SWAP_IN) - in0 >= n - total_pages());
   CHECK_EQ(test_vmcounter(VM_FAULT_SWAP) - major0, test_vmcounter(VM_SWAP_IN) - in0);
@@ -157,18 +121,18 @@ fork_swapped(void)
 
   need_swap();
   p = grab(n);
-  fill(p, n, 2);
+  test_fill_pages(p, n, 2);
   if((pid = fork()) < 0)
     test_fail("fork: %s", strerror(errno));
   if(pid == 0){
-    verify(p, n, 2, "child");
-    fill(p, n, 3);
-    verify(p, n, 3, "child after its stores");
+    test_verify_pages(p, n, 2, "child");
+    test_fill_pages(p, n, 3);
+    test_verify_pages(p, n, 3, "child after its stores");
     exit(0);
   }
   CHECK(wait(&st) == pid);
   CHECK_EQ(st, 0);
-  verify(p, n, 2, "parent after the child");
+  test_verify_pages(p, n, 2, "parent after the child");
   CHECK_EQ(audit(), 0);
 }
 
@@ -187,9 +151,9 @@ shared_swapped(void)
   if(p == MAP_FAILED)
     test_fail("mmap: %s", strerror(errno));
   out0 = test_vmcounter(VM_SWAP_OUT);
-  fill(p, n, 7);
+  test_fill_pages(p, n, 7);
   major0 = test_vmcounter(VM_FAULT_SWAP);
-  verify(p, n, 7, "shared, read back");
+  test_verify_pages(p, n, 7, "shared, read back");
   if(test_vmcounter(VM_SWAP_OUT) - out0 < n - total_pages())
     test_fail("only %d pages went to swap", test_vmcounter(VM_SWAP_OUT) - out0);
   if(test_vmcounter(VM_FAULT_SWAP) == major0)   // shared pages read back are major faults too
@@ -197,13 +161,13 @@ shared_swapped(void)
   if((pid = fork()) < 0)
     test_fail("fork: %s", strerror(errno));
   if(pid == 0){
-    verify(p, n, 7, "child");
-    fill(p, n, 8);
+    test_verify_pages(p, n, 7, "child");
+    test_fill_pages(p, n, 8);
     exit(0);
   }
   CHECK(wait(&st) == pid);
   CHECK_EQ(st, 0);
-  verify(p, n, 8, "parent sees the child's stores");
+  test_verify_pages(p, n, 8, "parent sees the child's stores");
   CHECK_EQ(audit(), 0);
   CHECK_EQ(munmap(p, n * PG), 0);
   CHECK_EQ(audit(), 0);
@@ -225,8 +189,8 @@ policies(void)
   for(pol = 0; pol < 4; pol++){
     CHECK(sysctl("vm.policy", pol) >= 0);
     out0 = test_vmcounter(VM_SWAP_OUT);
-    fill(p, n, 10 + pol);
-    verify(p, n, 10 + pol, names[pol]);
+    test_fill_pages(p, n, 10 + pol);
+    test_verify_pages(p, n, 10 + pol, names[pol]);
     if(test_vmcounter(VM_SWAP_OUT) == out0)
       test_fail("policy %s: no page went to swap", names[pol]);
   }
@@ -246,18 +210,18 @@ dirty_bit(void)
 
   need_swap();
   p = grab(n);
-  fill(p, n, 4);
-  verify(p, n, 4, "read back");         // pages come back clean (read-only)
+  test_fill_pages(p, n, 4);
+  test_verify_pages(p, n, 4, "read back");         // pages come back clean (read-only)
   saved0 = test_vmcounter(VM_SWAP_WRITES_SAVED);
-  verify(p, n, 4, "read back again");   // evicting them again needs no write
+  test_verify_pages(p, n, 4, "read back again");   // evicting them again needs no write
   saved = test_vmcounter(VM_SWAP_WRITES_SAVED) - saved0;
   if(saved == 0)
     test_fail("no write saved evicting %d unchanged pages", n);
   old = sysctl("vm.swap_dirtybit", 0);
   saved0 = test_vmcounter(VM_SWAP_WRITES_SAVED);
   written0 = test_vmcounter(VM_SWAP_WRITES);
-  verify(p, n, 4, "without the dirty bit");
-  verify(p, n, 4, "without the dirty bit, again");
+  test_verify_pages(p, n, 4, "without the dirty bit");
+  test_verify_pages(p, n, 4, "without the dirty bit, again");
   sysctl("vm.swap_dirtybit", old);
   CHECK_EQ(test_vmcounter(VM_SWAP_WRITES_SAVED) - saved0, 0);
   CHECK(test_vmcounter(VM_SWAP_WRITES) - written0 > 0);
@@ -273,11 +237,11 @@ store_after_swapin(void)
 
   need_swap();
   p = grab(n);
-  fill(p, n, 5);
-  verify(p, n, 5, "read back");
-  fill(p, n, 6);                        // stores to pages that have a swap copy
-  verify(p, n, 6, "after the stores");
-  verify(p, n, 6, "after the stores, again");
+  test_fill_pages(p, n, 5);
+  test_verify_pages(p, n, 5, "read back");
+  test_fill_pages(p, n, 6);                        // stores to pages that have a swap copy
+  test_verify_pages(p, n, 6, "after the stores");
+  test_verify_pages(p, n, 6, "after the stores, again");
 }
 
 // The audit is exact while processes keep swapping: a child cycles
@@ -294,7 +258,7 @@ audit_while_swapping(void)
 
   need_swap();
   p = grab(n);
-  fill(p, n, 7);
+  test_fill_pages(p, n, 7);
   if((pid = test_fork()) == 0){
     for(;;)
       for(i = 0; i < n; i++){
@@ -334,7 +298,7 @@ audit_while_forking(void)
     test_fail("mmap: %s", strerror(errno));
   *done = 0;
   p = grab(n);
-  fill(p, n, 12);                       // most pages go to swap
+  test_fill_pages(p, n, 12);                       // most pages go to swap
   if((pid = fork()) < 0)
     test_fail("fork: %s", strerror(errno));
   if(pid == 0){                         // fork and exit, over and over
@@ -359,7 +323,7 @@ audit_while_forking(void)
   }
   CHECK(wait(&st) == pid);
   CHECK_EQ(st, 0);
-  verify(p, n, 12, "after the forks");
+  test_verify_pages(p, n, 12, "after the forks");
   CHECK_EQ(audit(), 0);
   CHECK_EQ(munmap((void *)done, PG), 0);
 }
@@ -382,18 +346,18 @@ shared_file(void)
   if(p == MAP_FAILED)
     test_fail("mmap: %s", strerror(errno));
   dirty0 = test_vmcounter(VM_RECLAIM_FILE_DIRTY);
-  fill(p, n, 9);
+  test_fill_pages(p, n, 9);
   if(test_vmcounter(VM_RECLAIM_FILE_DIRTY) - dirty0 < n - total_pages())
     test_fail("only %d dirty file pages written back by reclaim",
               test_vmcounter(VM_RECLAIM_FILE_DIRTY) - dirty0);
   for(i = 0; i < n; i++){
     if(pread_words(fd, i, word) < 0)
       test_fail("read page %d: %s", i, strerror(errno));
-    if(word[0] != pattern(9, i, 0) || word[1] != pattern(9, i, 512) ||
-       word[2] != pattern(9, i, 1023))
-      test_fail("read(): page %d of %d holds 0x%x, want 0x%x", i, n, word[0], pattern(9, i, 0));
+    if(word[0] != test_pattern(9, i, 0) || word[1] != test_pattern(9, i, 512) ||
+       word[2] != test_pattern(9, i, 1023))
+      test_fail("read(): page %d of %d holds 0x%x, want 0x%x", i, n, word[0], test_pattern(9, i, 0));
   }
-  verify(p, n, 9, "through the mapping");
+  test_verify_pages(p, n, 9, "through the mapping");
   CHECK_EQ(ftruncate(fd, 0), 0);        // (munmap then has nothing to write back)
   CHECK_EQ(munmap(p, n * PG), 0);
   close(fd);
