@@ -51,7 +51,7 @@ int   fsstat(struct fsstat *st);            // kernel/fsstat.h: free blocks and 
 int   failnth(int n);                       // fail the nth allocation of the next call; 1 if the last call had one
 int   fsync(int fd);                        // write back pages stored to through mappings
 int   ftruncate(int fd, uint length);       // set the file's size
-int   setframes(int n);                     // hold this process to n frames (0: no limit)
+int   setframes(int n);                     // hold this process to n frames (0: none; -1: ask); its frame-set faults so far
 
 // library (ulib.c, printf.c, umalloc.c, errno.c)
 extern int errno;

@@ -104,6 +104,8 @@ scan_space(struct proc *p, int what)
   int changed = 0;
   pte_t *table;
 
+  if(what == SCAN_HARVEST && p->frames)
+    return 0;                // its accessed bits are its own frame set's (reclaim_local.c)
   for(pdx = 0; pdx < PDX(USERTOP); pdx++){
     if((p->pgdir[pdx] & PTE_P) == 0 || vm_table_shared(p->pgdir[pdx]))
       continue;              // a table shared by on-demand fork stays whole

@@ -25,6 +25,10 @@
 // back into the set. Pages mapped another way (eager allocation, file
 // pages, copy-on-write copies of pages already counted) are not counted.
 //
+// Global reclaim leaves the accessed bits of such a process alone (they
+// are its frame set's), though under memory pressure it may still take
+// its pages like anyone's.
+//
 // The set belongs to the running process and is used only inside its own
 // VM critical section (its page fault), so it needs no lock; the page's
 // swap copy is taken with one atomic exchange, as swap_page_written does
@@ -50,7 +54,7 @@ struct frameset {
   uint limit;                   // frames the process may use
   uint n;                       // frames in use: va[0..n)
   uint hand;                    // fifo: the oldest; clock: the hand
-  uint clock;                   // arrivals so far (lru's tie-break)
+  uint clock;                   // arrivals so far: the pages its faults brought in
   uint va[FRAMES_MAX];          // the page each frame holds
   uint arrived[FRAMES_MAX];     // its arrival number
   uchar age[FRAMES_MAX];        // lru: its history of accessed bits
@@ -191,22 +195,27 @@ reclaim_local_forget(struct proc *p)
 
 // int setframes(int n): hold the calling process to n frames of its own
 // private anonymous memory from now on (1 <= n <= FRAMES_MAX; pages
-// resident already are not counted), or to none (n = 0). A new program
-// (exec) starts without a limit, and so does a child of fork. 0, or
-// -EINVAL (n out of range), -ENODEV (no swap disk: a page could not
-// leave), -ENOMEM.
+// resident already are not counted), or to none (n = 0); n = -1 changes
+// nothing. Returns the number of pages its faults brought in under the
+// frame set so far (0 without one): a fault count of this process alone,
+// whatever others do meanwhile. A new program (exec) starts without a
+// limit, and so does a child of fork. -EINVAL (n out of range), -ENODEV
+// (no swap disk: a page could not leave), -ENOMEM.
 int
 sys_setframes(void)
 {
   struct proc *p = myproc();
   struct frameset *fs;
   uint total, used;
-  int n;
+  int n, count;
 
   if(argint(0, &n) < 0)
     return -EFAULT;
-  if(n < 0 || n > FRAMES_MAX)
+  if(n < -1 || n > FRAMES_MAX)
     return -EINVAL;
+  count = p->frames ? (int)p->frames->clock : 0;
+  if(n == -1)
+    return count;
   swap_stat(&total, &used);
   if(n > 0 && total == 0)
     return -ENODEV;
@@ -218,5 +227,5 @@ sys_setframes(void)
     fs->limit = n;
     p->frames = fs;
   }
-  return 0;
+  return count;
 }

@@ -14,7 +14,8 @@
 //       frames: a fresh child held to that many frames (setframes) stores
 //       to its pages in the order of the string (page numbers 0-15, given
 //       as digits and letters a-f; default 123412512345, Belady's string):
-//       the faults, and which references faulted
+//       the faults (setframes' count: this process's alone), and which
+//       references faulted (major and swap_out: vmstat, the whole system)
 //
 // Machine-readable lines (one per pass; pass 0 is the writing pass):
 //   csv,policy,dirtybit,ws_mib,pass,cycles,faults,major,swap_in,swap_out,writes,saved,scans
@@ -119,9 +120,10 @@ ref_page(char c)
 static int
 run_refs(int pol, int frames, const char *refs)
 {
-  struct vmstat a, b, r0, r1;
-  char pattern[64], *p;
-  int pid, st, i, n = strlen(refs);
+  struct vmstat a, b;
+  char pattern[64];
+  volatile char *p;
+  int pid, st, i, f0, n = strlen(refs);
 
   if(n >= (int)sizeof(pattern))
     return -1;
@@ -138,20 +140,17 @@ run_refs(int pol, int frames, const char *refs)
     }
     memset(&a, 0, sizeof(a));               // (their stack pages are in before counting)
     memset(&b, 0, sizeof(b));
-    memset(&r0, 0, sizeof(r0));
-    memset(&r1, 0, sizeof(r1));
     vmstat(&a, sizeof(a));
-    for(i = 0; i < n; i++){
-      vmstat(&r0, sizeof(r0));
+    for(i = 0; i < n; i++){                 // setframes(-1): this process's faults so far
+      f0 = setframes(-1);
       p[ref_page(refs[i]) * PG] = i;
-      vmstat(&r1, sizeof(r1));
-      pattern[i] = r1.v[VM_FAULTS] != r0.v[VM_FAULTS] ? 'F' : '.';
+      pattern[i] = setframes(-1) != f0 ? 'F' : '.';
     }
     pattern[n] = 0;
     vmstat(&b, sizeof(b));
-    printf("belady,%s,%d,%s,%d,%d,%d,%s\n", policies[pol], frames, refs,
-           b.v[VM_FAULTS] - a.v[VM_FAULTS], b.v[VM_FAULT_SWAP] - a.v[VM_FAULT_SWAP],
-           b.v[VM_SWAP_OUT] - a.v[VM_SWAP_OUT], pattern);
+    printf("belady,%s,%d,%s,%d,%d,%d,%s\n", policies[pol], frames, refs, setframes(-1),
+           b.v[VM_FAULT_SWAP] - a.v[VM_FAULT_SWAP], b.v[VM_SWAP_OUT] - a.v[VM_SWAP_OUT],
+           pattern);
     exit(0);
   }
   if(wait(&st) != pid || st != 0){
