@@ -102,6 +102,25 @@ test_vmcounter(int c)
   return vs.v[c];
 }
 
+int
+test_swap_audit(void)
+{
+  sysctl("vm.swap_audit", 1);   // (returns the previous result, maybe an error number)
+  int r = sysctl("vm.swap_audit", -1);
+  return r == -1 ? -errno : r;
+}
+
+void
+test_need_swap(void)
+{
+  struct memstat ms;
+
+  if (memstat(&ms) < 0)
+    test_fail("memstat: %s", strerror(errno));
+  if (ms.swap_pages == 0)
+    test_fail("no swap disk: run with one (tests/run_all.py gives this suite one)");
+}
+
 uint
 test_pattern(uint tag, uint i, uint w)
 {

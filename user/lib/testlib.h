@@ -61,6 +61,13 @@ uint test_pattern(uint tag, uint i, uint w);
 void test_fill_pages(char *p, uint npages, uint tag);
 void test_verify_pages(char *p, uint npages, uint tag, const char *what);
 
+// The kernel's swap audit (sysctl vm.swap_audit): the swap slots whose
+// reference count disagrees with the swap entries and copies that exist
+// (0: consistent), or -errno (-EBUSY: some address space was busy).
+int  test_swap_audit(void);
+// Fail the test unless the guest has a swap disk.
+void test_need_swap(void);
+
 // Run `sh -c cmd` with stdout (and stderr too if merge, else stderr goes
 // to the file /t.stderr, shown when test_expect fails) into a pipe;
 // the output (NUL-terminated, at most max-1 bytes kept) goes to out.

@@ -32,22 +32,6 @@ total_pages(void)
   return mstat().total_pages;
 }
 
-static void
-need_swap(void)
-{
-  if(mstat().swap_pages == 0)
-    test_fail("no swap disk: run with one (tests/run_all.py gives this suite 64 MiB)");
-}
-
-// Swap slots whose reference count disagrees with the swap entries and
-// copies that exist (the kernel's audit): 0 when consistent.
-static int
-audit(void)
-{
-  CHECK(sysctl("vm.swap_audit", 1) >= 0);
-  return sysctl("vm.swap_audit", -1);
-}
-
 // A child that keeps memory full for the test: round and round a region
 // of n pages, it replaces one page at a time with a fresh one made at
 // once (MAP_FIXED | MAP_POPULATE), retrying at once when that fails, so
@@ -104,7 +88,7 @@ hog_stop(int pid)
   kill(pid);
   CHECK(wait(&st) == pid);
   CHECK_EQ(munmap((void *)hog_made, PG), 0);
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
 }
 
 #define NREGIONS 96
@@ -120,7 +104,7 @@ pressure_mmap(void)
   char *sparse[NREGIONS], *pop[NREGIONS], *big;
   int hog;
 
-  need_swap();
+  test_need_swap();
   hog = hog_start(n * 9 / 8);
   big = mmap(0, half * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if(big == MAP_FAILED)
@@ -157,7 +141,7 @@ pressure_calls(void)
   char name[16], buf[16], out[64];
   int i, fds[2], fd, hog;
 
-  need_swap();
+  test_need_swap();
   hog = hog_start(total_pages() * 9 / 8);
   for(i = 0; i < 32; i++){
     if(pipe(fds) < 0)
@@ -247,7 +231,7 @@ full_calls(void)
   struct memstat before = mstat(), after;
   int pid, st, tries;
 
-  need_swap();
+  test_need_swap();
   if((pid = test_fork()) == 0)
     full_child();
   CHECK(wait(&st) == pid);
@@ -261,7 +245,7 @@ full_calls(void)
     after = mstat();
   }
   CHECK(after.swap_used < after.swap_pages / 8);
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
   char out[64];
   CHECK_EQ(test_sh("echo ok", out, sizeof(out), 1), 0);
   CHECK(strcmp(out, "ok\n") == 0);

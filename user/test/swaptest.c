@@ -54,33 +54,11 @@ pread_words(int fd, uint i, uint *word)
   return 0;
 }
 
-// Ask the kernel to check every swap slot's reference count against the
-// swap entries and swap copies that exist: the slots that disagree, or
-// -errno (-EBUSY: some address space could not be held). (Writing the
-// setting returns the previous result, which may be an error number.)
-static int
-audit(void)
-{
-  int r;
-
-  sysctl("vm.swap_audit", 1);
-  if((r = sysctl("vm.swap_audit", -1)) == -1)
-    return -errno;
-  return r;
-}
-
 // Pages of guest memory the buddy allocator manages.
 static uint
 total_pages(void)
 {
   return mstat().total_pages;
-}
-
-static void
-need_swap(void)
-{
-  if(mstat().swap_pages == 0)
-    test_fail("no swap disk: run with one (tests/run_all.py gives this suite 64 MiB)");
 }
 
 // A working set of 64 MiB (twice a 32 MiB guest's memory, and more than
@@ -92,7 +70,7 @@ twice_memory(void)
   uint n = 64 * MiB / PG, out0, in0, major0;
   char *p;
 
-  need_swap();
+  test_need_swap();
   if(n < 2 * total_pages())
     n = 2 * total_pages();
   out0 = test_vmcounter(VM_SWAP_OUT);
@@ -105,7 +83,7 @@ twice_memory(void)
   CHECK(test_vmcounter(VM_SWAP_OUT) - out0 >= n - total_pages());
   CHECK(test_vmcounter(VM_SWAP_IN) - in0 >= n - total_pages());
   CHECK_EQ(test_vmcounter(VM_FAULT_SWAP) - major0, test_vmcounter(VM_SWAP_IN) - in0);
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
 }
 
 // A process whose pages are mostly in swap forks: the child sees every
@@ -119,7 +97,7 @@ fork_swapped(void)
   char *p;
   int pid, st;
 
-  need_swap();
+  test_need_swap();
   p = grab(n);
   test_fill_pages(p, n, 2);
   if((pid = fork()) < 0)
@@ -133,7 +111,7 @@ fork_swapped(void)
   CHECK(wait(&st) == pid);
   CHECK_EQ(st, 0);
   test_verify_pages(p, n, 2, "parent after the child");
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
 }
 
 // Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS) larger than memory:
@@ -146,7 +124,7 @@ shared_swapped(void)
   char *p;
   int pid, st;
 
-  need_swap();
+  test_need_swap();
   p = mmap(0, n * PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if(p == MAP_FAILED)
     test_fail("mmap: %s", strerror(errno));
@@ -168,9 +146,9 @@ shared_swapped(void)
   CHECK(wait(&st) == pid);
   CHECK_EQ(st, 0);
   test_verify_pages(p, n, 8, "parent sees the child's stores");
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
   CHECK_EQ(munmap(p, n * PG), 0);
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
 }
 
 // The same workload under each policy completes with the right data, and
@@ -183,7 +161,7 @@ policies(void)
   char *p;
   int old;
 
-  need_swap();
+  test_need_swap();
   old = sysctl("vm.policy", -1);
   p = grab(n);
   for(pol = 0; pol < 4; pol++){
@@ -208,7 +186,7 @@ dirty_bit(void)
   char *p;
   int old;
 
-  need_swap();
+  test_need_swap();
   p = grab(n);
   test_fill_pages(p, n, 4);
   test_verify_pages(p, n, 4, "read back");         // pages come back clean (read-only)
@@ -235,7 +213,7 @@ store_after_swapin(void)
   uint n = total_pages() * 9 / 8;
   char *p;
 
-  need_swap();
+  test_need_swap();
   p = grab(n);
   test_fill_pages(p, n, 5);
   test_verify_pages(p, n, 5, "read back");
@@ -256,7 +234,7 @@ audit_while_swapping(void)
   int pid, k, r, exact = 0, wrong = 0;
   char *p;
 
-  need_swap();
+  test_need_swap();
   p = grab(n);
   test_fill_pages(p, n, 7);
   if((pid = test_fork()) == 0){
@@ -268,7 +246,7 @@ audit_while_swapping(void)
   }
   for(k = 0; k < 100; k++){
     sleep(1);
-    if((r = audit()) == 0)
+    if((r = test_swap_audit()) == 0)
       exact++;
     else if(r > 0)
       wrong++;
@@ -292,7 +270,7 @@ audit_while_forking(void)
   volatile int *done;
   char *p;
 
-  need_swap();
+  test_need_swap();
   done = mmap(0, PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if(done == MAP_FAILED)
     test_fail("mmap: %s", strerror(errno));
@@ -314,7 +292,7 @@ audit_while_forking(void)
     exit(0);
   }
   while(!*done){
-    r = audit();
+    r = test_swap_audit();
     audits++;
     if(r < 0 && r != -EBUSY)
       test_fail("audit %d: %s", audits, strerror(-r));
@@ -324,7 +302,7 @@ audit_while_forking(void)
   CHECK(wait(&st) == pid);
   CHECK_EQ(st, 0);
   test_verify_pages(p, n, 12, "after the forks");
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
   CHECK_EQ(munmap((void *)done, PG), 0);
 }
 
@@ -339,7 +317,7 @@ shared_file(void)
   char *p;
   int fd;
 
-  need_swap();
+  test_need_swap();
   if((fd = open("big", O_CREATE | O_RDWR)) < 0 || ftruncate(fd, n * PG) < 0)
     test_fail("make a file of %d pages: %s", n, strerror(errno));
   p = mmap(0, n * PG, RW, MAP_SHARED, fd, 0);
@@ -362,7 +340,7 @@ shared_file(void)
   CHECK_EQ(munmap(p, n * PG), 0);
   close(fd);
   CHECK_EQ(sysctl("vm.reclaim_errors", -1), 0);
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
   CHECK_EQ(unlink("big"), 0);
 }
 
@@ -375,7 +353,7 @@ swap_full(void)
   struct memstat before = mstat(), after;
   int pid, st, tries;
 
-  need_swap();
+  test_need_swap();
   if((pid = fork()) < 0)
     test_fail("fork: %s", strerror(errno));
   if(pid == 0){
@@ -399,7 +377,7 @@ swap_full(void)
   // their slots): the kernel checks every slot's count against the swap
   // entries and swap copies that exist, and nothing may be left over.
   CHECK(after.swap_used < after.swap_pages / 8);
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
   // still able to run things
   char out[64];
   CHECK_EQ(test_sh("echo ok", out, sizeof(out), 1), 0);
@@ -439,7 +417,7 @@ replay(int pol, int frames, const char *refs)
 static void
 frames_belady(void)
 {
-  need_swap();
+  test_need_swap();
   CHECK_EQ(replay(0, 3, "123412512345"), 9);
   CHECK_EQ(replay(0, 4, "123412512345"), 10);
   CHECK_EQ(replay(3, 3, "123412512345"), 10);
@@ -450,7 +428,7 @@ frames_belady(void)
   CHECK_ERR(setframes(100000), EINVAL);
   CHECK_EQ(setframes(-1), 0);               // no frame set: nothing counted
   CHECK_EQ(setframes(0), 0);
-  CHECK_EQ(audit(), 0);
+  CHECK_EQ(test_swap_audit(), 0);
 }
 
 int
