@@ -262,6 +262,16 @@ def key_figures(tables, ctx):
         if 0 in w and 1 in w:
             out.append("swap writes reading 40 MiB back twice: %d with the dirty bit, %d without"
                        % (w[1], w[0]))
+    b = tables["swap_belady"]
+    if not b.empty:
+        t = b[(b["refs"] == BELADY) & b["frames"].isin([3, 4])]
+        f = {(r.policy, r.frames): r.faults for r in t.itertuples()}
+        if all((p, n) in f for p in ("fifo", "lru") for n in (3, 4)):
+            out.append("Belady's string, measured (setframes): FIFO %d faults with 3 frames, %d "
+                       "with 4; LRU %d and %d%s" % (
+                           f["fifo", 3], f["fifo", 4], f["lru", 3], f["lru", 4],
+                           "" if (b["agrees"] != "NO").all() else
+                           " (**some counts disagree with the simulation**)"))
     return out
 
 
