@@ -333,6 +333,21 @@ def run_case(base, workdir, case):
     return {"fsck": (st, fsck_out), "res": res, "same": before == after}
 
 
+def run_cases(cases, run):
+    """run(case) for each case (a tuple named by its first item), two
+    guests at a time: {name: its result, or {"error": exception}} (an
+    error is reported by that case's own test)."""
+    out = {}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futs = {c[0]: pool.submit(run, c) for c in cases}
+        for k, fut in futs.items():
+            try:
+                out[k] = fut.result()
+            except Exception as e:
+                out[k] = {"error": e}
+    return out
+
+
 @pytest.fixture(scope="module")
 def results():
     need(qemu_run.KERNEL_IMG, qemu_run.MKFS, qemu_run.FSCK)
@@ -356,13 +371,7 @@ def results():
     clean = os.path.join(workdir, "clean.img")
     shutil.copyfile(base, clean)
     out = {"clean": {"res": boot(clean)}}
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futs = {c[0]: pool.submit(run_case, base, workdir, c) for c in CASES}
-        for k, fut in futs.items():
-            try:
-                out[k] = fut.result()
-            except Exception as e:          # reported by that case's test
-                out[k] = {"error": e}
+    out.update(run_cases(CASES, lambda c: run_case(base, workdir, c)))
     yield out
     shutil.rmtree(workdir, ignore_errors=True)
 

@@ -21,7 +21,6 @@ block (errno 5: the IDE controller reports ERR). Then:
     ...; run fsck".
 No case may panic or hang. The guests run two at a time.
 """
-import concurrent.futures
 import os
 import re
 import shutil
@@ -35,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, HERE)
 import qemu_run  # noqa: E402
-from test_damage import NDIRECT, Image  # noqa: E402
+from test_damage import NDIRECT, Image, run_cases  # noqa: E402
 
 PROGRAMS = ["init", "sh", "cat", "ls", "echo", "wc", "rm", "ln", "mkdir", "robusttest"]
 DISK_BLOCKS = 2048
@@ -169,15 +168,7 @@ def results():
         f.write("other\n" * 100)
     with open(files[2], "w") as f:             # 20 blocks: past the direct ones
         f.write("big\n" * 5120)
-    out = {}
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futs = {c[0]: pool.submit(run_case, workdir, files, c) for c in CASES}
-        for k, fut in futs.items():
-            try:
-                out[k] = fut.result()
-            except Exception as e:              # reported by that case's test
-                out[k] = {"error": e}
-    yield out
+    yield run_cases(CASES, lambda c: run_case(workdir, files, c))
     shutil.rmtree(workdir, ignore_errors=True)
 
 

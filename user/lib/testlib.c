@@ -110,14 +110,20 @@ test_swap_audit(void)
   return r == -1 ? -errno : r;
 }
 
-void
-test_need_swap(void)
+struct memstat
+test_memstat(void)
 {
   struct memstat ms;
 
   if (memstat(&ms) < 0)
     test_fail("memstat: %s", strerror(errno));
-  if (ms.swap_pages == 0)
+  return ms;
+}
+
+void
+test_need_swap(void)
+{
+  if (test_memstat().swap_pages == 0)
     test_fail("no swap disk: run with one (tests/run_all.py gives this suite one)");
 }
 

@@ -49,6 +49,10 @@ void test_fail(const char *fmt, ...) __attribute__((noreturn));
 // Free pages right now (memstat).
 int  test_freepages(void);
 
+// Memory and swap right now (memstat); fails the test if memstat does.
+struct memstat;
+struct memstat test_memstat(void);
+
 // VM counter c (VM_* of kernel/tracectl.h) right now; fails the test if
 // vmstat does.
 uint test_vmcounter(int c);

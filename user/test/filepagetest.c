@@ -24,11 +24,7 @@ static uint buf[CHUNK * PG / 4];
 static uint
 total_pages(void)
 {
-  struct memstat ms;
-
-  if(memstat(&ms) < 0)
-    test_fail("memstat: %s", strerror(errno));
-  return ms.total_pages;
+  return test_memstat().total_pages;
 }
 
 // A file mapping of this many pages does not fit in memory.

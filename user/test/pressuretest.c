@@ -16,20 +16,10 @@
 #define MiB (1024 * 1024)
 #define RW (PROT_READ | PROT_WRITE)
 
-static struct memstat
-mstat(void)
-{
-  struct memstat ms;
-
-  if(memstat(&ms) < 0)
-    test_fail("memstat: %s", strerror(errno));
-  return ms;
-}
-
 static uint
 total_pages(void)
 {
-  return mstat().total_pages;
+  return test_memstat().total_pages;
 }
 
 // A child that keeps memory full for the test: round and round a region
@@ -228,7 +218,7 @@ full_child(void)
 static void
 full_calls(void)
 {
-  struct memstat before = mstat(), after;
+  struct memstat before = test_memstat(), after;
   int pid, st, tries;
 
   test_need_swap();
@@ -239,10 +229,10 @@ full_calls(void)
     test_fail("memory and swap full: %s (status %d)",
               st > 0 && st < (int)(sizeof(full_why) / sizeof(full_why[0])) ? full_why[st] :
               "killed", st);
-  after = mstat();
+  after = test_memstat();
   for(tries = 0; after.swap_used > before.swap_used && tries < 20; tries++){
     sleep(1);
-    after = mstat();
+    after = test_memstat();
   }
   CHECK(after.swap_used < after.swap_pages / 8);
   CHECK_EQ(test_swap_audit(), 0);

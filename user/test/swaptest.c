@@ -19,16 +19,6 @@
 #define MiB (1024 * 1024)
 #define RW (PROT_READ | PROT_WRITE)
 
-static struct memstat
-mstat(void)
-{
-  struct memstat ms;
-
-  if(memstat(&ms) < 0)
-    test_fail("memstat: %s", strerror(errno));
-  return ms;
-}
-
 // Heap pages for n pages; fails the test if sbrk does.
 static char *
 grab(uint npages)
@@ -58,7 +48,7 @@ pread_words(int fd, uint i, uint *word)
 static uint
 total_pages(void)
 {
-  return mstat().total_pages;
+  return test_memstat().total_pages;
 }
 
 // A working set of 64 MiB (twice a 32 MiB guest's memory, and more than
@@ -350,7 +340,7 @@ shared_file(void)
 static void
 swap_full(void)
 {
-  struct memstat before = mstat(), after;
+  struct memstat before = test_memstat(), after;
   int pid, st, tries;
 
   test_need_swap();
@@ -368,10 +358,10 @@ swap_full(void)
   CHECK(wait(&st) == pid);
   if(st != -1)
     test_fail("the hog ended with status %d, want -1 (killed: out of memory)", st);
-  after = mstat();
+  after = test_memstat();
   for(tries = 0; after.swap_used > before.swap_used && tries < 20; tries++){
     sleep(1);
-    after = mstat();
+    after = test_memstat();
   }
   // Other processes' pages may have gone to swap meanwhile (they keep
   // their slots): the kernel checks every slot's count against the swap
